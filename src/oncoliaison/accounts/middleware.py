@@ -1,0 +1,42 @@
+"""Per-request actor, inactivity log-off and the staff MFA requirement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from .services import actor_for_user
+
+MFA_SESSION_KEY = "mfa_verified"
+# Paths a signed-in person may reach before completing the second factor.
+_MFA_EXEMPT = ("/accounts/", "/static/", "/healthz", "/fhir", "/api")
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        source = getattr(request, "source_address", "")
+        request.actor = SimpleLazyObject(lambda: actor_for_user(user, source_address=source))  # type: ignore[attr-defined]
+        if user.is_authenticated:
+            # Sliding inactivity timeout: every request pushes the expiry forward.
+            minutes = (
+                settings.STAFF_IDLE_TIMEOUT_MINUTES
+                if getattr(user, "kind", "staff") == "staff"
+                else settings.PATIENT_IDLE_TIMEOUT_MINUTES
+            )
+            request.session.set_expiry(minutes * 60)
+            if (
+                settings.MFA_REQUIRED_FOR_STAFF
+                and getattr(user, "kind", "") == "staff"
+                and not request.session.get(MFA_SESSION_KEY)
+                and not request.path.startswith(_MFA_EXEMPT)
+            ):
+                return HttpResponseRedirect(reverse("accounts:mfa"))
+        return self.get_response(request)

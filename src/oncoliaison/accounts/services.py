@@ -1,0 +1,294 @@
+"""Who is asking (actors), API clients and tokens, TOTP second factor, practitioner records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+
+from oncoliaison.core import audit, clock, crypto
+from oncoliaison.core.actor import ANONYMOUS, Actor
+from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, Unauthenticated, ValidationFailed
+from oncoliaison.core.models import AuditAction
+from oncoliaison.core.scopes import ScopeError, ScopeSet
+from oncoliaison.organisations.models import Membership, Organization
+
+from .models import ApiClient, ApiToken, MfaDevice, User, UserKind
+
+# --- actors -------------------------------------------------------------------------------------
+
+
+def actor_for_user(user: User | None, *, source_address: str = "") -> Actor:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Actor(kind="anonymous", source_address=source_address)
+    memberships: tuple[tuple[int, str, str], ...] = ()
+    own_patient_id = None
+    if user.kind == UserKind.STAFF:
+        memberships = tuple(
+            Membership.objects.filter(user=user, active=True, organization__active=True)
+            .order_by("id")
+            .values_list("organization_id", "role", "organization__kind")
+        )
+    elif user.kind == UserKind.PATIENT:
+        own_patient_id = getattr(getattr(user, "patient_record", None), "pk", None)
+    return Actor(
+        kind=user.kind,
+        user_id=user.pk,
+        username=user.username,
+        memberships=memberships,
+        own_patient_id=own_patient_id,
+        source_address=source_address,
+    )
+
+
+def actor_for_bearer(raw_token: str, *, source_address: str = "") -> Actor:
+    token = (
+        ApiToken.objects.select_related("client", "client__organization")
+        .filter(token_hash=ApiToken.hash(raw_token), expires_at__gt=clock.now(), client__active=True)
+        .first()
+    )
+    if token is None:
+        raise Unauthenticated("The access token is invalid or has expired.")
+    org = token.client.organization
+    return Actor(
+        kind="system",
+        username=f"client:{token.client.client_id}",
+        client_id=token.client.client_id,
+        client_organization_id=org.pk if org.active else None,
+        memberships=((org.pk, "system", org.kind),) if org.active else (),
+        scopes=ScopeSet.parse(token.scopes),
+        source_address=source_address,
+    )
+
+
+# --- API clients and tokens ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client_id: str
+    client_secret: str
+    organization: str
+    scopes: str
+
+
+def api_client_create(*, organization: Organization, scopes: str, name: str = "") -> IssuedClient:
+    """Register a confidential client for an organisation.  The secret is shown once, stored hashed."""
+    try:
+        parsed = ScopeSet.parse(scopes)
+    except ScopeError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    if not parsed.grants:
+        raise ValidationFailed("Give at least one scope, e.g. system/Patient.rs")
+    client_id = "olc_" + secrets.token_hex(12)
+    secret = secrets.token_urlsafe(32)
+    ApiClient.objects.create(
+        client_id=client_id,
+        secret_hash=make_password(secret),
+        name=name or f"{organization.name} system client",
+        organization=organization,
+        scopes=str(parsed),
+    )
+    return IssuedClient(client_id, secret, organization.slug, str(parsed))
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+
+def token_issue(*, client_id: str, client_secret: str, requested_scope: str = "", source_address: str = "") -> IssuedToken:
+    """OAuth 2.0 client-credentials grant (RFC 6749 §4.4)."""
+    client = ApiClient.objects.select_related("organization").filter(client_id=client_id, active=True).first()
+    # Hash even when the client is unknown so that timing does not tell which ids exist.
+    ok = check_password(client_secret, client.secret_hash if client else make_password(None))
+    if client is None or not ok or not client.organization.active:
+        audit.log(Actor(kind="system", username=f"client:{client_id[:40]}", source_address=source_address),
+                  AuditAction.LOGIN_FAILED, category="authentication", outcome="denied", channel="fhir")
+        raise OAuthError("invalid_client", "Client authentication failed.", 401)
+    granted = ScopeSet.parse(client.scopes)
+    if requested_scope.strip():
+        try:
+            requested = ScopeSet.parse(requested_scope)
+        except ScopeError as exc:
+            raise OAuthError("invalid_scope", str(exc)) from exc
+        scope = granted.narrowed_to(requested)
+        if not scope.grants:
+            raise OAuthError("invalid_scope", "None of the requested scopes is granted to this client.")
+    else:
+        scope = granted
+    raw = secrets.token_urlsafe(32)
+    lifetime = settings.API_TOKEN_LIFETIME_SECONDS
+    ApiToken.objects.create(
+        token_hash=ApiToken.hash(raw), client=client, scopes=str(scope),
+        expires_at=clock.now() + dt.timedelta(seconds=lifetime),
+    )
+    audit.log(
+        Actor(kind="system", username=f"client:{client.client_id}", client_id=client.client_id,
+              client_organization_id=client.organization_id, source_address=source_address),
+        AuditAction.LOGIN, category="authentication", detail="token issued", channel="fhir",
+    )
+    return IssuedToken(raw, lifetime, str(scope))
+
+
+# --- TOTP second factor ------------------------------------------------------------------------------
+
+
+def mfa_begin(user: User) -> tuple[str, str]:
+    """Start (or restart) enrolment; returns (secret, otpauth URI) for the QR code."""
+    secret = pyotp.random_base32()
+    with transaction.atomic():
+        MfaDevice.objects.update_or_create(
+            user=user, defaults={"secret_encrypted": crypto.encrypt(secret), "confirmed": False, "last_used_step": 0}
+        )
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=settings.MFA_ISSUER)
+    return secret, uri
+
+
+def _verify(device: MfaDevice, code: str) -> bool:
+    code = "".join(ch for ch in code if ch.isdigit())
+    if len(code) != 6:
+        return False
+    totp = pyotp.TOTP(crypto.decrypt(device.secret_encrypted))
+    now_step = int(clock.now().timestamp()) // 30
+    for step in (now_step - 1, now_step, now_step + 1):  # one step of clock drift either way
+        if step > device.last_used_step and hmac.compare_digest(totp.at(step * 30), code):
+            device.last_used_step = step  # a code is accepted once (no replay)
+            device.save(update_fields=["last_used_step", "confirmed"])
+            return True
+    return False
+
+
+def mfa_confirm(user: User, code: str) -> bool:
+    with transaction.atomic():
+        device = MfaDevice.objects.select_for_update().filter(user=user).first()
+        if device is None:
+            return False
+        device.confirmed = True
+        ok = _verify(device, code)
+        if not ok:
+            device.confirmed = False
+        return ok
+
+
+def mfa_check(user: User, code: str) -> bool:
+    with transaction.atomic():
+        device = MfaDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        return bool(device and _verify(device, code))
+
+
+def mfa_enabled(user: User) -> bool:
+    return MfaDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+# --- practitioners (staff records, also created over FHIR) --------------------------------------------
+
+
+@dataclass
+class PractitionerData:
+    given_name: str
+    family_name: str
+    email: str = ""
+    phone: str = ""
+    npi: str = ""
+    gender: str = ""
+    active: bool = True
+
+
+def _validate_practitioner(data: PractitionerData) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.family_name.strip():
+        errors["family_name"] = ["Enter the family name."]
+    if data.npi and not (data.npi.isdigit() and len(data.npi) == 10):
+        errors["npi"] = ["An NPI is 10 digits."]
+    if errors:
+        raise ValidationFailed("The practitioner is not valid.", field_errors=errors)
+
+
+def practitioner_create(*, actor: Actor, data: PractitionerData, channel: str = "") -> User:
+    _validate_practitioner(data)
+    if actor.kind not in {"staff", "system"} or not actor.organization_ids:
+        raise Forbidden("Only member organisations can register practitioners.")
+    if actor.is_system and not actor.allows("Practitioner", "c"):
+        raise Forbidden("Token scope does not allow creating practitioners.")
+    if not actor.is_system and not actor.admin_organization_ids():
+        raise Forbidden("Registering practitioners needs the program administrator role.")
+    base = f"{data.given_name[:1]}{data.family_name}".lower()
+    username = "".join(ch for ch in base if ch.isalnum())[:30] or "practitioner"
+    try:
+        with transaction.atomic():
+            candidate, n = username, 1
+            while User.objects.filter(username=candidate).exists():
+                n += 1
+                candidate = f"{username}{n}"
+            user = User(
+                username=candidate, first_name=data.given_name.strip(), last_name=data.family_name.strip(),
+                email=data.email, phone=data.phone, npi=data.npi, gender=data.gender, is_active=data.active,
+                kind=UserKind.STAFF, registered_by_id=actor.primary_organization_id,
+            )
+            user.set_unusable_password()
+            user.save()
+            audit.log(actor, AuditAction.ADMIN, category="practitioner", resource_type="Practitioner",
+                      resource_id=user.pk, detail="registered", channel=channel)
+    except IntegrityError as exc:
+        raise Conflict("A practitioner with this NPI is already registered.") from exc
+    return user
+
+
+def practitioner_update(
+    *, actor: Actor, practitioner: User, data: PractitionerData, expected_version: int | None = None,
+    channel: str = "",
+) -> User:
+    _validate_practitioner(data)
+    if actor.is_system and not actor.allows("Practitioner", "u"):
+        raise Forbidden("Token scope does not allow updating practitioners.")
+    if not actor.is_system and not actor.admin_organization_ids() and actor.user_id != practitioner.pk:
+        raise Forbidden("Updating practitioners needs the program administrator role.")
+    try:
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=practitioner.pk)
+            if expected_version is not None and expected_version != locked.version:
+                raise PreconditionFailed(f"The practitioner was changed by someone else (version {locked.version}).")
+            locked.first_name, locked.last_name = data.given_name.strip(), data.family_name.strip()
+            locked.email, locked.phone, locked.npi, locked.gender = data.email, data.phone, data.npi, data.gender
+            locked.is_active = data.active
+            locked.version += 1
+            locked.save()
+            audit.log(actor, AuditAction.ADMIN, category="practitioner", resource_type="Practitioner",
+                      resource_id=locked.pk, detail="updated", channel=channel)
+    except IntegrityError as exc:
+        raise Conflict("A practitioner with this NPI is already registered.") from exc
+    return locked
+
+
+def practitioner_queryset_for(actor: Actor):  # type: ignore[no-untyped-def]
+    """Staff of the actor's organisations, those they registered, and care-team members of patients they see."""
+    from django.db.models import Q
+
+    from oncoliaison.patients.models import CareTeamParticipant
+    from oncoliaison.patients.selectors import care_team_queryset_for
+
+    if actor.kind not in {"staff", "system"}:
+        return User.objects.none()
+    orgs = actor.organization_ids
+    in_teams = CareTeamParticipant.objects.filter(care_team__in=care_team_queryset_for(actor).values("pk"))
+    return User.objects.filter(kind=UserKind.STAFF).filter(
+        Q(memberships__organization_id__in=orgs) | Q(registered_by_id__in=orgs) | Q(pk__in=in_teams.values("user_id"))
+    ).distinct()
+
+
+__all__ = ["ANONYMOUS"]

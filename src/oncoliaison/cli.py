@@ -1,0 +1,26 @@
+"""The ``oncoliaison`` console script: Django's management commands, with dashed names.
+
+    oncoliaison create-api-client --organization SLUG --scopes "system/Patient.rs"
+    oncoliaison audit-verify
+    oncoliaison migrate
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncoliaison.settings")
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and not args[1].startswith("-"):
+        args[1] = args[1].replace("-", "_")
+    args[0] = "oncoliaison"
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Generic access helpers shared by the domain selectors."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
+
+from .actor import Actor
+from .errors import Forbidden, NotFound
+
+M = TypeVar("M", bound=Model)
+
+
+def get_visible_or_404(qs: QuerySet[M], pk: object) -> M:
+    """The row of an actor-scoped queryset, or NotFound — the same for missing and not visible."""
+    try:
+        key = int(str(pk))
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    obj = qs.filter(pk=key).first()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def require_staff(actor: Actor) -> None:
+    if actor.kind not in {"staff", "system"}:
+        raise Forbidden("This is for staff of a member organisation.")
+
+
+def require_admin(actor: Actor, organization_id: int | None = None) -> None:
+    admin_orgs = actor.admin_organization_ids()
+    if not admin_orgs or (organization_id is not None and organization_id not in admin_orgs):
+        raise Forbidden("This needs the program administrator or CLP role for the organisation.")

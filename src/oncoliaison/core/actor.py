@@ -1,0 +1,87 @@
+"""Who is asking: a signed-in person or an API client, with organisations, roles and scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from oncoliaison.organisations.models import ADMIN_ROLES, CARE_DELIVERING_KINDS, CLINICAL_ROLES
+
+from .scopes import ScopeSet
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # staff | patient | caregiver | system | anonymous
+    user_id: int | None = None
+    username: str = ""
+    # (organization_id, role, organization_kind) for each active membership
+    memberships: tuple[tuple[int, str, str], ...] = ()
+    client_id: str | None = None
+    client_organization_id: int | None = None
+    scopes: ScopeSet | None = None  # None: a person signed in, limited by roles, not scopes
+    own_patient_id: int | None = None
+    source_address: str = ""
+    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    # --- organisations and roles -------------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind == "system"
+
+    @property
+    def organization_ids(self) -> frozenset[int]:
+        if self.is_system:
+            return frozenset({self.client_organization_id}) if self.client_organization_id else frozenset()
+        return frozenset(org_id for org_id, _, _ in self.memberships)
+
+    def roles_in(self, organization_id: int) -> frozenset[str]:
+        return frozenset(role for org_id, role, _ in self.memberships if org_id == organization_id)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(role for _, role, _ in self.memberships)
+
+    @property
+    def clinical_organization_ids(self) -> frozenset[int]:
+        """Organisations whose patients this actor may see in a care role."""
+        if self.is_system:
+            return self.organization_ids
+        return frozenset(
+            org_id
+            for org_id, role, org_kind in self.memberships
+            if role in CLINICAL_ROLES and org_kind in CARE_DELIVERING_KINDS
+        )
+
+    def admin_organization_ids(self) -> frozenset[int]:
+        return frozenset(org_id for org_id, role, _ in self.memberships if role in ADMIN_ROLES)
+
+    def is_admin_of(self, organization_id: int) -> bool:
+        return organization_id in self.admin_organization_ids()
+
+    @property
+    def primary_role(self) -> str:
+        if self.is_system:
+            return "system"
+        if self.memberships:
+            return self.memberships[0][1]
+        return self.kind
+
+    @property
+    def primary_organization_id(self) -> int | None:
+        if self.is_system:
+            return self.client_organization_id
+        return self.memberships[0][0] if self.memberships else None
+
+    # --- scopes (systems only) ----------------------------------------------------------------
+    def allows(self, resource_type: str, interaction: str) -> bool:
+        """interaction: one of c r u d s (SMART v2)."""
+        if self.scopes is None:
+            return True
+        return self.scopes.allows(resource_type, interaction)
+
+
+ANONYMOUS = Actor(kind="anonymous")

@@ -1,0 +1,191 @@
+"""The demo program: synthetic, clearly labelled data for trying OncoLiaison.
+
+Every patient is generated here (``synthetic=True``, names from common-name lists, phone numbers in the
+555-01xx fictional range, e-mail at example.org).  None is a real person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from oncoliaison.accounts.models import User, UserKind
+from oncoliaison.oncology.models import ICD10CM, SNOMED, CancerCondition
+from oncoliaison.organisations.models import Membership, Organization, OrganizationKind, Role
+from oncoliaison.patients.models import (
+    CareTeam,
+    CareTeamParticipant,
+    Consent,
+    ConsentKind,
+    ConsentStatus,
+    IdentifierType,
+    Patient,
+    PatientIdentifier,
+    ProxyScope,
+)
+
+LEAD = "riverside-cancer-institute"
+
+ORGANISATIONS = [
+    (LEAD, "Riverside Cancer Institute", OrganizationKind.LEAD_PROGRAM, "Riverside", "OH"),
+    ("st-brendan-regional", "St. Brendan Regional Hospital", OrganizationKind.PARTNER_HOSPITAL, "Millbrook", "OH"),
+    ("lakeshore-community", "Lakeshore Community Hospital", OrganizationKind.PARTNER_HOSPITAL, "Port Clare", "OH"),
+    ("hope-together", "Hope Together Cancer Alliance", OrganizationKind.ADVOCACY, "Riverside", "OH"),
+    ("northfield-research", "Northfield University Cancer Research Center", OrganizationKind.RESEARCH, "Northfield", "OH"),
+]
+
+# username, given, family, org slug, role, title
+STAFF = [
+    ("clp", "Maria", "Alvarez", LEAD, Role.CLP, "Cancer Liaison Physician, surgical oncologist"),
+    ("navigator", "Grace", "Okafor", LEAD, Role.NAVIGATOR, "Oncology nurse navigator"),
+    ("navigator2", "Daniel", "Reyes", LEAD, Role.NAVIGATOR, "Oncology nurse navigator"),
+    ("oncologist", "Samuel", "Chen", LEAD, Role.PHYSICIAN, "Medical oncologist"),
+    ("surgeon", "Priya", "Raman", LEAD, Role.PHYSICIAN, "Surgical oncologist"),
+    ("radonc", "Thomas", "Becker", LEAD, Role.PHYSICIAN, "Radiation oncologist"),
+    ("socialworker", "Aisha", "Johnson", LEAD, Role.SOCIAL_WORKER, "Oncology social worker"),
+    ("admin", "Linda", "Park", LEAD, Role.PROGRAM_ADMIN, "Cancer program administrator"),
+    ("partnerdoc", "Henry", "Walsh", "st-brendan-regional", Role.PHYSICIAN, "Hematologist-oncologist"),
+    ("researcher", "Nadia", "Petrov", "northfield-research", Role.RESEARCHER, "Clinical research scientist"),
+    ("advocate", "Rosa", "Delgado", "hope-together", Role.STAKEHOLDER_LIAISON, "Patient advocate"),
+]
+
+GIVEN_F = ["Emma", "Olivia", "Ava", "Sophia", "Mia", "Linda", "Patricia", "Barbara", "Susan", "Karen",
+           "Nancy", "Betty", "Dorothy", "Sandra", "Ana", "Lucia", "Mei", "Fatima", "Keisha", "Ruth"]
+GIVEN_M = ["James", "Robert", "John", "Michael", "William", "David", "Richard", "Joseph", "Charles", "Thomas",
+           "Luis", "Carlos", "Wei", "Omar", "Darnell", "George", "Kenneth", "Paul", "Mark", "Steven"]
+FAMILY = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+          "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
+          "Nguyen", "Walker", "Hall", "Allen", "Young", "King", "Wright", "Scott", "Green", "Baker"]
+STREETS = ["Maple Ave", "Oak St", "River Rd", "Elm St", "Lakeview Dr", "Cedar Ln", "Main St", "Park Blvd"]
+
+
+@dataclass(frozen=True)
+class CancerType:
+    snomed: str
+    display: str
+    icd10: str
+    site_code: str
+    site: str
+    sex: str | None  # restricted to one sex, or None
+
+
+CANCERS = [
+    CancerType("254837009", "Malignant neoplasm of breast", "C50.911", "76752008", "Breast structure", "female"),
+    CancerType("254637007", "Non-small cell lung cancer", "C34.90", "39607008", "Lung structure", None),
+    CancerType("363406005", "Malignant neoplasm of colon", "C18.9", "71854001", "Colon structure", None),
+    CancerType("399068003", "Malignant tumor of prostate", "C61", "41216001", "Prostatic structure", "male"),
+    CancerType("363418001", "Malignant tumor of pancreas", "C25.9", "15776009", "Pancreatic structure", None),
+    CancerType("372244006", "Malignant melanoma", "C43.9", "39937001", "Skin structure", None),
+    CancerType("93143009", "Leukemia, disease", "C95.90", "14016003", "Bone marrow structure", None),
+    CancerType("363443007", "Malignant tumor of ovary", "C56.9", "15497006", "Ovarian structure", "female"),
+]
+STAGES = ["I", "IA", "IB", "II", "IIA", "IIB", "III", "IIIA", "IIIB", "IV"]
+
+
+def _org(slug: str) -> Organization:
+    return Organization.objects.get(slug=slug)
+
+
+@transaction.atomic
+def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]:
+    """Create the demo program; returns {username: password} for the demo log-ins."""
+    rng = random.Random(rng_seed)
+    password = "Demo-" + secrets.token_urlsafe(9)
+    logins: dict[str, str] = {}
+    for slug, name, kind, city, state in ORGANISATIONS:
+        Organization.objects.create(
+            slug=slug, name=name, kind=kind, city=city, state=state, country="US",
+            phone=f"555-01{rng.randint(10, 99)}", email=f"info@{slug}.example.org",
+            mrn_system=f"https://{slug}.example.org/fhir/mrn" if kind in (
+                OrganizationKind.LEAD_PROGRAM, OrganizationKind.PARTNER_HOSPITAL) else "",
+        )
+    staff: dict[str, User] = {}
+    for username, given, family, slug, role, title in STAFF:
+        user = User.objects.create_user(
+            username=username, password=password, first_name=given, last_name=family,
+            email=f"{username}@{slug}.example.org", kind=UserKind.STAFF,
+        )
+        Membership.objects.create(user=user, organization=_org(slug), role=role, title=title)
+        staff[username] = user
+        logins[username] = password
+
+    lead, partner = _org(LEAD), _org("st-brendan-regional")
+    today = dt.date.today()
+    for i in range(patients):
+        cancer = rng.choice(CANCERS)
+        gender = cancer.sex or rng.choice(["female", "male"])
+        given = rng.choice(GIVEN_F if gender == "female" else GIVEN_M)
+        family = rng.choice(FAMILY)
+        age = rng.randint(28, 86)
+        birth = today.replace(year=today.year - age) - dt.timedelta(days=rng.randint(0, 364))
+        org = partner if i % 8 == 7 else lead
+        spanish = rng.random() < 0.2
+        patient = Patient.objects.create(
+            organization=org, given_name=given, family_name=family, birth_date=birth, gender=gender,
+            phone=f"555-01{i % 100:02d}", email=f"{given.lower()}.{family.lower()}{i}@example.org",
+            address_line=f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", city="Riverside", state="OH",
+            postal_code=f"45{rng.randint(100, 999)}", country="US",
+            preferred_language="es" if spanish else "en", interpreter_needed=spanish and rng.random() < 0.5,
+            synthetic=True,
+        )
+        PatientIdentifier.objects.create(
+            patient=patient, organization=org, system=org.mrn_system, value=f"{org.slug[:2].upper()}{100000 + i}",
+            type_code=IdentifierType.MRN,
+        )
+        diagnosed = today - dt.timedelta(days=rng.randint(10, 900))
+        CancerCondition.objects.create(
+            patient=patient, code_system=SNOMED, code=cancer.snomed, display=cancer.display,
+            body_site_code=cancer.site_code, body_site_display=cancer.site, diagnosed_on=diagnosed,
+            stage_group=rng.choice(STAGES),
+        )
+        if rng.random() < 0.3:
+            CancerCondition.objects.create(
+                patient=patient, category="comorbidity", code_system=ICD10CM, code="E11.9",
+                display="Type 2 diabetes mellitus without complications", diagnosed_on=diagnosed - dt.timedelta(days=2000),
+            )
+        team = CareTeam.objects.create(patient=patient, organization=org, name="Oncology care team")
+        if org == lead:
+            nav = staff["navigator"] if i % 2 == 0 else staff["navigator2"]
+            members = [(nav, "Nurse navigator"), (staff["clp"], "Cancer Liaison Physician"),
+                       (staff["oncologist"], "Medical oncologist")]
+            if cancer.snomed in {"254837009", "363406005", "363418001"}:
+                members.append((staff["surgeon"], "Surgical oncologist"))
+            if cancer.snomed in {"254637007", "399068003"}:
+                members.append((staff["radonc"], "Radiation oncologist"))
+        else:
+            members = [(staff["partnerdoc"], "Hematologist-oncologist")]
+        for user, role in members:
+            CareTeamParticipant.objects.create(care_team=team, user=user, role=role, start=diagnosed)
+        Consent.objects.create(
+            patient=patient, kind=ConsentKind.TREATMENT, status=ConsentStatus.ACTIVE, organization=org,
+            period_start=diagnosed, recorded_by=staff["navigator"],
+        )
+        if org == partner and i % 16 == 7:
+            # Shared with the lead program for a second opinion.
+            Consent.objects.create(
+                patient=patient, kind=ConsentKind.DATA_SHARING, status=ConsentStatus.ACTIVE, organization=org,
+                grantee_organization=lead, period_start=today - dt.timedelta(days=30),
+                note="Second opinion at Riverside Cancer Institute",
+            )
+        if i == 0:
+            # The first patient has a portal account and a caregiver with view-only proxy access.
+            patient_user = User.objects.create_user(
+                username="patient", password=password, first_name=given, last_name=family, kind=UserKind.PATIENT,
+            )
+            patient.user = patient_user
+            patient.save(update_fields=["user"])
+            caregiver = User.objects.create_user(
+                username="caregiver", password=password, first_name="Sam", last_name=family, kind=UserKind.CAREGIVER,
+            )
+            Consent.objects.create(
+                patient=patient, kind=ConsentKind.CAREGIVER_PROXY, status=ConsentStatus.ACTIVE, organization=org,
+                grantee_user=caregiver, proxy_scope=ProxyScope.VIEW, period_start=today,
+                note="Spouse; view-only proxy access",
+            )
+            logins["patient"] = password
+            logins["caregiver"] = password
+    return logins

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from oncoliaison.api import api
+
+urlpatterns = [
+    path("", include("oncoliaison.core.urls")),
+    path("accounts/", include("oncoliaison.accounts.urls")),
+    path("organisations/", include("oncoliaison.organisations.urls")),
+    path("patients/", include("oncoliaison.patients.urls")),
+    path("fhir", include("oncoliaison.fhir.urls")),
+    path("api/", api.urls),
+]
