@@ -100,6 +100,8 @@ def _validate_patient(data: PatientData) -> None:
 
 def _writable_org(actor: Actor, organization_id: int | None) -> Organization:
     orgs = actor.clinical_organization_ids
+    if not orgs:
+        raise Forbidden("Your role does not allow registering patients.")
     if organization_id is None:
         if len(orgs) != 1:
             raise ValidationFailed(
