@@ -23,7 +23,9 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         source = getattr(request, "source_address", "")
-        request.actor = SimpleLazyObject(lambda: actor_for_user(user, source_address=source))  # type: ignore[attr-defined]
+        request.actor = SimpleLazyObject(  # type: ignore[attr-defined]
+            lambda: actor_for_user(user if user.is_authenticated else None, source_address=source)  # type: ignore[arg-type]
+        )
         if user.is_authenticated:
             # Sliding inactivity timeout: every request pushes the expiry forward.
             minutes = (

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from oncoliaison.accounts.models import User, UserKind
 from oncoliaison.oncology.models import ICD10CM, SNOMED, CancerCondition
@@ -93,7 +94,7 @@ def _org(slug: str) -> Organization:
 @transaction.atomic
 def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]:
     """Create the demo program; returns {username: password} for the demo log-ins."""
-    rng = random.Random(rng_seed)
+    rng = random.Random(rng_seed)  # noqa: S311 - reproducible demo data, not security
     password = "Demo-" + secrets.token_urlsafe(9)
     logins: dict[str, str] = {}
     for slug, name, kind, city, state in ORGANISATIONS:
@@ -114,7 +115,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
         logins[username] = password
 
     lead, partner = _org(LEAD), _org("st-brendan-regional")
-    today = dt.date.today()
+    today = timezone.localdate()
     for i in range(patients):
         cancer = rng.choice(CANCERS)
         gender = cancer.sex or rng.choice(["female", "male"])
@@ -158,8 +159,8 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
                 members.append((staff["radonc"], "Radiation oncologist"))
         else:
             members = [(staff["partnerdoc"], "Hematologist-oncologist")]
-        for user, role in members:
-            CareTeamParticipant.objects.create(care_team=team, user=user, role=role, start=diagnosed)
+        for user, team_role in members:
+            CareTeamParticipant.objects.create(care_team=team, user=user, role=team_role, start=diagnosed)
         Consent.objects.create(
             patient=patient, kind=ConsentKind.TREATMENT, status=ConsentStatus.ACTIVE, organization=org,
             period_start=diagnosed, recorded_by=staff["navigator"],

@@ -243,10 +243,9 @@ def _set_participants(team: CareTeam, participants: list[ParticipantData]) -> No
 def care_team_create(*, actor: Actor, patient: Patient, data: CareTeamData, channel: str = "") -> CareTeam:
     _validate_care_team(data)
     _require_care_writer(actor, patient, "CareTeam", "c")
-    org_id = actor.primary_organization_id if actor.is_system else next(
-        (o for o in actor.clinical_organization_ids if o == patient.organization_id),
-        next(iter(sorted(actor.clinical_organization_ids))),
-    )
+    # The team belongs to the actor's organisation: the patient's own one when the actor works there.
+    orgs = actor.clinical_organization_ids
+    org_id = patient.organization_id if patient.organization_id in orgs else min(orgs)
     with transaction.atomic():
         team = CareTeam.objects.create(patient=patient, organization_id=org_id, name=data.name.strip(),
                                        status=data.status)
