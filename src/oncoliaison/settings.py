@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "axes",
     "csp",
+    "ninja",  # only for the API docs page: Swagger UI from its own static files (no CDN, strict CSP)
     "oncoliaison.core",
     "oncoliaison.accounts",
     "oncoliaison.organisations",

@@ -195,6 +195,38 @@ def mfa_enabled(user: User) -> bool:
     return MfaDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+
+def mfa_disable(*, actor: Actor, user: User, password: str) -> bool:
+    """Remove the user's authenticator after re-checking their password; False if the password is wrong."""
+    if actor.user_id != user.pk:
+        raise Forbidden("Only the account holder can turn off their second factor.")
+    if not user.check_password(password):
+        return False
+    with transaction.atomic():
+        MfaDevice.objects.filter(user=user).delete()
+        audit.log(actor, AuditAction.ADMIN, category="authentication", resource_type="User", resource_id=user.pk,
+                  detail="second factor turned off", channel="web")
+    return True
+
+
+def staff_password_issue(*, actor: Actor, user: User, channel: str = "") -> str:
+    """Give a staff account a new random one-time password (shown once to the administrator)."""
+    from oncoliaison.core.access import require_admin
+
+    require_admin(actor)
+    if user.kind != UserKind.STAFF:
+        raise Forbidden("Only staff accounts are managed here.")
+    shares_org = Membership.objects.filter(user=user, organization_id__in=actor.admin_organization_ids()).exists()
+    if not shares_org and user.registered_by_id not in actor.admin_organization_ids():
+        raise Forbidden("You may manage only the accounts of your own organisation.")
+    password = secrets.token_urlsafe(12)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.log(actor, AuditAction.ADMIN, category="authentication", resource_type="User", resource_id=user.pk,
+                  detail="one-time password issued", channel=channel)
+    return password
+
 # --- practitioners (staff records, also created over FHIR) --------------------------------------------
 
 
@@ -274,6 +306,25 @@ def practitioner_update(
         raise Conflict("A practitioner with this NPI is already registered.") from exc
     return locked
 
+
+
+def staff_account_create(
+    *, actor: Actor, organization_id: int, role: str, data: PractitionerData, title: str = "", channel: str = ""
+) -> tuple[User, str]:
+    """A new staff account with a role in the organisation and a one-time password, in one transaction."""
+    from oncoliaison.core.access import require_admin
+    from oncoliaison.organisations.services import MembershipData, membership_create
+
+    require_admin(actor, organization_id)
+    with transaction.atomic():
+        user = practitioner_create(actor=actor, data=data, channel=channel)
+        membership_create(
+            actor=actor,
+            data=MembershipData(user_id=user.pk, organization_id=organization_id, role=role, title=title),
+            channel=channel,
+        )
+        password = staff_password_issue(actor=actor, user=user, channel=channel)
+    return user, password
 
 def practitioner_queryset_for(actor: Actor):  # type: ignore[no-untyped-def]
     """Staff of the actor's organisations, those they registered, and care-team members of patients they see."""

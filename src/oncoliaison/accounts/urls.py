@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("mfa/", views.mfa_view, name="mfa"),
+    path("mfa/setup/", views.mfa_enrol, name="mfa_enrol"),
+    path("mfa/disable/", views.mfa_disable_view, name="mfa_disable"),
+]

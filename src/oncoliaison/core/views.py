@@ -1,10 +1,78 @@
+"""Core pages: health check, the home page per role, the audit report, and the page-side mapping of
+typed domain errors (NotFound -> 404 page, Forbidden -> 403 page, field errors -> form fields)."""
+
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from oncoliaison.core import audit, clock
+from oncoliaison.core.access import require_admin
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import DomainError, Forbidden, NotFound
+from oncoliaison.core.models import AuditAction, AuditEvent
+
+PAGE_SIZE = 50
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+
+# --- mapping typed errors on pages --------------------------------------------------------------
+
+
+def maps_domain_errors(view: F) -> F:
+    """NotFound becomes the 404 page and Forbidden the 403 page (with the role message only)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def form_error_from(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's field errors on the matching form fields; the rest on the form itself."""
+    aliases = aliases or {}
+    placed = False
+    for name, messages in exc.field_errors.items():
+        target = aliases.get(name, name)
+        for message in messages:
+            if target in form.fields:
+                form.add_error(target, message)
+            else:
+                form.add_error(None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- health ---------------------------------------------------------------------------------------
 
 
 @require_GET
@@ -18,6 +86,255 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok", "database": "up"})
 
 
+# --- home -----------------------------------------------------------------------------------------
+
+
+def _staff_home(actor: Actor) -> dict[str, Any]:
+    from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
+    from oncoliaison.patients.models import ConsentKind
+    from oncoliaison.patients.selectors import active_consents, patient_queryset_for
+
+    orgs = Organization.objects.filter(pk__in=actor.organization_ids).order_by("name")
+    ctx: dict[str, Any] = {"organisations": list(orgs), "shown_patient_ids": []}
+    clinical = actor.clinical_organization_ids
+    ctx["clinical"] = bool(clinical)
+    if clinical:
+        visible = patient_queryset_for(actor)
+        mine = (
+            visible.filter(care_teams__participants__user_id=actor.user_id, care_teams__status="active")
+            .select_related("organization")
+            .distinct()
+        )
+        ctx["my_patient_count"] = mine.count()
+        ctx["my_patients"] = list(mine[:PAGE_SIZE])
+        ctx["shown_patient_ids"] += [p.pk for p in ctx["my_patients"]]
+        partner_orgs = [o.pk for o in orgs if o.pk in clinical and o.kind == OrganizationKind.PARTNER_HOSPITAL]
+        if partner_orgs:
+            shared_ids = active_consents().filter(
+                kind=ConsentKind.DATA_SHARING, grantee_organization_id__in=partner_orgs
+            ).values("patient_id")
+            shared = visible.filter(pk__in=shared_ids).exclude(organization_id__in=partner_orgs)
+            ctx["shared_count"] = shared.count()
+            ctx["shared_patients"] = list(shared.select_related("organization")[:PAGE_SIZE])
+            ctx["shown_patient_ids"] += [p.pk for p in ctx["shared_patients"]]
+    admin_orgs = actor.admin_organization_ids()
+    if admin_orgs:
+        since = clock.now() - dt.timedelta(days=1)
+        ctx["admin_orgs"] = list(
+            Organization.objects.filter(pk__in=admin_orgs)
+            .annotate(
+                member_count=Count("memberships", filter=Q(memberships__active=True), distinct=True),
+                patient_count=Count("patients", filter=Q(patients__active=True), distinct=True),
+            )
+            .order_by("name")
+        )
+        ctx["audit_today"] = AuditEvent.objects.filter(
+            organization_id__in=admin_orgs, recorded_at__gte=since
+        ).count()
+        ctx["may_create_org"] = Organization.objects.filter(
+            pk__in=admin_orgs, kind=OrganizationKind.LEAD_PROGRAM
+        ).exists()
+    ctx["roles"] = sorted({m.get_role_display() for m in Membership.objects.filter(
+        user_id=actor.user_id, active=True, organization__active=True)})
+    return ctx
+
+
+def _patient_home(actor: Actor) -> dict[str, Any]:
+    from oncoliaison.patients.selectors import access_patient, care_team_queryset_for, consent_queryset_for
+
+    if actor.own_patient_id is None:
+        return {"no_record": True}
+    patient = access_patient(actor, actor.own_patient_id, category="summary", channel="web")
+    teams = care_team_queryset_for(actor).filter(patient=patient).prefetch_related("participants__user")
+    consents = (
+        consent_queryset_for(actor)
+        .filter(patient=patient)
+        .select_related("grantee_organization", "grantee_user")
+        .order_by("-status", "-created_at")
+    )
+    return {"patient": patient, "care_teams": list(teams), "consents": list(consents)}
+
+
+def _caregiver_home(actor: Actor) -> dict[str, Any]:
+    from oncoliaison.patients.models import ConsentKind
+    from oncoliaison.patients.selectors import active_consents
+
+    grants = list(
+        active_consents()
+        .filter(kind=ConsentKind.CAREGIVER_PROXY, grantee_user_id=actor.user_id)
+        .select_related("patient")
+        .order_by("patient__family_name", "patient__given_name")
+    )
+    return {"grants": grants, "shown_patient_ids": [g.patient_id for g in grants]}
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    actor = actor_of(request)
+    if actor.kind == "patient":
+        ctx = _patient_home(actor)
+        template = "core/home_patient.html"
+    elif actor.kind == "caregiver":
+        ctx = _caregiver_home(actor)
+        template = "core/home_caregiver.html"
+    else:
+        ctx = _staff_home(actor)
+        template = "core/home.html"
+    shown = ctx.pop("shown_patient_ids", [])
+    if shown:
+        audit.log_patients_read(actor, shown, category="patient-list", resource_type="Patient",
+                                action=AuditAction.SEARCH, channel="web")
+    return render(request, template, ctx)
+
+
+# --- audit report -------------------------------------------------------------------------------
+
+
+class AuditFilterForm(forms.Form):
+    organization = forms.TypedChoiceField(label="Organisation", coerce=int)
+    user = forms.TypedChoiceField(label="User", coerce=int, required=False, empty_value=None)
+    action = forms.ChoiceField(label="Action", required=False)
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    patient_search = forms.CharField(
+        label="Find a patient", required=False, max_length=100,
+        help_text="Name words or an MRN; then choose the patient from the matches.",
+    )
+    patient = forms.TypedChoiceField(label="Patient", coerce=int, required=False, empty_value=None)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from oncoliaison.accounts.models import User
+        from oncoliaison.organisations.models import Organization
+
+        orgs = Organization.objects.filter(pk__in=actor.admin_organization_ids()).order_by("name")
+        self.fields["organization"].choices = [(o.pk, o.name) for o in orgs]
+        users = User.objects.filter(memberships__organization_id__in=actor.admin_organization_ids()).distinct()
+        self.fields["user"].choices = [("", "Anyone")] + [
+            (u.pk, f"{u.get_full_name() or u.username} ({u.username})") for u in users.order_by("last_name")
+        ]
+        self.fields["action"].choices = [("", "Any action"), *AuditAction.choices]
+        self.fields["patient"].choices = [("", "Any patient")]
+        if len(self.fields["organization"].choices) == 1:
+            self.fields["organization"].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+def _audit_rows_for(actor: Actor, organization_id: int) -> QuerySet[AuditEvent]:
+    """Audit rows an organisation's administrator may review: actions by its people and actions on its
+    patients' records by anyone (an accounting of disclosures)."""
+    from oncoliaison.patients.models import Patient
+
+    require_admin(actor, organization_id)
+    own_patients = Patient.objects.filter(organization_id=organization_id).values("pk")
+    return AuditEvent.objects.filter(Q(organization_id=organization_id) | Q(patient_id__in=own_patients))
+
+
+def _filtered(rows: QuerySet[AuditEvent], data: dict[str, Any]) -> QuerySet[AuditEvent]:
+    tz = timezone.get_current_timezone()
+    if data.get("user"):
+        rows = rows.filter(user_id=data["user"])
+    if data.get("action"):
+        rows = rows.filter(action=data["action"])
+    if data.get("patient"):
+        rows = rows.filter(patient_id=data["patient"])
+    if data.get("date_from"):
+        rows = rows.filter(recorded_at__gte=dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=tz))
+    if data.get("date_to"):
+        rows = rows.filter(
+            recorded_at__lt=dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        )
+    return rows.order_by("-seq")
+
+
+_CSV_FIELDS = ("seq", "recorded_at", "username", "client_id", "role", "organization_id", "patient_id", "action",
+               "category", "resource_type", "resource_id", "outcome", "source_address", "channel", "detail")
+
+
+def _csv_rows(rows: QuerySet[AuditEvent]) -> Iterator[str]:
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    yield writer.writerow(_CSV_FIELDS)
+    for ev in rows.iterator(chunk_size=2000):
+        values = []
+        for name in _CSV_FIELDS:
+            value = getattr(ev, name)
+            if name == "recorded_at":
+                value = value.isoformat()
+            text = "" if value is None else str(value)
+            if text[:1] in ("=", "+", "-", "@"):  # no formula injection when opened in a spreadsheet
+                text = "'" + text
+            values.append(text)
+        yield writer.writerow(values)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@maps_domain_errors
+def audit_report(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_admin(actor)
+    form = AuditFilterForm(request.POST or None, actor=actor)
+    if request.method == "POST":
+        # The patient list comes from the search, so rebuild its choices before validating.
+        search = request.POST.get("patient_search", "").strip()[:100]
+        candidates = _patient_candidates(actor, search, request.POST.get("patient", ""))
+        form.fields["patient"].choices = [("", "Any patient")] + [
+            (p.pk, f"{p.display_name}, born {p.birth_date:%Y-%m-%d} (#{p.pk})") for p in candidates
+        ]
+    else:
+        form = AuditFilterForm(initial={"organization": actor.primary_organization_id}, actor=actor)
+    count, problem = audit.verify_chain()
+    ctx: dict[str, Any] = {"form": form, "chain_count": count, "chain_problem": problem}
+    if request.method == "POST" and not form.is_valid():
+        return render(request, "core/audit.html", ctx, status=400)
+    data = form.cleaned_data if request.method == "POST" else {"organization": actor.primary_organization_id}
+    org_id = data.get("organization") or actor.primary_organization_id
+    if org_id not in actor.admin_organization_ids():
+        org_id = min(actor.admin_organization_ids())
+    rows = _filtered(_audit_rows_for(actor, org_id), data)
+    if request.method == "POST" and request.POST.get("export") == "csv":
+        audit.log(actor, AuditAction.EXPORT, category="audit-log", resource_type="AuditEvent",
+                  detail=f"audit report CSV, organisation {org_id}", channel="web")
+        response = StreamingHttpResponse(_csv_rows(rows), content_type="text/csv; charset=utf-8")
+        stamp = clock.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response
+    page = Paginator(rows, PAGE_SIZE).get_page(data.get("page") or 1)
+    audit.log(actor, AuditAction.READ, category="audit-log", resource_type="AuditEvent",
+              detail=f"audit report page {page.number}, organisation {org_id}", channel="web")
+    ctx["page"] = page
+    return render(request, "core/audit.html", ctx)
+
+
+def _patient_candidates(actor: Actor, search: str, chosen: str) -> list[Any]:
+    """Patients of the actor's organisations matching the audit page's search box (audited disclosure)."""
+    from oncoliaison.patients.selectors import patient_queryset_for, patient_search_for
+
+    found: list[Any] = []
+    if search:
+        words = [w for w in search.split() if not any(ch.isdigit() for ch in w)]
+        ids = [w for w in search.split() if any(ch.isdigit() for ch in w)]
+        try:
+            qs = patient_search_for(actor, text=" ".join(words), identifier=ids[0] if ids else "")
+        except Forbidden:
+            qs = None
+        if qs is not None:
+            found = list(qs[:20])
+    if chosen.isdigit() and all(p.pk != int(chosen) for p in found):
+        found += list(patient_queryset_for(actor).filter(pk=int(chosen)))
+    if found:
+        audit.log_patients_read(actor, [p.pk for p in found], category="audit-log", resource_type="Patient",
+                                action=AuditAction.SEARCH, channel="web")
+    return found
