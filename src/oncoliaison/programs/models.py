@@ -1,0 +1,62 @@
+"""Program episodes: a patient's enrollment in the Cancer Liaison Program (FHIR EpisodeOfCare)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class EpisodeStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    ONHOLD = "onhold", "On hold"
+    FINISHED = "finished", "Finished"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Statuses in which the episode is still open: a patient has at most one per organisation.
+OPEN_EPISODE_STATUSES = (EpisodeStatus.PLANNED, EpisodeStatus.ACTIVE, EpisodeStatus.ONHOLD)
+
+
+class ProgramEpisode(models.Model):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="program_episodes")
+    organization = models.ForeignKey("organisations.Organization", on_delete=models.PROTECT,
+                                     related_name="program_episodes")
+    status = models.CharField(max_length=16, choices=EpisodeStatus.choices, default=EpisodeStatus.ACTIVE)
+    period_start = models.DateField()
+    period_end = models.DateField(null=True, blank=True)
+    navigator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  help_text="The patient's nurse navigator in the program.")
+    clp = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                            verbose_name="Cancer Liaison Physician")
+    referral = models.ForeignKey("referrals.Referral", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="episodes")
+    care_team = models.ForeignKey("patients.CareTeam", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="episodes")
+    status_note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "organization"],
+                condition=Q(status__in=["planned", "active", "onhold"]),
+                name="program_episode_one_open_per_patient_and_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__isnull=True) | Q(period_end__gte=F("period_start")),
+                name="program_episode_period_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"Program episode #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_EPISODE_STATUSES

@@ -1,0 +1,162 @@
+"""Pure rules of referral triage: the status transition table, queue order, duplicate matching and the
+decline letter.  No database, no clock: callers pass what the rules need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .models import DeclineReason, ReferralStatus, Urgency
+
+S = ReferralStatus
+
+# The referral's life: which status may follow which, and the action that moves it.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    S.RECEIVED: {
+        S.INFO_REQUESTED: "request_info",
+        S.ACCEPTED: "accept",
+        S.DECLINED: "decline",
+        S.WITHDRAWN: "withdraw",
+    },
+    S.INFO_REQUESTED: {
+        S.RECEIVED: "info_received",
+        S.ACCEPTED: "accept",
+        S.DECLINED: "decline",
+        S.WITHDRAWN: "withdraw",
+    },
+    S.ACCEPTED: {},
+    S.DECLINED: {},
+    S.WITHDRAWN: {},
+}
+
+TERMINAL = frozenset(status for status, nexts in TRANSITIONS.items() if not nexts)
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, {})
+
+
+def transition_error(current: str, target: str) -> str | None:
+    """None when the move is allowed, else a sentence a navigator can act on."""
+    if current not in TRANSITIONS or target not in TRANSITIONS:
+        return f"Unknown referral status '{target if current in TRANSITIONS else current}'."
+    if can_transition(current, target):
+        return None
+    labels = dict(ReferralStatus.choices)
+    if current in TERMINAL:
+        return f"The referral is already {str(labels[current]).lower()}; it cannot be changed."
+    allowed = ", ".join(str(labels[s]).lower() for s in TRANSITIONS[current])
+    return (
+        f"A referral that is {str(labels[current]).lower()} cannot become {str(labels[target]).lower()} "
+        f"(it can become: {allowed})."
+    )
+
+
+def allowed_actions(current: str) -> frozenset[str]:
+    return frozenset(TRANSITIONS.get(current, {}).values())
+
+
+# --- the triage queue -------------------------------------------------------------------------------
+
+URGENCY_RANK: dict[str, int] = {Urgency.EMERGENT: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
+
+
+def triage_sort_key(urgency: str, received_at: dt.datetime) -> tuple[int, dt.datetime]:
+    """Most urgent first; within an urgency, the longest-waiting first."""
+    return (URGENCY_RANK.get(urgency, len(URGENCY_RANK)), received_at)
+
+
+# Targets for the first contact after receipt (program standard, in hours).
+FIRST_CONTACT_TARGET_HOURS: dict[str, int] = {Urgency.EMERGENT: 4, Urgency.URGENT: 24, Urgency.ROUTINE: 72}
+
+
+def first_contact_overdue(urgency: str, received_at: dt.datetime, first_contact_at: dt.datetime | None,
+                          now: dt.datetime) -> bool:
+    if first_contact_at is not None:
+        return False
+    hours = FIRST_CONTACT_TARGET_HOURS.get(urgency, FIRST_CONTACT_TARGET_HOURS[Urgency.ROUTINE])
+    return now - received_at > dt.timedelta(hours=hours)
+
+
+def milestone_error(name: str, at: dt.datetime, *, received_at: dt.datetime, now: dt.datetime,
+                    allow_future: bool = False) -> str | None:
+    """A recorded milestone may not precede the referral, nor (unless scheduled) lie in the future."""
+    if at < received_at:
+        return f"The {name} cannot be before the referral was received."
+    if not allow_future and at > now + dt.timedelta(minutes=5):
+        return f"The {name} cannot be in the future."
+    return None
+
+
+# --- duplicate detection ------------------------------------------------------------------------------
+
+_NON_LETTERS = re.compile(r"[^a-z]")
+
+
+def normalise_name(name: str) -> str:
+    """Case, accents, spaces, hyphens and apostrophes do not distinguish people: 'O'Brien-Núñez' ->
+    'obriennunez'."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_LETTERS.sub("", ascii_only)
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    given_name: str
+    family_name: str
+    birth_date: dt.date | None
+    identifiers: frozenset[tuple[str, str]] = frozenset()  # (system, value)
+
+
+def duplicate_reasons(prospect: PersonFacts, existing: PersonFacts) -> list[str]:
+    """Why ``existing`` may be the person described by ``prospect`` (empty: not a candidate)."""
+    reasons: list[str] = []
+    shared = {(s.strip(), v.strip()) for s, v in prospect.identifiers if v.strip()} & {
+        (s.strip(), v.strip()) for s, v in existing.identifiers
+    }
+    if shared:
+        reasons.append("Same identifier")
+    same_birth = prospect.birth_date is not None and prospect.birth_date == existing.birth_date
+    pf, ef = normalise_name(prospect.family_name), normalise_name(existing.family_name)
+    pg, eg = normalise_name(prospect.given_name), normalise_name(existing.given_name)
+    if same_birth and pf and pf == ef and pg and pg == eg:
+        reasons.append("Same name and date of birth")
+    elif same_birth and pf and pf == ef:
+        reasons.append("Same family name and date of birth")
+    elif same_birth and pf and pg and pf == eg and pg == ef:
+        reasons.append("Same date of birth, given and family names swapped")
+    elif same_birth and pg and pg == eg and pf and ef and (pf.startswith(ef) or ef.startswith(pf)):
+        reasons.append("Same given name and date of birth, similar family name")
+    return reasons
+
+
+# --- the letter to the referrer ---------------------------------------------------------------------
+
+
+def decline_letter(*, reason: str, message: str, person: str, referrer: str, program: str,
+                   received_on: dt.date, program_contact: str = "") -> str:
+    """Plain-text letter (or portal message) telling the referrer that the referral was declined."""
+    reason_label = dict(DeclineReason.choices).get(reason, reason)
+    lines = [
+        f"Dear {referrer or 'colleague'},",
+        "",
+        f"Thank you for referring {person} to the {program} Cancer Liaison Program "
+        f"(referral received {received_on:%B %-d, %Y}).",
+        "",
+        f"We are unable to accept this referral. Reason: {reason_label}.",
+    ]
+    if message.strip():
+        lines += ["", message.strip()]
+    lines += [
+        "",
+        "If the situation changes, or you would like to discuss this decision, please contact us"
+        + (f" at {program_contact}." if program_contact else "."),
+        "",
+        "Sincerely,",
+        f"{program} Cancer Liaison Program",
+    ]
+    return "\n".join(lines)
