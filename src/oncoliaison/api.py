@@ -8,15 +8,26 @@ static files, so it runs under the strict Content-Security-Policy).
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Router
+from ninja.operation import Operation
 
 from oncoliaison.accounts.api import router as accounts_router
 from oncoliaison.core.api import router as audit_router
 from oncoliaison.core.apiauth import API_AUTH, install_error_handlers
+from oncoliaison.core.errors import NotFound
 from oncoliaison.organisations.api import router as organisations_router
 from oncoliaison.patients.api import router as patients_router
 
-api = NinjaAPI(
+
+class OncoLiaisonAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """Operation ids are the adapter functions' names (patient_list, consent_revoke…): stable, short,
+        and what generated clients call their methods."""
+        return operation.view_func.__name__
+
+
+api = OncoLiaisonAPI(
     title="OncoLiaison API",
     version="1",
     description=(
@@ -34,3 +45,17 @@ api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
 api.add_router("/", patients_router)
 api.add_router("/", audit_router)
+
+
+_unknown = Router()
+
+
+@_unknown.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def unknown_path(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other path under /api/ answers in the API's error shape, not with an HTML page."""
+    raise NotFound()
+
+
+api.add_router("/", _unknown)  # last: after every real operation

@@ -1,0 +1,62 @@
+"""The API's published contract and its documentation page.
+
+``/api/openapi.json`` is compared with the committed snapshot ``snapshots/openapi.json`` so that any change
+to the contract is deliberate and reviewed.  After an intended change, regenerate the snapshot with::
+
+    ONCOLIAISON_UPDATE_SNAPSHOTS=1 .venv/bin/pytest src/oncoliaison/core/tests/test_api_openapi.py
+
+and commit the new file together with the change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "openapi.json"
+
+
+@pytest.mark.django_db
+def test_openapi_matches_the_committed_snapshot() -> None:
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    current = json.dumps(response.json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("ONCOLIAISON_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(current, encoding="utf-8")
+        pytest.skip("snapshot written; review and commit it")
+    assert SNAPSHOT.exists(), "No snapshot yet: generate it with ONCOLIAISON_UPDATE_SNAPSHOTS=1 (see docstring)."
+    assert current == SNAPSHOT.read_text(encoding="utf-8"), (
+        "The API contract changed.  If intended, regenerate with ONCOLIAISON_UPDATE_SNAPSHOTS=1 (see docstring)."
+    )
+
+
+@pytest.mark.django_db
+def test_openapi_documents_auth_and_every_domain() -> None:
+    spec = Client().get("/api/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
+    paths = set(spec["paths"])
+    for path in ("/api/me", "/api/organisations", "/api/patients", "/api/patients/{patient_id}",
+                 "/api/patients/{patient_id}/care-teams", "/api/patients/{patient_id}/consents",
+                 "/api/audit-events"):
+        assert path in paths, path
+    # Error answers are documented in the one error shape.
+    get_patient = spec["paths"]["/api/patients/{patient_id}"]["get"]
+    assert get_patient["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+
+
+@pytest.mark.django_db
+def test_docs_page_uses_local_assets_under_the_strict_csp() -> None:
+    response = Client().get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "cdn.jsdelivr" not in html and "https://" not in html
+    assert '<script src="/static/ninja/swagger-ui-bundle.js">' in html
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert Client().get("/static/ninja/swagger-ui-bundle.js").status_code == 200

@@ -1,0 +1,104 @@
+"""JSON shapes of organisations and memberships (roles of people in organisations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+from oncoliaison.core.schemas import PatchSchema
+
+from .models import OrganizationKind, Role
+
+
+class OrganizationOut(Schema):
+    slug: str
+    name: str
+    kind: OrganizationKind
+    active: bool
+    phone: str
+    email: str
+    address_line: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    identifier_system: str
+    identifier_value: str
+    version: int
+    updated_at: dt.datetime
+
+
+class OrganizationIn(Schema):
+    name: str = Field(..., max_length=200)
+    kind: OrganizationKind
+    slug: str = Field("", max_length=64, description="Short name; made from the name when left empty")
+    active: bool = True
+    phone: str = Field("", max_length=40)
+    email: str = Field("", max_length=254)
+    address_line: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    state: str = Field("", max_length=100)
+    postal_code: str = Field("", max_length=20)
+    country: str = Field("US", max_length=2)
+    identifier_system: str = Field("", max_length=200)
+    identifier_value: str = Field("", max_length=100)
+
+
+class OrganizationPatch(PatchSchema):
+    """Only the fields sent change.  The slug never changes.  Send the version read (or If-Match)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    kind: OrganizationKind | None = Field(default=None)
+    active: bool | None = Field(default=None)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    address_line: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    identifier_system: str | None = Field(default=None, max_length=200)
+    identifier_value: str | None = Field(default=None, max_length=100)
+    version: int | None = Field(default=None, description="The version you read; or send If-Match")
+
+
+class MembershipOut(Schema):
+    id: int
+    user_id: int
+    username: str
+    display_name: str
+    organization: str = Field(..., description="Organisation slug")
+    role: Role
+    title: str
+    specialty_code: str
+    active: bool
+    version: int
+
+    @staticmethod
+    def resolve_username(obj: object) -> str:
+        return obj.user.username  # type: ignore[attr-defined,no-any-return]
+
+    @staticmethod
+    def resolve_display_name(obj: object) -> str:
+        return obj.user.display_name  # type: ignore[attr-defined,no-any-return]
+
+    @staticmethod
+    def resolve_organization(obj: object) -> str:
+        return obj.organization.slug  # type: ignore[attr-defined,no-any-return]
+
+
+class MembershipIn(Schema):
+    user_id: int
+    role: Role
+    title: str = Field("", max_length=120)
+    specialty_code: str = Field("", max_length=40)
+    active: bool = True
+
+
+class MembershipPatch(PatchSchema):
+    role: Role | None = Field(default=None)
+    title: str | None = Field(default=None, max_length=120)
+    specialty_code: str | None = Field(default=None, max_length=40)
+    active: bool | None = Field(default=None)
+    version: int | None = Field(default=None, description="The version you read; or send If-Match")
