@@ -1,0 +1,367 @@
+"""The FHIR R4 REST interactions: read, search (GET and POST _search), create, update.
+
+Plain Django views on the hot path: mappers build dicts, orjson writes them.  Incoming resources are
+validated with the ``fhir.resources`` R4B models before a mapper translates them for a service.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from oncoliaison.core import audit, clock
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import DomainError, Forbidden, NotFound, PreconditionFailed
+from oncoliaison.core.models import AuditAction
+
+from . import registry
+from .auth import actor_for_request, base_url
+from .capability import capability_statement
+from .codes import instant
+from .outcome import FhirError, error_response, fhir_response
+from .registry import CREATE, READ, SCOPE_LETTER, SEARCH, UPDATE, ResourceMapper
+
+CHANNEL = "fhir"
+_JSON_FORMATS = {"json", "application/json", "application/fhir+json", "application/json+fhir"}
+_BODY_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
+_RESULT_PARAMS = {"_count", "_total", "_cursor", "_format", "_pretty"}
+_COMMA = re.compile(r"(?<!\\),")
+_ETAG = re.compile(r'^(W/)?"?(?P<v>\d{1,9})"?$')
+
+View = Callable[..., HttpResponse]
+
+
+def fhir_view(view: View) -> View:
+    """Content negotiation and error mapping shared by every FHIR endpoint."""
+
+    @csrf_exempt  # bearer-token clients have no CSRF cookie; sessions are checked in actor_for_request
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            _negotiate(request)
+            return view(request, *args, **kwargs)
+        except (FhirError, DomainError, ValidationError) as exc:
+            return error_response(exc)
+
+    return wrapped
+
+
+def _negotiate(request: HttpRequest) -> None:
+    fmt = request.GET.get("_format")
+    if fmt is not None and fmt.split(";")[0].strip() not in _JSON_FORMATS:
+        raise FhirError(406, "Only JSON is supported: _format=json or application/fhir+json.")
+    accept = request.headers.get("Accept", "")
+    if accept and fmt is None:
+        kinds = [a.split(";")[0].strip() for a in accept.split(",")]
+        if not any(k in _JSON_FORMATS or k in {"*/*", "application/*"} for k in kinds):
+            raise FhirError(406, "Only application/fhir+json (or application/json) can be returned.")
+
+
+def _mapper(rtype: str) -> ResourceMapper:
+    mapper = registry.get(rtype)
+    if mapper is None:
+        raise FhirError(404, f"Resource type '{rtype}' is not supported by this server.", code="not-supported")
+    return mapper
+
+
+def _not_allowed(mapper: ResourceMapper, method: str, allowed: list[str]) -> FhirError:
+    return FhirError(405, f"{method} is not supported here for {mapper.resource_type}.",
+                     headers={"Allow": ", ".join(allowed)})
+
+
+def _require(actor: Actor, mapper: ResourceMapper, interaction: str) -> None:
+    """403 when the token's scopes or the person's roles do not allow this kind of interaction."""
+    if actor.is_system and not actor.allows(mapper.resource_type, SCOPE_LETTER[interaction]):
+        raise Forbidden(
+            f"The access token's scopes do not allow '{interaction}' on {mapper.resource_type} "
+            f"(needs system/{mapper.resource_type}.{SCOPE_LETTER[interaction]})."
+        )
+    mapper.check_access(actor, interaction)
+
+
+def _headers(mapper: ResourceMapper, obj: Any, base: str) -> dict[str, str]:
+    headers = {"ETag": f'W/"{mapper.version_of(obj)}"'}
+    updated = mapper.updated_of(obj)
+    if updated is not None:
+        headers["Last-Modified"] = http_date(updated.timestamp())
+    headers["Content-Location"] = f"{base}/{mapper.resource_type}/{obj.pk}"
+    return headers
+
+
+def _wants_minimal(request: HttpRequest) -> bool:
+    return "return=minimal" in request.headers.get("Prefer", "").replace(" ", "")
+
+
+def _audit_disclosed(actor: Actor, mapper: ResourceMapper, rows: list[Any], action: str) -> None:
+    if not mapper.patient_linked:
+        return
+    ids = [pid for pid in (mapper.patient_id_of(o) for o in rows) if pid is not None]
+    if ids:
+        audit.log_patients_read(actor, ids, category=mapper.audit_category, resource_type=mapper.resource_type,
+                                action=action, channel=CHANNEL)
+
+
+def _read_visible(actor: Actor, mapper: ResourceMapper, pk: str) -> Any:
+    try:
+        return mapper.read(actor, pk)
+    except NotFound:
+        if mapper.patient_linked:
+            audit.log(actor, AuditAction.ACCESS_DENIED, category=mapper.audit_category,
+                      resource_type=mapper.resource_type, resource_id=pk[:64], outcome="denied", channel=CHANNEL)
+        raise
+
+
+# --- instance level: read, update ---------------------------------------------------------------------
+
+
+@fhir_view
+def instance(request: HttpRequest, rtype: str, pk: str) -> HttpResponse:
+    mapper = _mapper(rtype)
+    allowed = [m for m, i in (("GET", READ), ("PUT", UPDATE)) if i in mapper.interactions]
+    if request.method == "GET" and READ in mapper.interactions:
+        return _read(request, mapper, pk)
+    if request.method == "PUT" and UPDATE in mapper.interactions:
+        return _update(request, mapper, pk)
+    raise _not_allowed(mapper, request.method or "", allowed)
+
+
+def _read(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse:
+    actor = actor_for_request(request)
+    _require(actor, mapper, READ)
+    obj = _read_visible(actor, mapper, pk)
+    base = base_url(request)
+    headers = _headers(mapper, obj, base)
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and _version_from(if_none_match) == mapper.version_of(obj):
+        response = HttpResponse(status=304)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    body = mapper.to_fhir(obj)
+    _audit_disclosed(actor, mapper, [obj], AuditAction.READ)
+    return fhir_response(body, 200, headers)
+
+
+def _version_from(header: str) -> int | None:
+    m = _ETAG.match(header.strip())
+    return int(m["v"]) if m else None
+
+
+def _if_match(request: HttpRequest) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    version = _version_from(header)
+    if version is None:
+        raise FhirError(400, 'If-Match must be a version ETag such as W/"3".', expression=["If-Match"])
+    return version
+
+
+def _body(request: HttpRequest, rtype: str) -> dict[str, Any]:
+    if request.content_type not in _BODY_TYPES:
+        raise FhirError(415, "Send the resource as application/fhir+json.")
+    try:
+        resource = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise FhirError(400, "The request body is not valid JSON.", code="structure") from None
+    if not isinstance(resource, dict):
+        raise FhirError(400, "The request body must be a JSON object (a FHIR resource).", code="structure")
+    if resource.get("resourceType") != rtype:
+        raise FhirError(400, f"The body must be a {rtype} resource (resourceType '{rtype}').",
+                        expression=["resourceType"])
+    return resource
+
+
+def _validate(rtype: str, resource: dict[str, Any]) -> None:
+    """Structural validation against the FHIR R4 (R4B) model; raises pydantic's ValidationError -> 422."""
+    get_fhir_model_class(rtype).model_validate(resource)
+
+
+def _fresh(mapper: ResourceMapper, obj: Any) -> Any:
+    return mapper.with_related(type(obj)._default_manager.filter(pk=obj.pk)).get()
+
+
+def _write_response(request: HttpRequest, mapper: ResourceMapper, obj: Any, status: int) -> HttpResponse:
+    base = base_url(request)
+    headers = _headers(mapper, obj, base)
+    if status == 201:
+        headers["Location"] = f"{base}/{mapper.resource_type}/{obj.pk}"
+    if _wants_minimal(request):
+        response = HttpResponse(status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    return fhir_response(mapper.to_fhir(obj), status, headers)
+
+
+def _update(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse:
+    actor = actor_for_request(request)
+    _require(actor, mapper, UPDATE)
+    resource = _body(request, mapper.resource_type)
+    if "id" not in resource:
+        raise FhirError(400, "An update must carry the resource id (the same as in the URL).", expression=["id"])
+    if str(resource["id"]) != pk:
+        raise FhirError(409, "The id in the body differs from the id in the URL.", code="conflict",
+                        expression=["id"])
+    _validate(mapper.resource_type, resource)
+    expected = _if_match(request)
+    obj = _read_visible(actor, mapper, pk)
+    if expected is not None and expected != mapper.version_of(obj):
+        raise PreconditionFailed(
+            f"If-Match names version {expected} but the current version is {mapper.version_of(obj)}. "
+            "Read the resource again and re-apply your change."
+        )
+    data = mapper.from_fhir(resource, actor=actor, current=obj)
+    updated = mapper.update(actor=actor, obj=obj, data=data, expected_version=expected)
+    return _write_response(request, mapper, _fresh(mapper, updated), 200)
+
+
+# --- type level: search, create ---------------------------------------------------------------------
+
+
+@fhir_view
+def type_level(request: HttpRequest, rtype: str) -> HttpResponse:
+    mapper = _mapper(rtype)
+    allowed = [m for m, i in (("GET", SEARCH), ("POST", CREATE)) if i in mapper.interactions]
+    if request.method == "GET" and SEARCH in mapper.interactions:
+        return _search(request, mapper, list(request.GET.lists()))
+    if request.method == "POST" and CREATE in mapper.interactions:
+        return _create(request, mapper)
+    raise _not_allowed(mapper, request.method or "", allowed)
+
+
+@fhir_view
+def search_post(request: HttpRequest, rtype: str) -> HttpResponse:
+    mapper = _mapper(rtype)
+    if request.method != "POST" or SEARCH not in mapper.interactions:
+        raise _not_allowed(mapper, request.method or "", ["POST"] if SEARCH in mapper.interactions else [])
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise FhirError(415, "Send _search parameters as application/x-www-form-urlencoded.")
+    items: dict[str, list[str]] = {}
+    for source in (request.GET, request.POST):
+        for name, values in source.lists():
+            items.setdefault(name, []).extend(values)
+    return _search(request, mapper, list(items.items()))
+
+
+def _create(request: HttpRequest, mapper: ResourceMapper) -> HttpResponse:
+    actor = actor_for_request(request)
+    _require(actor, mapper, CREATE)
+    resource = _body(request, mapper.resource_type)
+    resource.pop("id", None)  # the server assigns ids (FHIR create ignores a client's id)
+    _validate(mapper.resource_type, resource)
+    data = mapper.from_fhir(resource, actor=actor)
+    obj = mapper.create(actor=actor, data=data)
+    return _write_response(request, mapper, _fresh(mapper, obj), 201)
+
+
+def _split(raw: str) -> list[str]:
+    return [v.replace("\\,", ",") for v in _COMMA.split(raw)]
+
+
+def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str, list[str]]]) -> HttpResponse:
+    actor = actor_for_request(request)
+    _require(actor, mapper, SEARCH)
+    lenient = "handling=lenient" in request.headers.get("Prefer", "").replace(" ", "")
+    known = mapper.all_search_params()
+    count, cursor, total_mode = settings.FHIR_DEFAULT_COUNT, 0, "accurate"
+    qs = mapper.search_queryset(actor)
+    used: list[tuple[str, str]] = []
+    for name, values in items:
+        for raw in values:
+            if name in _RESULT_PARAMS:
+                count, cursor, total_mode = _result_param(name, raw, count, cursor, total_mode)
+                if name == "_total":
+                    used.append((name, raw))
+                continue
+            param = known.get(name)
+            if param is None:
+                if lenient:
+                    continue
+                supported = ", ".join(sorted(known))
+                raise FhirError(400, f"Unknown or unsupported search parameter '{name}' for "
+                                     f"{mapper.resource_type}. Supported: {supported}.", code="not-supported",
+                                expression=[name])
+            if raw == "":
+                continue  # FHIR: an empty parameter value is ignored
+            q = Q()
+            for value in _split(raw):
+                q |= param.filter(name, value)
+            qs = qs.filter(q)
+            used.append((name, raw))
+
+    total = qs.count() if total_mode != "none" else None
+    rows: list[Any] = []
+    has_next = False
+    if count > 0:
+        page = mapper.with_related(qs.order_by("pk"))
+        if cursor:
+            page = page.filter(pk__gt=cursor)
+        rows = list(page[: count + 1])
+        has_next = len(rows) > count
+        rows = rows[:count]
+
+    base = base_url(request)
+    entries = [
+        {"fullUrl": f"{base}/{mapper.resource_type}/{o.pk}", "resource": mapper.to_fhir(o), "search": {"mode": "match"}}
+        for o in rows
+    ]
+    _audit_disclosed(actor, mapper, rows, AuditAction.SEARCH)
+
+    def link(extra: list[tuple[str, str]]) -> str:
+        return f"{base}/{mapper.resource_type}?{urlencode([*used, ('_count', str(count)), *extra])}"
+
+    links = [{"relation": "self", "url": link([("_cursor", str(cursor))] if cursor else [])}]
+    if has_next:
+        links.append({"relation": "next", "url": link([("_cursor", str(rows[-1].pk))])})
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "meta": {"lastUpdated": instant(clock.now())},
+                              "type": "searchset"}
+    if total is not None:
+        bundle["total"] = total
+    bundle["link"] = links
+    if entries:
+        bundle["entry"] = entries
+    return fhir_response(bundle)
+
+
+def _result_param(name: str, raw: str, count: int, cursor: int, total_mode: str) -> tuple[int, int, str]:
+    if name == "_count":
+        if not raw.isdigit():
+            raise FhirError(400, "_count must be a whole number.", expression=["_count"])
+        count = min(int(raw), settings.FHIR_MAX_COUNT)
+    elif name == "_cursor":
+        if not raw.isdigit():
+            raise FhirError(400, "_cursor is not valid; follow the Bundle's next link.", expression=["_cursor"])
+        cursor = int(raw)
+    elif name == "_total":
+        if raw not in {"none", "estimate", "accurate"}:
+            raise FhirError(400, "_total must be none, estimate or accurate.", expression=["_total"])
+        total_mode = raw
+    return count, cursor, total_mode
+
+
+# --- system level --------------------------------------------------------------------------------------
+
+
+@fhir_view
+def metadata(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        raise FhirError(405, "Use GET.", headers={"Allow": "GET"})
+    return fhir_response(capability_statement(base_url(request)))
+
+
+@fhir_view
+def unknown(request: HttpRequest) -> HttpResponse:
+    raise FhirError(404, "This FHIR endpoint or interaction is not supported.", code="not-supported")
