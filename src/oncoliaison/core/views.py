@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,7 +28,7 @@ from oncoliaison.core.errors import DomainError, Forbidden, NotFound
 from oncoliaison.core.models import AuditAction, AuditEvent
 
 PAGE_SIZE = 50
-F = TypeVar("F", bound=Callable[..., HttpResponse])
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
 
 # --- mapping typed errors on pages --------------------------------------------------------------
@@ -37,7 +38,7 @@ def maps_domain_errors(view: F) -> F:
     """NotFound becomes the 404 page and Forbidden the 403 page (with the role message only)."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NotFound:
@@ -101,7 +102,7 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
     if clinical:
         visible = patient_queryset_for(actor)
         mine = (
-            visible.filter(care_teams__participants__user_id=actor.user_id, care_teams__status="active")
+            visible.filter(care_teams__participants__user_id=actor.user_id or 0, care_teams__status="active")
             .select_related("organization")
             .distinct()
         )
@@ -135,7 +136,7 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
             pk__in=admin_orgs, kind=OrganizationKind.LEAD_PROGRAM
         ).exists()
     ctx["roles"] = sorted({m.get_role_display() for m in Membership.objects.filter(
-        user_id=actor.user_id, active=True, organization__active=True)})
+        user_id=actor.user_id or 0, active=True, organization__active=True)})
     return ctx
 
 
@@ -209,18 +210,18 @@ class AuditFilterForm(forms.Form):
         from oncoliaison.organisations.models import Organization
 
         orgs = Organization.objects.filter(pk__in=actor.admin_organization_ids()).order_by("name")
-        self.fields["organization"].choices = [(o.pk, o.name) for o in orgs]
+        cast(forms.ChoiceField, self.fields["organization"]).choices = [(o.pk, o.name) for o in orgs]
         users = User.objects.filter(memberships__organization_id__in=actor.admin_organization_ids()).distinct()
-        self.fields["user"].choices = [("", "Anyone")] + [
+        cast(forms.ChoiceField, self.fields["user"]).choices = [("", "Anyone")] + [
             (u.pk, f"{u.get_full_name() or u.username} ({u.username})") for u in users.order_by("last_name")
         ]
-        self.fields["action"].choices = [("", "Any action"), *AuditAction.choices]
-        self.fields["patient"].choices = [("", "Any patient")]
-        if len(self.fields["organization"].choices) == 1:
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", "Any action"), *AuditAction.choices]
+        cast(forms.ChoiceField, self.fields["patient"]).choices = [("", "Any patient")]
+        if len(orgs) == 1:
             self.fields["organization"].widget = forms.HiddenInput()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")
@@ -281,7 +282,7 @@ def _csv_rows(rows: QuerySet[AuditEvent]) -> Iterator[str]:
 @login_required
 @require_http_methods(["GET", "POST"])
 @maps_domain_errors
-def audit_report(request: HttpRequest) -> HttpResponse:
+def audit_report(request: HttpRequest) -> HttpResponseBase:
     actor = actor_of(request)
     require_admin(actor)
     form = AuditFilterForm(request.POST or None, actor=actor)
@@ -289,7 +290,7 @@ def audit_report(request: HttpRequest) -> HttpResponse:
         # The patient list comes from the search, so rebuild its choices before validating.
         search = request.POST.get("patient_search", "").strip()[:100]
         candidates = _patient_candidates(actor, search, request.POST.get("patient", ""))
-        form.fields["patient"].choices = [("", "Any patient")] + [
+        cast(forms.ChoiceField, form.fields["patient"]).choices = [("", "Any patient")] + [
             (p.pk, f"{p.display_name}, born {p.birth_date:%Y-%m-%d} (#{p.pk})") for p in candidates
         ]
     else:
@@ -312,6 +313,7 @@ def audit_report(request: HttpRequest) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     page = Paginator(rows, PAGE_SIZE).get_page(data.get("page") or 1)
+    page.object_list = list(page.object_list)  # the rows as they were before this report's own audit row
     audit.log(actor, AuditAction.READ, category="audit-log", resource_type="AuditEvent",
               detail=f"audit report page {page.number}, organisation {org_id}", channel="web")
     ctx["page"] = page

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "organisations"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.organization_list, name="list"),
+    path("new/", views.organization_create, name="create"),
+    path("<int:pk>/", views.organization_detail, name="detail"),
+    path("<int:pk>/members/new/", views.member_add, name="member_add"),
+    path("<int:pk>/members/<int:membership_pk>/edit/", views.member_edit, name="member_edit"),
+]

@@ -1,0 +1,62 @@
+"""Forms of the network directory and membership administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .models import OrganizationKind, Role
+from .services import OrganizationData
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200)
+    slug = forms.SlugField(label="Short name", max_length=64, required=False,
+                           help_text="Letters, digits and hyphens; made from the name if left empty.")
+    kind = forms.ChoiceField(label="Kind", choices=OrganizationKind.choices)
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    email = forms.EmailField(label="E-mail", required=False)
+    address_line = forms.CharField(label="Street address", max_length=200, required=False)
+    city = forms.CharField(label="City", max_length=100, required=False)
+    state = forms.CharField(label="State", max_length=100, required=False)
+    postal_code = forms.CharField(label="ZIP code", max_length=20, required=False)
+    identifier_value = forms.CharField(label="NPI of the facility", max_length=100, required=False)
+
+    def to_data(self) -> OrganizationData:
+        d = self.cleaned_data
+        npi = d["identifier_value"].strip()
+        return OrganizationData(
+            name=d["name"], kind=d["kind"], slug=d["slug"], phone=d["phone"], email=d["email"],
+            address_line=d["address_line"], city=d["city"], state=d["state"], postal_code=d["postal_code"],
+            identifier_system="http://hl7.org/fhir/sid/us-npi" if npi else "", identifier_value=npi,
+        )
+
+
+class MemberAddForm(forms.Form):
+    """Either an existing staff account (by user name) or a new one (by name)."""
+
+    MODES = [("existing", "An existing staff account"), ("new", "A new staff account")]
+
+    mode = forms.ChoiceField(label="Who", choices=MODES, initial="existing", widget=forms.RadioSelect)
+    username = forms.CharField(label="User name of the existing account", max_length=150, required=False)
+    given_name = forms.CharField(label="Given name", max_length=150, required=False)
+    family_name = forms.CharField(label="Family name", max_length=150, required=False)
+    email = forms.EmailField(label="Work e-mail", required=False)
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    title = forms.CharField(label="Title", max_length=120, required=False, help_text="e.g. Medical oncologist")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("mode") == "existing" and not data.get("username", "").strip():
+            self.add_error("username", "Enter the user name of the staff account.")
+        if data.get("mode") == "new" and not data.get("family_name", "").strip():
+            self.add_error("family_name", "Enter the family name of the new staff member.")
+        return data
+
+
+class MembershipEditForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    active = forms.BooleanField(label="Active (untick to deactivate this role)", required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)

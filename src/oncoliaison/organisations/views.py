@@ -1,0 +1,161 @@
+"""Network directory and membership administration pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from oncoliaison.accounts.models import User, UserKind
+from oncoliaison.accounts.services import PractitionerData, staff_account_create
+from oncoliaison.core.access import get_visible_or_404, require_admin, require_staff
+from oncoliaison.core.errors import DomainError, Forbidden, PreconditionFailed
+from oncoliaison.core.views import PAGE_SIZE, actor_of, form_error_from, maps_domain_errors
+
+from . import selectors, services
+from .forms import MemberAddForm, MembershipEditForm, OrganizationForm
+
+
+@login_required
+@require_http_methods(["GET"])
+@maps_domain_errors
+def organization_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    orgs = selectors.organization_list_for(actor).order_by("-active", "name")
+    page = Paginator(orgs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "organisations/list.html", {
+        "page": page,
+        "may_create": services._may_create_organizations(actor),
+    })
+
+
+@login_required
+@require_http_methods(["GET"])
+@maps_domain_errors
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    org = get_visible_or_404(selectors.organization_list_for(actor), pk)
+    members = None
+    if org.pk in actor.organization_ids:
+        members = (
+            selectors.membership_list_for(actor)
+            .filter(organization=org)
+            .order_by("-active", "user__last_name", "user__first_name", "role")
+        )
+    return render(request, "organisations/detail.html", {
+        "org": org,
+        "members": members,
+        "is_admin": actor.is_admin_of(org.pk),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@maps_domain_errors
+def organization_create(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    if not services._may_create_organizations(actor):
+        raise Forbidden("Only administrators of a lead cancer program can add organisations to the network.")
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(actor=actor, data=form.to_data(), channel="web")
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(request, f"{org.name} is added to the network directory.")
+            return redirect("organisations:detail", pk=org.pk)
+    return render(request, "organisations/form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@maps_domain_errors
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    org = get_visible_or_404(selectors.organization_list_for(actor), pk)
+    require_admin(actor, org.pk)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if d["mode"] == "existing":
+                person = User.objects.filter(username=d["username"].strip(), kind=UserKind.STAFF).first()
+                if person is None:
+                    form.add_error("username", "No staff account has this user name.")
+                else:
+                    services.membership_create(
+                        actor=actor,
+                        data=services.MembershipData(user_id=person.pk, organization_id=org.pk, role=d["role"],
+                                                     title=d["title"]),
+                        channel="web",
+                    )
+                    messages.success(request, f"{person.display_name} now has the role in {org.name}.")
+                    return redirect("organisations:detail", pk=org.pk)
+            else:
+                person, password = staff_account_create(
+                    actor=actor, organization_id=org.pk, role=d["role"], title=d["title"],
+                    data=PractitionerData(given_name=d["given_name"], family_name=d["family_name"],
+                                          email=d["email"]),
+                    channel="web",
+                )
+                response = render(request, "organisations/account_created.html",
+                                  {"org": org, "person": person, "password": password})
+                response["Cache-Control"] = "no-store"
+                return response
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            form_error_from(form, exc, {"user": "username"})
+    return render(request, "organisations/member_form.html", {"form": form, "org": org},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@maps_domain_errors
+def member_edit(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    membership = get_visible_or_404(
+        selectors.membership_list_for(actor).filter(organization_id=pk), membership_pk
+    )
+    require_admin(actor, membership.organization_id)
+    if request.method == "POST":
+        form = MembershipEditForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.membership_update(
+                    actor=actor, membership=membership, expected_version=d["version"], channel="web",
+                    data=services.MembershipData(
+                        user_id=membership.user_id, organization_id=membership.organization_id, role=d["role"],
+                        title=d["title"], specialty_code=membership.specialty_code, active=d["active"],
+                    ),
+                )
+            except PreconditionFailed:
+                form.add_error(None, "Someone else changed this role after you opened it. Reload the page and "
+                                     "apply your change again.")
+            except Forbidden:
+                raise
+            except DomainError as exc:
+                form_error_from(form, exc)
+            else:
+                messages.success(request, "The role is saved.")
+                return redirect("organisations:detail", pk=membership.organization_id)
+    else:
+        form = MembershipEditForm(initial={"role": membership.role, "title": membership.title,
+                                           "active": membership.active, "version": membership.version})
+    return render(request, "organisations/member_edit.html", {"form": form, "membership": membership},
+                  status=400 if form.errors else 200)
