@@ -13,6 +13,8 @@ Errors all have one shape: ``{"error": code, "message": text, "fields": {name: [
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from .actor import Actor
 from .errors import DomainError, Forbidden, NotFound, PreconditionFailed, Unauthenticated, ValidationFailed
 
 CHANNEL = "api"
+logger = logging.getLogger("oncoliaison.api")
 
 
 # --- authentication -------------------------------------------------------------------------------
@@ -172,6 +175,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return _respond(request, 404, error_body(NotFound.code, "Not found."))
 
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The exception's text can quote data (a database error repeats the offending value), so only its
+        # type and the code path are logged, never its message.
+        route = getattr(getattr(request, "resolver_match", None), "route", "?")
+        logger.error(
+            "Unhandled %s in %s %s\n%s", type(exc).__name__, request.method, route,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        return _respond(request, 500, error_body("server", "Something went wrong on our side; it has been logged."))
+
+    api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]
     api.add_exception_handler(DomainError, on_domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, on_authentication_error)  # type: ignore[arg-type]

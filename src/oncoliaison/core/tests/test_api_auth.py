@@ -169,3 +169,17 @@ def test_me_for_an_api_client_shows_organisation_and_scopes(cast: Cast) -> None:
 def test_api_answers_are_not_cached(cast: Cast, path: str) -> None:
     response = as_user(cast.navigator).get(path)
     assert response["Cache-Control"] == "no-store"
+
+
+def test_unexpected_errors_are_json_500_and_log_no_data(cast: Cast, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from oncoliaison.patients import selectors
+
+    mrn = "L-" + "1001"
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"value {mrn} leaked")
+
+    monkeypatch.setattr(selectors, "access_patient", boom)
+    response = as_user(cast.navigator).get(f"/api/patients/{cast.pat.pk}")
+    assert_error(response, 500, "server")
+    assert "RuntimeError" in caplog.text and "L-1001" not in caplog.text

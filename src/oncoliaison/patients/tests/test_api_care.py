@@ -215,3 +215,18 @@ def test_consent_token_scopes(cast: Cast) -> None:
     assert_error(Client().get(_consents_url(cast), **bearer(cast.lead, "system/Patient.rs")), 403, "forbidden")
     partner = bearer(cast.partner, "system/Consent.rs")
     assert_error(Client().get(_consents_url(cast), **partner), 404, "not-found")
+
+
+def test_consent_patch_clears_nullable_fields_but_refuses_null_elsewhere(cast: Cast) -> None:
+    consent = Consent.objects.create(patient=cast.pat, kind=ConsentKind.RESEARCH, organization=cast.lead,
+                                     period_start="2026-01-01", period_end="2026-12-31")
+    url = f"{_consents_url(cast)}/{consent.pk}"
+    client = as_user(cast.navigator)
+    response = client.patch(url, {"period_end": None, "version": 1}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["period_end"] is None and response.json()["period_start"] == "2026-01-01"
+    body = assert_error(client.patch(url, {"status": None, "version": 2}, content_type="application/json"),
+                        422, "processing")
+    assert "status" in body["fields"]  # type: ignore[operator]
+    consent.refresh_from_db()
+    assert (consent.status, consent.version) == (ConsentStatus.ACTIVE, 2)
