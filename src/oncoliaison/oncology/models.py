@@ -91,7 +91,8 @@ class CancerCondition(models.Model):
     diagnosed_on = models.DateField(null=True, blank=True)
     asserted_on = models.DateField(null=True, blank=True)
     abated_on = models.DateField(null=True, blank=True)
-    clinical_status = models.CharField(max_length=16, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE)
+    clinical_status = models.CharField(max_length=16, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE,
+                                       blank=True)
     verification_status = models.CharField(max_length=16, choices=VerificationStatus.choices, blank=True)
     stage_group = models.CharField(max_length=20, blank=True, help_text="e.g. IIIA (AJCC)")
     stage_system_code = models.CharField(max_length=40, blank=True, help_text="Staging system (SNOMED CT)")

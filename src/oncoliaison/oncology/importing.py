@@ -1,0 +1,617 @@
+"""Importing a FHIR Bundle of mCODE / US Core resources into the patient's cancer record.
+
+The pipeline: read the entries → validate each supported resource with ``fhir.resources.R4B`` (one by
+one, so every failure names its entry) → index fullUrls and ``Type/id`` so references resolve inside the
+bundle → match patients (identifiers, then name + birth date; uncertain matches are held for review) →
+translate each resource into plain field dicts → hand the plan to ``services.cancer_record_import``, the
+only writer.  A ``transaction`` bundle is all or nothing; ``batch`` and ``collection`` bundles store every
+entry that is valid and report the others.  Resource types the cancer record does not hold are counted and
+reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.db.models import Q
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError as PydanticValidationError
+
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import Forbidden, ValidationFailed
+from oncoliaison.patients.models import PatientIdentifier
+from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.patients.services import PatientData
+
+from . import rules
+from .mapping import (
+    MappingError,
+    content_hash,
+    map_condition,
+    map_disease_status,
+    map_genomic_variant,
+    map_medication,
+    map_observation,
+    map_patient,
+    map_performance,
+    map_procedure,
+    map_stage,
+)
+from .models import ImportedPatient
+
+STORED_TYPES = frozenset(
+    {"Patient", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationAdministration"}
+)
+# Read to resolve references (a MedicationRequest's medicationReference), not stored on their own.
+SUPPORTING_TYPES = frozenset({"Medication"})
+ACCEPTED_BUNDLE_TYPES = frozenset({"transaction", "batch", "collection", "searchset"})
+MCODE_EXT = rules.MCODE
+
+
+# --- results ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EntryIssue:
+    index: int
+    resource_type: str
+    resource_id: str
+    reason: str
+    code: str = "invalid"  # OperationOutcome issue type
+
+    def as_outcome_issue(self) -> dict[str, Any]:
+        return {
+            "severity": "error",
+            "code": self.code,
+            "diagnostics": f"Bundle.entry[{self.index}] ({self.resource_type or 'no resource'}"
+            f"{'/' + self.resource_id if self.resource_id else ''}): {self.reason}",
+            "expression": [f"Bundle.entry[{self.index}]"],
+        }
+
+
+@dataclass
+class ImportResult:
+    bundle_type: str = ""
+    total: int = 0
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    unsupported: Counter[str] = field(default_factory=Counter)
+    supporting: Counter[str] = field(default_factory=Counter)
+    rejected: list[EntryIssue] = field(default_factory=list)
+    queued: int = 0  # resources held for a patient-match review
+    review_ids: list[int] = field(default_factory=list)
+    patients_created: int = 0
+    patients_linked: int = 0
+    stored: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def merge(self, other: ImportResult) -> None:
+        self.total += other.total
+        for name in ("created", "updated", "unchanged", "unsupported", "supporting"):
+            getattr(self, name).update(getattr(other, name))
+        self.rejected.extend(other.rejected)
+        self.queued += other.queued
+        self.review_ids.extend(other.review_ids)
+        self.patients_created += other.patients_created
+        self.patients_linked += other.patients_linked
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "imported": sum(self.created.values()) + sum(self.updated.values()),
+            "created": sum(self.created.values()),
+            "updated": sum(self.updated.values()),
+            "unchanged": sum(self.unchanged.values()),
+            "rejected": len(self.rejected),
+            "unsupported": sum(self.unsupported.values()),
+            "queued_for_review": self.queued,
+        }
+
+    def to_operation_outcome(self) -> dict[str, Any]:
+        issues = [i.as_outcome_issue() for i in self.rejected]
+        if self.unsupported:
+            listed = ", ".join(f"{t} x{n}" for t, n in sorted(self.unsupported.items()))
+            issues.append({"severity": "warning", "code": "not-supported",
+                           "diagnostics": f"Not stored (the cancer record does not hold these types): {listed}"})
+        if self.queued:
+            issues.append({"severity": "information", "code": "informational",
+                           "diagnostics": f"{self.queued} resource(s) held for a patient-match review."})
+        if not issues:
+            s = self.summary()
+            issues.append({"severity": "information", "code": "informational",
+                           "diagnostics": f"Imported {s['imported']}, unchanged {s['unchanged']}."})
+        return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+# --- the plan handed to the service -----------------------------------------------------------------
+
+
+@dataclass
+class PlannedPatient:
+    entry_index: int
+    source_id: str
+    content_hash: str
+    action: str  # link | create | review | known (already linked from this source)
+    patient_id: int | None
+    data: PatientData | None
+    reason: str = ""
+    candidates: tuple[int, ...] = ()
+    link_changed: bool = False
+
+
+@dataclass
+class PlannedRecord:
+    model: str  # condition | stage | observation | genomic_variant | procedure | medication | performance | disease_status
+    resource_type: str
+    entry_index: int
+    source_id: str
+    content_hash: str
+    fields: dict[str, Any]
+    patient_entry: int | None = None  # index of the Patient entry in this bundle
+    patient_id: int | None = None  # or an already-known patient
+    condition_ref: str = ""  # source_id of the Condition it is about
+
+
+@dataclass
+class ReviewHold:
+    patient: PlannedPatient
+    given_name: str
+    family_name: str
+    birth_date: dt.date | None
+    gender: str
+    entries: list[dict]
+
+
+@dataclass
+class ImportPlan:
+    source_system: str
+    organization_id: int
+    synthetic: bool
+    patients: list[PlannedPatient] = field(default_factory=list)
+    records: list[PlannedRecord] = field(default_factory=list)
+    reviews: list[ReviewHold] = field(default_factory=list)
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+
+def _validation_reason(exc: PydanticValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        parts.append(f"{loc}: {err.get('msg', '')}" if loc else str(err.get("msg", "")))
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def validate_resource(resource: dict) -> str:
+    """'' when the resource is valid FHIR R4 (checked with fhir.resources' R4B models), else the reason."""
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str) or not rtype:
+        return "The resource has no resourceType."
+    try:
+        model = get_fhir_model_class(rtype)
+    except (KeyError, ValueError, LookupError):
+        return f"'{rtype}' is not a FHIR R4 resource type."
+    try:
+        model.model_validate(resource)
+    except PydanticValidationError as exc:
+        return _validation_reason(exc)
+    except (TypeError, ValueError) as exc:
+        return str(exc)[:300]
+    return ""
+
+
+# --- the import ----------------------------------------------------------------------------------------
+
+
+def _entry_source_id(entry: dict, resource: dict) -> str:
+    full = entry.get("fullUrl")
+    if isinstance(full, str) and full:
+        return full[:255]
+    rid = resource.get("id")
+    return f"{resource.get('resourceType')}/{rid}"[:255] if rid else ""
+
+
+class _Index:
+    """Reference → entry index, for urn:uuid fullUrls, absolute URLs and relative Type/id."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, int] = {}
+
+    def add(self, index: int, entry: dict, resource: dict) -> int | None:
+        """Index the entry; the index of an earlier entry with the same fullUrl, if any."""
+        full = entry.get("fullUrl")
+        rtype, rid = resource.get("resourceType"), resource.get("id")
+        if isinstance(full, str) and full:
+            if full in self.by_key and self.by_key[full] != index:
+                return self.by_key[full]
+            self.by_key.setdefault(full, index)
+            if not full.startswith("urn:"):
+                tail = "/".join(full.rstrip("/").split("/")[-2:])
+                self.by_key.setdefault(tail, index)
+        if rtype and rid:
+            self.by_key.setdefault(f"{rtype}/{rid}", index)
+        return None
+
+    def find(self, reference: str) -> int | None:
+        if reference in self.by_key:
+            return self.by_key[reference]
+        if not reference.startswith("urn:") and "/" in reference:
+            parts = reference.split("/_history/")[0].rstrip("/").split("/")
+            return self.by_key.get("/".join(parts[-2:]))
+        return None
+
+
+def _ref(value: dict | None) -> str:
+    return str((value or {}).get("reference") or "")
+
+
+def _subject_reference(resource: dict) -> str:
+    return _ref(resource.get("subject")) or _ref(resource.get("patient"))
+
+
+def _condition_refs(resource: dict) -> list[str]:
+    refs = [_ref(r) for r in resource.get("focus") or ()]
+    refs += [_ref(r) for r in resource.get("reasonReference") or ()]
+    return [r for r in refs if r]
+
+
+def _writer_org(actor: Actor, organization_id: int | None) -> int:
+    if actor.kind not in {"staff", "system"}:
+        raise Forbidden("Only care staff and authorised systems can import records.")
+    orgs = actor.clinical_organization_ids
+    if not orgs:
+        raise Forbidden("Your role does not allow importing patient records.")
+    if organization_id is None:
+        if len(orgs) != 1:
+            raise ValidationFailed("Choose the organisation the records are imported into.",
+                                   field_errors={"organization": ["Required."]})
+        organization_id = next(iter(orgs))
+    if organization_id not in orgs:
+        raise Forbidden("You may import records only into an organisation where you have a care role.")
+    return organization_id
+
+
+def _scope_reason(actor: Actor, rtype: str) -> str:
+    if actor.is_system and not (actor.allows(rtype, "c") and actor.allows(rtype, "u")):
+        return f"Token scope does not allow creating and updating {rtype} (needs system/{rtype}.cu)."
+    return ""
+
+
+def bundle_import(
+    *,
+    actor: Actor,
+    bundle: dict,
+    source: str,
+    organization_id: int | None = None,
+    synthetic: bool = False,
+    channel: str = "",
+    _patient_overrides: dict[str, int | None] | None = None,
+) -> ImportResult:
+    """Import a FHIR Bundle (transaction, batch or collection) into the cancer record.
+
+    ``source`` names the sending system (for example ``urn:oncoliaison:org:partner`` or the sender's FHIR
+    base URL); together with each entry's fullUrl it identifies a resource across imports, so the same
+    content imported again is "unchanged".  Raises Forbidden when the actor may not import at all and
+    ValidationFailed when the payload is not a Bundle.  Entry-level problems are in ``result.rejected``.
+    """
+    from .services import cancer_record_import  # the writer
+
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise ValidationFailed("The payload is not a FHIR Bundle.")
+    btype = str(bundle.get("type", ""))
+    if btype not in ACCEPTED_BUNDLE_TYPES:
+        raise ValidationFailed(f"Bundle.type '{btype}' is not accepted: send a transaction, batch or collection.")
+    source = source.strip()[:200]
+    if not source:
+        raise ValidationFailed("Name the source system of the records.")
+    org_id = _writer_org(actor, organization_id)
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise ValidationFailed("Bundle.entry must be a list.")
+    result = ImportResult(bundle_type=btype, total=len(entries))
+    overrides = _patient_overrides or {}
+
+    # 1. read and validate, one entry at a time
+    index = _Index()
+    resources: dict[int, dict] = {}
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            result.rejected.append(EntryIssue(i, "", "", "The entry has no resource.", "required"))
+            continue
+        rtype = str(resource.get("resourceType") or "")
+        rid = str(resource.get("id") or "")
+        method = str(((entry.get("request") or {}).get("method")) or "").upper()
+        if method and method not in {"POST", "PUT"}:
+            result.rejected.append(EntryIssue(i, rtype, rid, f"{method} entries are not supported; send POST or PUT.",
+                                              "not-supported"))
+            continue
+        clash = index.add(i, entry, resource)
+        if clash is not None:
+            result.rejected.append(EntryIssue(i, rtype, rid, f"Entry {clash} has the same fullUrl.", "duplicate"))
+            continue
+        if rtype not in STORED_TYPES and rtype not in SUPPORTING_TYPES:
+            try:
+                get_fhir_model_class(rtype)
+            except (KeyError, ValueError, LookupError):
+                result.rejected.append(EntryIssue(i, rtype, rid, f"'{rtype}' is not a FHIR R4 resource type."))
+                continue
+            result.unsupported[rtype] += 1
+            continue
+        reason = validate_resource(resource) or _scope_reason(actor, rtype)
+        if reason:
+            code = "forbidden" if reason.startswith("Token scope") else "invalid"
+            result.rejected.append(EntryIssue(i, rtype, rid, reason, code))
+            continue
+        resources[i] = resource
+
+    plan = ImportPlan(source_system=source, organization_id=org_id, synthetic=synthetic)
+
+    # 2. patients
+    patient_plan: dict[int, PlannedPatient] = {}
+    review_of: dict[int, ReviewHold] = {}
+    rejected_entries = {issue.index for issue in result.rejected}
+    claimed: dict[tuple[str, str], int] = {}  # identifier → the Patient entry that carries it
+    for i, resource in resources.items():
+        if resource["resourceType"] != "Patient":
+            continue
+        try:
+            planned, hold = _plan_patient(actor, entries[i], resource, plan, overrides)
+        except MappingError as exc:
+            result.rejected.append(EntryIssue(i, "Patient", str(resource.get("id", "")), str(exc), "required"))
+            rejected_entries.add(i)
+            continue
+        assert planned.data is not None
+        keys = [(ident.system, ident.value) for ident in planned.data.identifiers or []]
+        clash = next((claimed[k] for k in keys if k in claimed), None)
+        for k in keys:
+            claimed.setdefault(k, i)
+        if clash is not None and hold is None and planned.action == "create":
+            planned.action = "review"
+            planned.reason = f"An identifier is also given to another patient in this bundle (entry {clash})."
+            hold = ReviewHold(patient=planned, given_name=planned.data.given_name,
+                              family_name=planned.data.family_name, birth_date=planned.data.birth_date,
+                              gender=planned.data.gender, entries=[])
+        planned.entry_index = i
+        patient_plan[i] = planned
+        if hold is not None:
+            review_of[i] = hold
+            plan.reviews.append(hold)
+            hold.entries.append(entries[i])
+        else:
+            plan.patients.append(planned)
+
+    known_links: dict[str, int] = {}
+
+    def patient_for(ref: str) -> tuple[int | None, int | None, str]:
+        """(patient entry index, known patient id, reason) for a subject reference."""
+        if not ref:
+            return None, None, "The resource names no patient (subject)."
+        j = index.find(ref)
+        if j is not None:
+            if j in patient_plan:
+                return j, None, ""
+            if j in rejected_entries:
+                return None, None, f"Its patient (entry {j}) was rejected."
+            return None, None, f"Its subject (entry {j}) is not a Patient."
+        if ref not in known_links:
+            link = ImportedPatient.objects.filter(source_system=source, source_id=ref).first()
+            if link is None and "/" in ref and not ref.startswith("urn:"):
+                tail = "/".join(ref.rstrip("/").split("/")[-2:])
+                link = (ImportedPatient.objects.filter(source_system=source, source_id=tail).first()
+                        or ImportedPatient.objects.filter(source_system=source,
+                                                          source_id__endswith="/" + tail).first())
+            visible = link is not None and patient_queryset_for(actor).filter(pk=link.patient_id).exists()
+            known_links[ref] = link.patient_id if (link is not None and visible) else 0
+        pid = known_links[ref]
+        if pid:
+            return None, pid, ""
+        return None, None, f"The patient '{ref[:80]}' is neither in the bundle nor imported before from this source."
+
+    # 3. everything else
+    medication_codes: dict[int, dict] = {
+        i: r.get("code") or {} for i, r in resources.items() if r["resourceType"] == "Medication"
+    }
+    for i, resource in resources.items():
+        rtype = resource["resourceType"]
+        if rtype == "Patient":
+            continue
+        if rtype == "Medication":
+            result.supporting[rtype] += 1
+            continue
+        rid = str(resource.get("id", ""))
+        p_entry, p_id, reason = patient_for(_subject_reference(resource))
+        if reason:
+            result.rejected.append(EntryIssue(i, rtype, rid, reason, "not-found"))
+            continue
+        try:
+            record = _plan_record(i, entries[i], resource, index, medication_codes)
+        except MappingError as exc:
+            result.rejected.append(EntryIssue(i, rtype, rid, str(exc), "required"))
+            continue
+        record.patient_entry, record.patient_id = p_entry, p_id
+        cond = next((r for r in _condition_refs(resource) if r), "")
+        if cond:
+            j = index.find(cond)
+            record.condition_ref = _entry_source_id(entries[j], resources.get(j, {})) if j is not None else cond
+        if p_entry is not None and p_entry in review_of:
+            review_of[p_entry].entries.append(entries[i])
+            continue
+        plan.records.append(record)
+
+    # supporting Medication resources travel with held entries so a later decision can resolve them
+    if plan.reviews and medication_codes:
+        for hold in plan.reviews:
+            hold.entries.extend(entries[j] for j in medication_codes)
+
+    if btype == "transaction" and result.rejected:
+        result.rejected.sort(key=lambda issue: issue.index)
+        return result  # all or nothing: nothing stored
+
+    cancer_record_import(actor=actor, plan=plan, result=result, all_or_nothing=btype == "transaction",
+                         channel=channel)
+    result.rejected.sort(key=lambda issue: issue.index)
+    return result
+
+
+def _plan_patient(
+    actor: Actor, entry: dict, resource: dict, plan: ImportPlan, overrides: dict[str, int | None]
+) -> tuple[PlannedPatient, ReviewHold | None]:
+    source_id = _entry_source_id(entry, resource)
+    digest = content_hash(resource)
+    data = map_patient(resource, organization_id=plan.organization_id, synthetic=plan.synthetic)
+    planned = PlannedPatient(entry_index=-1, source_id=source_id, content_hash=digest, action="create",
+                             patient_id=None, data=data)
+    if source_id in overrides:
+        pid = overrides[source_id]
+        planned.action, planned.patient_id = ("link", pid) if pid else ("create", None)
+        planned.reason = "Decided in review."
+        return planned, None
+    visible = patient_queryset_for(actor)
+    link = ImportedPatient.objects.filter(source_system=plan.source_system, source_id=source_id).first()
+    if link is not None and visible.filter(pk=link.patient_id).exists():
+        planned.action, planned.patient_id = "known", link.patient_id
+        planned.link_changed = link.content_hash != digest
+        return planned, None
+    pairs = [(i.system, i.value) for i in data.identifiers or []]
+    by_identifier: list[rules.Candidate] = []
+    if pairs:
+        q = Q()
+        for system, value in pairs:
+            q |= Q(system=system, value=value)
+        ids = set(PatientIdentifier.objects.filter(q).values_list("patient_id", flat=True))
+        seen = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
+        by_identifier = [rules.Candidate(pid, pid in seen) for pid in sorted(ids)]
+    given, family = data.given_name.casefold(), data.family_name.casefold()
+    birth = data.birth_date
+    assert birth is not None  # map_patient requires it
+    exact = [rules.Candidate(pid, True) for pid in visible.filter(
+        given_name_search=given, family_name_search=family, birth_date=birth).values_list("pk", flat=True)]
+    near: list[rules.Candidate] = []
+    if not by_identifier and not exact:
+        near = [rules.Candidate(pid, True) for pid in visible.filter(
+            Q(family_name_search=family, birth_date=birth)
+            | Q(given_name_search=given, family_name_search=family, birth_date__year=birth.year)
+        ).values_list("pk", flat=True)]
+    decision = rules.decide_patient_match(by_identifier, exact, near)
+    planned.reason, planned.candidates = decision.reason, decision.candidates
+    if decision.action == "link":
+        planned.action, planned.patient_id = "link", decision.patient_id
+        return planned, None
+    if decision.action == "create":
+        return planned, None
+    planned.action = "review"
+    hold = ReviewHold(patient=planned, given_name=data.given_name, family_name=data.family_name,
+                      birth_date=data.birth_date, gender=data.gender, entries=[])
+    return planned, hold
+
+
+def _plan_record(i: int, entry: dict, resource: dict, index: _Index,
+                 medication_codes: dict[int, dict]) -> PlannedRecord:
+    rtype = resource["resourceType"]
+    source_id = _entry_source_id(entry, resource)
+    if not source_id:
+        raise MappingError("The resource has neither a fullUrl nor an id, so it could not be recognised again.")
+    digest = content_hash(resource)
+    if rtype == "Condition":
+        model, fields = "condition", map_condition(resource)
+    elif rtype == "Procedure":
+        model, fields = "procedure", map_procedure(resource)
+    elif rtype in {"MedicationRequest", "MedicationAdministration"}:
+        concept = None
+        ref = _ref(resource.get("medicationReference"))
+        if ref:
+            j = index.find(ref)
+            concept = medication_codes.get(j) if j is not None else None
+        model, fields = "medication", map_medication(resource, concept)
+    else:
+        cls = rules.classify_observation(resource)
+        if cls.target == "stage":
+            model, fields = "stage", map_stage(resource, cls)
+        elif cls.target == "performance":
+            model, fields = "performance", map_performance(resource, cls)
+        elif cls.target == "disease_status":
+            model, fields = "disease_status", map_disease_status(resource)
+        elif cls.target == "genomic_variant":
+            model, fields = "genomic_variant", map_genomic_variant(resource)
+        else:
+            model, fields = "observation", map_observation(resource, cls)
+    return PlannedRecord(model=model, resource_type=rtype, entry_index=i, source_id=source_id,
+                         content_hash=digest, fields=fields)
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def bundles_from_bytes(raw: bytes, *, name: str = "") -> list[dict]:
+    """A Bundle (JSON), a single resource (JSON) or NDJSON (one resource or Bundle a line) → Bundles.
+
+    Loose resources become one ``collection`` Bundle with ``Type/id`` references left as they are.
+    Raises ValueError naming the line for malformed JSON.
+    """
+    stripped = raw.lstrip()
+    if not stripped:
+        return []
+    is_ndjson = name.endswith(".ndjson") or (b"\n" in stripped.strip() and not stripped.startswith(b"{\n")
+                                              and _looks_ndjson(stripped))
+    if not is_ndjson:
+        doc = orjson.loads(raw)
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+            return [doc]
+        if isinstance(doc, dict):
+            return [_collection([doc])]
+        raise ValueError("The file holds JSON that is not a FHIR resource.")
+    loose: list[dict] = []
+    bundles: list[dict] = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"line {n}: {exc}") from None
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+            bundles.append(doc)
+        elif isinstance(doc, dict):
+            loose.append(doc)
+        else:
+            raise ValueError(f"line {n}: not a FHIR resource")
+    if loose:
+        bundles.append(_collection(loose))
+    return bundles
+
+
+def _looks_ndjson(raw: bytes) -> bool:
+    first = raw.split(b"\n", 1)[0].strip()
+    if not (first.startswith(b"{") and first.endswith(b"}")):
+        return False
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _collection(resources: list[dict]) -> dict:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def system_actor_for(organization_id: int, *, client_id: str = "import-fhir", source_address: str = "") -> Actor:
+    """The actor of an import run by the operator for one organisation (full SMART scopes, audited)."""
+    from oncoliaison.core.scopes import ScopeSet
+
+    return Actor(kind="system", client_id=client_id, client_organization_id=organization_id,
+                 scopes=ScopeSet.parse("system/*.cruds"), source_address=source_address)
