@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "oncoliaison.organisations",
     "oncoliaison.patients",
     "oncoliaison.oncology",
+    "oncoliaison.assessments",
+    "oncoliaison.careplans",
     "oncoliaison.referrals",
     "oncoliaison.programs",
     "oncoliaison.fhir",

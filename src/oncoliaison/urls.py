@@ -7,6 +7,8 @@ urlpatterns = [
     path("accounts/", include("oncoliaison.accounts.urls")),
     path("organisations/", include("oncoliaison.organisations.urls")),
     path("patients/", include("oncoliaison.patients.urls")),
+    path("assessments/", include("oncoliaison.assessments.urls")),
+    path("careplans/", include("oncoliaison.careplans.urls")),
     path("fhir", include("oncoliaison.fhir.urls")),
     path("api/", api.urls),
 ]

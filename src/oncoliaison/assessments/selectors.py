@@ -1,0 +1,165 @@
+"""Reads of instruments, assessments, scores and suggestions — always given the actor."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from oncoliaison.core import audit, clock
+from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.models import AuditAction
+from oncoliaison.patients.models import Patient
+from oncoliaison.patients.selectors import patient_queryset_for
+
+from . import rules
+from .models import (
+    Assessment,
+    AssessmentStatus,
+    Instrument,
+    InstrumentPermission,
+    InstrumentVersion,
+    InstrumentVersionStatus,
+    ReferralSuggestion,
+)
+
+CATEGORY = "assessment"
+
+
+def acting_organization_id(actor: Actor, patient: Patient) -> int | None:
+    """The organisation an assessment of ``patient`` is taken under for ``actor``.
+
+    Staff: the patient's managing organisation when they hold a care role there, else their first care
+    organisation (patients shared by consent).  Patients, caregivers: the managing organisation.  Systems: the
+    client's organisation.
+    """
+    if actor.kind in {"patient", "caregiver"}:
+        return patient.organization_id
+    if actor.is_system:
+        return actor.client_organization_id
+    orgs = actor.clinical_organization_ids
+    if patient.organization_id in orgs:
+        return patient.organization_id
+    return min(orgs) if orgs else None
+
+
+def permission_for(instrument: Instrument, organization_id: int | None) -> InstrumentPermission | None:
+    if organization_id is None:
+        return None
+    return InstrumentPermission.objects.filter(instrument=instrument, organization_id=organization_id).first()
+
+
+def instrument_enabled_for(instrument: Instrument, organization_id: int | None) -> tuple[bool, str]:
+    """(enabled?, why) — free instruments are on unless switched off; licensed ones need a recorded permission."""
+    perm = permission_for(instrument, organization_id)
+    today = clock.today()
+    if not instrument.requires_permission:
+        if perm is not None and not perm.enabled:
+            return False, "Switched off by the program administrator."
+        return True, "Free to use."
+    if perm is None or not perm.enabled:
+        return False, "Needs the owner's permission: a program administrator must record it and switch it on."
+    if not perm.permission_reference:
+        return False, "No permission reference is recorded."
+    if perm.expires_on and perm.expires_on < today:
+        return False, f"The recorded permission expired on {perm.expires_on:%Y-%m-%d}."
+    return True, f"Permission {perm.permission_reference} recorded."
+
+
+def current_version(instrument: Instrument) -> InstrumentVersion | None:
+    return instrument.versions.filter(status=InstrumentVersionStatus.ACTIVE).order_by("-created_at", "-id").first()
+
+
+def instrument_list_for(actor: Actor) -> list[dict[str, object]]:
+    """Every instrument with its current version and whether it is on for the actor's organisation."""
+    if actor.kind not in {"staff", "system"}:
+        raise Forbidden("Instrument settings are for staff.")
+    org_id = actor.primary_organization_id
+    rows: list[dict[str, object]] = []
+    for instrument in Instrument.objects.prefetch_related("versions").order_by("title"):
+        enabled, why = instrument_enabled_for(instrument, org_id)
+        rows.append({
+            "instrument": instrument,
+            "version": current_version(instrument),
+            "enabled": enabled,
+            "why": why,
+            "permission": permission_for(instrument, org_id),
+        })
+    return rows
+
+
+def instrument_get(code: str) -> Instrument:
+    from oncoliaison.core.errors import NotFound
+
+    instrument = Instrument.objects.filter(code=code).first()
+    if instrument is None:
+        raise NotFound()
+    return instrument
+
+
+def available_versions_for(actor: Actor, patient: Patient) -> list[InstrumentVersion]:
+    """Current versions of the instruments the actor may use for this patient now."""
+    org_id = acting_organization_id(actor, patient)
+    out = []
+    for instrument in Instrument.objects.order_by("title"):
+        version = current_version(instrument)
+        if version is not None and instrument_enabled_for(instrument, org_id)[0]:
+            out.append(version)
+    return out
+
+
+def assessment_queryset_for(actor: Actor) -> QuerySet[Assessment]:
+    if actor.is_system and not actor.allows("QuestionnaireResponse", "r"):
+        return Assessment.objects.none()
+    qs = Assessment.objects.filter(patient__in=patient_queryset_for(actor).values("pk"))
+    if actor.kind in {"patient", "caregiver"}:
+        qs = qs.exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
+    return qs
+
+
+def assessment_get_for(actor: Actor, pk: object, *, channel: str = "") -> Assessment:
+    """One assessment the actor may see (same NotFound for missing and not visible); audited read."""
+    qs = assessment_queryset_for(actor).select_related(
+        "patient", "patient__organization", "instrument_version", "instrument_version__instrument", "author"
+    )
+    assessment = get_visible_or_404(qs, pk)
+    audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="QuestionnaireResponse",
+              resource_id=assessment.pk, patient_id=assessment.patient_id, channel=channel)
+    return assessment
+
+
+def assessment_list_for_patient(actor: Actor, patient: Patient) -> QuerySet[Assessment]:
+    """Assessments of a patient obtained through access_patient (which audited the read)."""
+    return (
+        assessment_queryset_for(actor)
+        .filter(patient=patient)
+        .select_related("instrument_version", "instrument_version__instrument", "author")
+        .prefetch_related("scores")
+    )
+
+
+def suggestion_queryset_for(actor: Actor) -> QuerySet[ReferralSuggestion]:
+    return ReferralSuggestion.objects.filter(assessment__in=assessment_queryset_for(actor).values("pk"))
+
+
+def suggestion_get_for(actor: Actor, pk: object) -> ReferralSuggestion:
+    return get_visible_or_404(suggestion_queryset_for(actor).select_related("assessment"), pk)
+
+
+def completed_assessments_for_patient(actor: Actor, patient: Patient) -> QuerySet[Assessment]:
+    return assessment_list_for_patient(actor, patient).filter(
+        status__in=[AssessmentStatus.COMPLETED, AssessmentStatus.AMENDED]
+    )
+
+
+def assessment_answers(assessment: Assessment) -> dict[str, list[object]]:
+    """The stored answers as rules.Answers (link_id → codes or integers), in item order."""
+    out: dict[str, list[object]] = {}
+    for a in assessment.answers.all():
+        out.setdefault(a.link_id, []).append(a.value_code or a.value_integer)
+    return out
+
+
+def assessment_outcome(assessment: Assessment) -> rules.Outcome:
+    """Re-derive findings and suggestions from the stored answers with the version's own rules."""
+    return rules.evaluate(assessment.instrument_version.definition, assessment_answers(assessment))  # type: ignore[arg-type]

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from oncoliaison.assessments.models import InstrumentVersion
+from oncoliaison.assessments.testing import load_instruments
+from oncoliaison.core.testing import Cast
+
+
+@pytest.fixture
+def versions(cast: Cast) -> dict[str, InstrumentVersion]:
+    return load_instruments(cast)
