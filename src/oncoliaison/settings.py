@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "oncoliaison.careplans",
     "oncoliaison.referrals",
     "oncoliaison.programs",
+    "oncoliaison.monitoring",
     "oncoliaison.fhir",
     "oncoliaison.demo",
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/", include("oncoliaison.patients.urls")),
     path("assessments/", include("oncoliaison.assessments.urls")),
     path("careplans/", include("oncoliaison.careplans.urls")),
+    path("monitoring/", include("oncoliaison.monitoring.urls")),
     path("fhir", include("oncoliaison.fhir.urls")),
     path("api/", api.urls),
 ]

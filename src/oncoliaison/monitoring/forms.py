@@ -1,0 +1,90 @@
+"""Page forms: they only check the shape of the input; the services apply the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .models import STAFF_ACTIONS, ActionKind, InstrumentItem, SymptomInstrument
+
+
+class ReportForm(forms.Form):
+    """One field per item, built from the instrument's items (so any instrument renders)."""
+
+    def __init__(self, *args: Any, items: list[InstrumentItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            if item.kind == "scale":
+                choices = [("", "—")] + [(str(v), str(v)) for v in range(item.min_value or 0, (item.max_value or 10) + 1)]
+                self.fields[item.link_id] = forms.TypedChoiceField(
+                    label=item.text, choices=choices, coerce=int, empty_value=None, required=False,
+                    help_text=f"0 = {item.anchor_low}, 10 = {item.anchor_high}",
+                )
+            elif item.kind in ("ordinal", "presence"):
+                choices = [("", "—")] + [(str(n), label) for n, label in enumerate(item.options)]
+                choices += [(f"missing:{label}", label) for label in item.missing_options]
+                self.fields[item.link_id] = forms.ChoiceField(label=item.text, choices=choices, required=False)
+            elif item.kind == "text":
+                self.fields[item.link_id] = forms.CharField(label=item.text, max_length=200, required=False)
+            else:
+                self.fields[item.link_id] = forms.CharField(
+                    label=item.text, required=False, max_length=4000,
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )
+
+    def answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for item in self.items:
+            value = self.cleaned_data.get(item.link_id)
+            if item.kind in ("ordinal", "presence"):
+                if value in ("", None):
+                    continue  # not asked / skipped
+                out[item.link_id] = None if str(value).startswith("missing:") else int(value)
+            elif item.kind == "scale":
+                if value is not None:
+                    out[item.link_id] = value
+            elif value:
+                out[item.link_id] = value
+        return out
+
+
+class ActionForm(forms.Form):
+    kind = forms.ChoiceField(label="Action taken", choices=[(k.value, k.label) for k in STAFF_ACTIONS])
+    note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(label="What was done", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class PermissionForm(forms.Form):
+    granted_by = forms.CharField(label="Granted by", max_length=200, help_text="e.g. National Cancer Institute")
+    reference = forms.CharField(label="Reference", max_length=200, help_text="Letter, agreement or e-mail reference")
+    granted_on = forms.DateField(label="Granted on", widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(label="Expires on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    scope_note = forms.CharField(label="What it covers", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ScheduleForm(forms.Form):
+    instrument = forms.ModelChoiceField(label="Instrument", queryset=SymptomInstrument.objects.all())
+    care_plan_label = forms.CharField(label="Care plan", max_length=120, help_text="e.g. Active chemotherapy")
+    frequency_days = forms.IntegerField(label="Every (days)", min_value=1, max_value=90, initial=7)
+    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label="Ends on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    proctcae_terms = forms.CharField(label="PRO-CTCAE term numbers", required=False,
+                                     help_text="For PRO-CTCAE: the symptoms of this care plan, e.g. 9 10 16 53")
+
+    def clean_proctcae_terms(self) -> list[int]:
+        raw = self.cleaned_data.get("proctcae_terms") or ""
+        try:
+            return [int(t) for t in raw.replace(",", " ").split()]
+        except ValueError:
+            raise forms.ValidationError("Enter term numbers separated by spaces.") from None
+
+
+ACTION_LABELS = {k.value: k.label for k in ActionKind}

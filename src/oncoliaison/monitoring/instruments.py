@@ -1,0 +1,116 @@
+"""Instruments as data: read the files in ``fixtures/instruments`` into rows, and rows into rule definitions.
+
+``load_instruments(apps)`` is what the data migration runs (it takes the migration's app registry, so it
+works with historical models); it is idempotent — an instrument version already loaded is left alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import re
+from typing import Any
+
+from django.apps import apps as global_apps
+
+from .rules import DATA_DIR, InstrumentDef, ItemDef, ScaleDef
+
+_NAME = re.compile(r"^PROCTCAE_(?P<term>\d+)(?P<letter>[A-Z])_(?P<suffix>SCL|IND)$")
+_ATTR_WORDS = (" Frequency", " Severity", " Interference", " Amount", " Presence")
+FREE_TEXT_ITEM = {"link_id": "anything-else", "text": "Anything else you want your care team to know?",
+                  "kind": "free_text"}
+
+
+def _esas_rows() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    d = json.loads((DATA_DIR / "esas_r.json").read_text(encoding="utf-8"))
+    labels = {"pain": "Pain", "tiredness": "Tiredness", "drowsiness": "Drowsiness", "nausea": "Nausea",
+              "appetite": "Lack of appetite", "breath": "Shortness of breath", "depression": "Depression",
+              "anxiety": "Anxiety", "wellbeing": "Wellbeing", "other": "Other problem"}
+    items = []
+    for order, it in enumerate(d["items"], start=1):
+        items.append({
+            "link_id": it["link_id"], "order": order, "text": it["text"], "kind": it["kind"],
+            "symptom": it["symptom"], "symptom_label": labels.get(it["symptom"], ""), "attribute": "",
+            "term": None, "min_value": it["min"], "max_value": it["max"], "options": [], "missing_options": [],
+            "anchor_low": it["anchor_low"], "anchor_high": it["anchor_high"],
+        })
+    return d, items
+
+
+def proctcae_term_label(short_label: str) -> str:
+    for word in _ATTR_WORDS:
+        if short_label.endswith(word):
+            return short_label[: -len(word)]
+    return short_label
+
+
+def _proctcae_rows() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    d = json.loads((DATA_DIR / "proctcae.json").read_text(encoding="utf-8"))
+    responses, missing = d["responses"], d["missing_options"]
+    items = []
+    with (DATA_DIR / d["items_csv"]).open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for order, row in enumerate(rows, start=1):
+        m = _NAME.match(row["name"])
+        if m is None:
+            continue  # GP5 "side effect bother" is a general item, not a symptom term
+        term = int(m["term"])
+        fmt = row["fmt_name"]
+        attr = fmt.split("_")[0]
+        if attr == "int" and row["short_label"].endswith("Amount"):
+            attr = "amount"
+        options = list(responses[attr])
+        kind = "presence" if attr == "yn" else "ordinal"
+        items.append({
+            "link_id": row["name"], "order": order, "text": row["short_label"], "kind": kind,
+            "symptom": f"proctcae-{term}", "symptom_label": proctcae_term_label(row["short_label"]),
+            "attribute": attr, "term": term, "min_value": 0, "max_value": len(options) - 1, "options": options,
+            "missing_options": missing.get(fmt, []), "anchor_low": "", "anchor_high": "",
+        })
+    items.append({**FREE_TEXT_ITEM, "order": len(rows) + 1, "symptom": "", "symptom_label": "", "attribute": "",
+                  "term": None, "min_value": None, "max_value": None, "options": [], "missing_options": [],
+                  "anchor_low": "", "anchor_high": ""})
+    return d, items
+
+
+def load_instruments(apps: Any = global_apps) -> None:
+    Instrument = apps.get_model("monitoring", "SymptomInstrument")
+    Version = apps.get_model("monitoring", "InstrumentVersion")
+    Item = apps.get_model("monitoring", "InstrumentItem")
+    for method, (d, items) in (("esas_r", _esas_rows()), ("proctcae_composite", _proctcae_rows())):
+        inst, _ = Instrument.objects.update_or_create(
+            code=d["code"],
+            defaults={"title": d["title"], "publisher": d["publisher"], "source_url": d["source_url"],
+                      "citation": d["citation"], "licence_text": d["licence_text"],
+                      "requires_permission": d["requires_permission"], "scoring_method": method},
+        )
+        if Version.objects.filter(instrument=inst, version=d["version"]).exists():
+            continue
+        Version.objects.filter(instrument=inst, current=True).update(current=False)
+        version = Version.objects.create(instrument=inst, version=d["version"], current=True,
+                                         recall=d.get("recall", ""), definition=d)
+        Item.objects.bulk_create([Item(version=version, **row) for row in items])
+
+
+# --- rows -> rule definitions ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def definition_for(version_id: int) -> InstrumentDef:
+    """The scoring definition of an instrument version (versions never change once loaded, so cached)."""
+    from .models import InstrumentVersion
+
+    version = InstrumentVersion.objects.select_related("instrument").get(pk=version_id)
+    items = tuple(
+        ItemDef(link_id=i.link_id, kind=i.kind, symptom=i.symptom, symptom_label=i.symptom_label,
+                attribute=i.attribute, term=i.term, min_value=i.min_value, max_value=i.max_value, text=i.text)
+        for i in version.items.all().order_by("order")
+    )
+    scoring = version.definition.get("scoring", {})
+    scales = tuple(
+        ScaleDef(code=s["code"], label=s["label"], items=tuple(s["items"]), min_value=s["min"], max_value=s["max"])
+        for s in scoring.get("scales", [])
+    )
+    return InstrumentDef(code=version.instrument.code, method=version.instrument.scoring_method, items=items,
+                         scales=scales)

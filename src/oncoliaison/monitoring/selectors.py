@@ -1,0 +1,189 @@
+"""Reads of symptom monitoring, always given the actor.  A patient the actor may not see is NotFound."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from oncoliaison.core import audit, clock
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import Forbidden
+from oncoliaison.patients.models import Patient
+from oncoliaison.patients.selectors import visible_patient_ids_q
+
+from .models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertAction,
+    InstrumentItem,
+    InstrumentPermission,
+    InstrumentVersion,
+    ReportSchedule,
+    SymptomInstrument,
+    SymptomReport,
+    SymptomScore,
+)
+from .services import CATEGORY, instrument_enabled_for
+
+OVERDUE_GRACE = dt.timedelta(hours=getattr(settings, "SYMPTOM_REPORT_GRACE_HOURS", 24))
+
+
+def _visible_patients(actor: Actor) -> QuerySet[Patient] | None:
+    q = visible_patient_ids_q(actor)
+    return None if q is None else Patient.objects.filter(q)
+
+
+def require_care_role(actor: Actor) -> None:
+    """The worklist and phone entry are for staff with a care role at a care-delivering organisation."""
+    if actor.kind != "staff" or not actor.clinical_organization_ids:
+        raise Forbidden("The symptom worklist needs a care role.")
+
+
+def alert_queryset_for(actor: Actor) -> QuerySet[Alert]:
+    patients = _visible_patients(actor)
+    if patients is None or actor.kind in {"patient", "caregiver"}:
+        return Alert.objects.none()
+    if actor.is_system and not actor.allows("Flag", "r"):
+        return Alert.objects.none()
+    return Alert.objects.filter(patient__in=patients.values("pk"))
+
+
+def alert_worklist_for(actor: Actor, *, mine_only: bool = False, include_resolved: bool = False,
+                       limit: int = 200) -> list[Alert]:
+    """Open alerts of the patients the actor may see, soonest deadline first (audited per patient shown)."""
+    require_care_role(actor)
+    qs = alert_queryset_for(actor)
+    if not include_resolved:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if mine_only:
+        qs = qs.filter(assigned_to_id=actor.user_id)
+    alerts = list(
+        qs.select_related("patient", "assigned_to", "escalated_to", "acknowledged_by", "report__version__instrument")
+        .prefetch_related(Prefetch("actions", queryset=AlertAction.objects.select_related("by")))
+        .order_by("deadline", "id")[:limit]
+    )
+    audit.log_patients_read(actor, [a.patient_id for a in alerts], category=CATEGORY, resource_type="Flag",
+                            channel="web")
+    return alerts
+
+
+def alert_get_for(actor: Actor, alert_id: int | str) -> Alert:
+    from oncoliaison.core.access import get_visible_or_404
+
+    return get_visible_or_404(
+        alert_queryset_for(actor).select_related("patient", "assigned_to", "escalated_to", "acknowledged_by"),
+        alert_id,
+    )
+
+
+def overdue_schedules_for(actor: Actor, now: dt.datetime | None = None, limit: int = 200) -> list[ReportSchedule]:
+    """Active schedules whose report is overdue (past due by more than the grace period)."""
+    require_care_role(actor)
+    patients = _visible_patients(actor)
+    if patients is None:
+        return []
+    now = now or clock.now()
+    rows = list(
+        ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE,
+                                      patient__in=patients.values("pk"))
+        .select_related("patient", "instrument").order_by("next_due_at")[:limit]
+    )
+    audit.log_patients_read(actor, [s.patient_id for s in rows], category=CATEGORY, resource_type="ReportSchedule",
+                            channel="web")
+    return rows
+
+
+def report_queryset_for(actor: Actor) -> QuerySet[SymptomReport]:
+    patients = _visible_patients(actor)
+    if patients is None:
+        return SymptomReport.objects.none()
+    if actor.is_system and not actor.allows("QuestionnaireResponse", "r"):
+        return SymptomReport.objects.none()
+    return SymptomReport.objects.filter(patient__in=patients.values("pk"))
+
+
+def score_queryset_for(actor: Actor) -> QuerySet[SymptomScore]:
+    patients = _visible_patients(actor)
+    if patients is None:
+        return SymptomScore.objects.none()
+    if actor.is_system and not actor.allows("Observation", "r"):
+        return SymptomScore.objects.none()
+    return SymptomScore.objects.filter(patient__in=patients.values("pk"))
+
+
+@dataclass
+class HistoryPoint:
+    report: SymptomReport
+    scores: dict[str, SymptomScore]
+
+
+def symptom_history_for(actor: Actor, patient: Patient, *, instrument: SymptomInstrument | None = None,
+                        since: dt.datetime | None = None, limit: int = 100, channel: str = "web") -> list[SymptomReport]:
+    """A patient's reports, newest first, with scores, answers and alert prefetched.
+
+    ``patient`` must come from ``patients.selectors.access_patient`` (which audits the read and applies the
+    access rule); this selector re-checks visibility and audits the symptom data disclosed."""
+    visible = _visible_patients(actor)
+    if visible is None or not visible.filter(pk=patient.pk).exists():
+        from oncoliaison.core.errors import NotFound
+
+        raise NotFound()
+    qs = SymptomReport.objects.filter(patient=patient)
+    if instrument is not None:
+        qs = qs.filter(version__instrument=instrument)
+    if since is not None:
+        qs = qs.filter(authored_at__gte=since)
+    reports = list(
+        qs.select_related("version__instrument", "reported_by", "alert")
+        .prefetch_related("scores", "answers").order_by("-authored_at", "-id")[:limit]
+    )
+    audit.log_patients_read(actor, [patient.pk], category=CATEGORY, resource_type="QuestionnaireResponse",
+                            channel=channel)
+    return reports
+
+
+def schedules_for_patient(actor: Actor, patient: Patient) -> list[ReportSchedule]:
+    visible = _visible_patients(actor)
+    if visible is None or not visible.filter(pk=patient.pk).exists():
+        return []
+    return list(ReportSchedule.objects.filter(patient=patient).select_related("instrument").order_by("-active", "id"))
+
+
+@dataclass
+class InstrumentStatus:
+    instrument: SymptomInstrument
+    enabled: bool
+    permissions: list[InstrumentPermission]
+
+
+def instruments_for(actor: Actor, organization_id: int) -> list[InstrumentStatus]:
+    """Every instrument with whether it is on for the program, and the permissions recorded."""
+    perms: dict[int, list[InstrumentPermission]] = {}
+    for p in InstrumentPermission.objects.filter(organization_id=organization_id).select_related("recorded_by"):
+        perms.setdefault(p.instrument_id, []).append(p)
+    return [
+        InstrumentStatus(i, instrument_enabled_for(i, organization_id), perms.get(i.pk, []))
+        for i in SymptomInstrument.objects.all()
+    ]
+
+
+def instruments_enabled_for_patient(patient: Patient) -> list[SymptomInstrument]:
+    return [i for i in SymptomInstrument.objects.all() if instrument_enabled_for(i, patient.organization_id)]
+
+
+def form_items(instrument: SymptomInstrument, proctcae_terms: list[int] | None = None) -> list[InstrumentItem]:
+    """The items to ask, in order: every item of the current version, or for PRO-CTCAE the chosen terms'
+    items (with the free-text item)."""
+    version = InstrumentVersion.objects.get(instrument=instrument, current=True)
+    items = list(version.items.order_by("order"))
+    if instrument.scoring_method == "proctcae_composite":
+        chosen = set(proctcae_terms or [])
+        items = [i for i in items if i.term in chosen or i.kind == "free_text"]
+    return items
+
+
+def current_version(instrument: SymptomInstrument) -> InstrumentVersion:
+    return InstrumentVersion.objects.select_related("instrument").get(instrument=instrument, current=True)
