@@ -18,6 +18,7 @@ from oncoliaison.core.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.core.errors import NotFound
 from oncoliaison.organisations.api import router as organisations_router
 from oncoliaison.patients.api import router as patients_router
+from oncoliaison.referrals.api import router as referrals_router
 
 
 class OncoLiaisonAPI(NinjaAPI):
@@ -44,6 +45,7 @@ install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
 api.add_router("/", patients_router)
+api.add_router("/", referrals_router)
 api.add_router("/", audit_router)
 
 

@@ -207,3 +207,18 @@ def page_of(qs: Any, *, page: int, page_size: int) -> tuple[list[Any], dict[str,
     items = list(qs[start : start + page_size]) if start < count else []
     pages = (count + page_size - 1) // page_size
     return items, {"count": count, "page": page, "page_size": page_size, "pages": pages}
+
+
+# --- translation -------------------------------------------------------------------------------------
+
+
+def organization_pk(slug: str | None, field: str) -> int | None:
+    """The id of the organisation an input names by slug (None for none); an unknown slug is bad input."""
+    from oncoliaison.organisations.models import Organization
+
+    if not slug:
+        return None
+    pk = Organization.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    if pk is None:
+        raise ValidationFailed("Unknown organisation.", field_errors={field: [f"No organisation '{slug}'."]})
+    return pk

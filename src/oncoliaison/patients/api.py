@@ -16,11 +16,17 @@ from ninja import Query, Router, Status
 from oncoliaison.core import audit
 from oncoliaison.core.access import get_visible_or_404
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.apiauth import CHANNEL, actor_of, etag, expected_version, page_of, require_scope
-from oncoliaison.core.errors import ValidationFailed
+from oncoliaison.core.apiauth import (
+    CHANNEL,
+    actor_of,
+    etag,
+    expected_version,
+    organization_pk,
+    page_of,
+    require_scope,
+)
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
-from oncoliaison.organisations.models import Organization
 
 from . import selectors, services
 from .models import CareTeam, Consent, Patient, PatientIdentifier
@@ -47,21 +53,11 @@ _IDENTIFIERS = Prefetch("identifiers", queryset=PatientIdentifier.objects.select
 # --- translation helpers --------------------------------------------------------------------------
 
 
-def _organization_id(slug: str | None, field: str) -> int | None:
-    """The id of the organisation with this slug (None for none); an unknown slug is bad input."""
-    if not slug:
-        return None
-    pk = Organization.objects.filter(slug=slug).values_list("pk", flat=True).first()
-    if pk is None:
-        raise ValidationFailed("Unknown organisation.", field_errors={field: [f"No organisation '{slug}'."]})
-    return pk
-
-
 def _identifiers(items: list[IdentifierIn]) -> list[services.IdentifierData]:
     return [
         services.IdentifierData(
             system=i.system, value=i.value, type_code=str(i.type_code),
-            organization_id=_organization_id(i.organization, "identifiers.organization"),
+            organization_id=organization_pk(i.organization, "identifiers.organization"),
         )
         for i in items
     ]
@@ -119,7 +115,7 @@ def patient_create(request: HttpRequest, payload: PatientIn, response: HttpRespo
     fields = payload.dict(exclude={"organization", "identifiers"})
     data = services.PatientData(
         **fields,
-        organization_id=_organization_id(payload.organization, "organization"),
+        organization_id=organization_pk(payload.organization, "organization"),
         identifiers=_identifiers(payload.identifiers),
     )
     patient = services.patient_create(actor=actor, data=data, channel=CHANNEL)
@@ -246,7 +242,7 @@ def consent_create(request: HttpRequest, patient_id: int, payload: ConsentIn, re
     patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL, audit_read=False)
     data = services.ConsentData(
         kind=payload.kind, status=payload.status,
-        grantee_organization_id=_organization_id(payload.grantee_organization, "grantee_organization"),
+        grantee_organization_id=organization_pk(payload.grantee_organization, "grantee_organization"),
         grantee_user_id=payload.grantee_user_id, proxy_scope=payload.proxy_scope or "",
         period_start=payload.period_start, period_end=payload.period_end, note=payload.note,
     )
@@ -267,7 +263,7 @@ def consent_update(
     version = expected_version(request, payload.version)
     changes = payload.dict(exclude_unset=True, exclude={"version"})
     if "grantee_organization" in changes:
-        changes["grantee_organization_id"] = _organization_id(changes.pop("grantee_organization"),
+        changes["grantee_organization_id"] = organization_pk(changes.pop("grantee_organization"),
                                                               "grantee_organization")
     if "proxy_scope" in changes:
         changes["proxy_scope"] = changes["proxy_scope"] or ""
