@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "oncoliaison.monitoring",
     "oncoliaison.fhir",
     "oncoliaison.demo",
+    "oncoliaison.portal",
+    "oncoliaison.messaging",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,6 @@ urlpatterns = [
     path("monitoring/", include("oncoliaison.monitoring.urls")),
     path("fhir", include("oncoliaison.fhir.urls")),
     path("api/", api.urls),
+    path("portal/", include("oncoliaison.portal.urls")),
+    path("messages/", include("oncoliaison.messaging.urls")),
 ]

@@ -1,0 +1,109 @@
+"""The portal's "report my symptoms" page: a large-text form built from the instrument's items, submitted
+through ``monitoring.services.report_submit`` (which validates, scores, raises alerts and audits).
+
+The monitoring app owns instruments, scoring and alerts; this module only turns its items into a form and
+its answer into a page.  Without the monitoring app the page says reporting is not available here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import DomainError
+
+from .selectors import PortalSubject
+
+Render = Callable[..., HttpResponse]
+
+
+def _item_field(item: Any) -> forms.Field:
+    label = item.text
+    if item.kind in ("text", "free_text"):
+        return forms.CharField(
+            label=label, required=False, max_length=4000 if item.kind == "free_text" else 200,
+            widget=forms.Textarea(attrs={"rows": 3}) if item.kind == "free_text" else forms.TextInput(),
+        )
+    if item.kind == "presence":
+        choices = [("1", _("Yes")), ("0", _("No"))]
+    elif item.kind == "ordinal" and item.options:
+        choices = [(str(i), text) for i, text in enumerate(item.options)]
+        choices += [("", text) for text in item.missing_options]
+    else:
+        lo = item.min_value if item.min_value is not None else 0
+        hi = item.max_value if item.max_value is not None else 10
+        choices = [(str(v), str(v)) for v in range(lo, hi + 1)]
+    help_text = ""
+    if item.anchor_low or item.anchor_high:
+        help_text = f"{item.min_value if item.min_value is not None else 0} = {item.anchor_low} · " \
+                    f"{item.max_value if item.max_value is not None else 10} = {item.anchor_high}"
+    return forms.ChoiceField(label=label, choices=choices, required=False, widget=forms.RadioSelect,
+                             help_text=help_text)
+
+
+class SymptomReportForm(forms.Form):
+    def __init__(self, *args: Any, items: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[item.link_id] = _item_field(item)
+
+    def answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for item in self.items:
+            value = self.cleaned_data.get(item.link_id)
+            if item.kind in ("text", "free_text"):
+                if value:
+                    out[item.link_id] = value
+            elif value not in (None, ""):
+                out[item.link_id] = int(value)
+            else:
+                out[item.link_id] = None
+        return out
+
+
+def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, render: Render) -> HttpResponse:
+    ctx: dict[str, Any] = {"subject": subject, "patient": subject.patient}
+    if not apps.is_installed("oncoliaison.monitoring"):
+        ctx["unavailable"] = True
+        return render(request, "portal/report.html", ctx)
+    from oncoliaison.monitoring import selectors as monitoring
+    from oncoliaison.monitoring.services import report_submit
+
+    instruments = [i for i in monitoring.instruments_enabled_for_patient(subject.patient)
+                   if i.scoring_method != "proctcae_composite"]
+    if not instruments:
+        ctx["unavailable"] = True
+        return render(request, "portal/report.html", ctx)
+    chosen_code = request.POST.get("instrument") or request.GET.get("instrument") or instruments[0].code
+    instrument = next((i for i in instruments if i.code == chosen_code), instruments[0])
+    items = monitoring.form_items(instrument)
+    form = SymptomReportForm(request.POST or None, items=items)
+    ctx.update({"instruments": instruments, "instrument": instrument, "form": form})
+    if request.method == "POST" and form.is_valid():
+        answers = form.answers()
+        if all(v in (None, "") for v in answers.values()):
+            form.add_error(None, _("Answer at least one question, then send."))
+        else:
+            try:
+                result = report_submit(actor=actor, patient=subject.patient, instrument=instrument, answers=answers,
+                                       source="portal", channel="web")
+            except DomainError as exc:
+                field_errors = getattr(exc, "field_errors", {}) or {}
+                placed = False
+                for name, msgs in field_errors.items():
+                    for m in msgs:
+                        form.add_error(name if name in form.fields else None, m)
+                        placed = True
+                if not placed:
+                    form.add_error(None, exc.message)
+            else:
+                ctx.update({"result": result, "guidance": result.guidance, "form": None})
+                return render(request, "portal/report_done.html", ctx)
+    return render(request, "portal/report.html", ctx, status=400 if form.errors else 200)

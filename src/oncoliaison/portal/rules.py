@@ -1,0 +1,45 @@
+"""Pure rules of the portal: what each caregiver-proxy scope allows, invitation lifetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from oncoliaison.patients.models import ProxyScope
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+
+
+class ProxyAction:
+    VIEW = "view"
+    REPORT = "report"
+    MESSAGE = "message"
+
+
+# Each scope includes the ones before it: view < report on my behalf < message the team.
+_ALLOWED: dict[str, frozenset[str]] = {
+    ProxyScope.VIEW: frozenset({ProxyAction.VIEW}),
+    ProxyScope.REPORT: frozenset({ProxyAction.VIEW, ProxyAction.REPORT}),
+    ProxyScope.MESSAGE: frozenset({ProxyAction.VIEW, ProxyAction.REPORT, ProxyAction.MESSAGE}),
+}
+
+
+def proxy_scope_allows(scope: str, action: str) -> bool:
+    """Whether a caregiver holding ``scope`` may take ``action`` for the patient."""
+    return action in _ALLOWED.get(scope, frozenset())
+
+
+def proxy_scopes_allowing(action: str) -> frozenset[str]:
+    """The scopes that allow ``action`` (for filtering consents in the database)."""
+    return frozenset(scope for scope, actions in _ALLOWED.items() if action in actions)
+
+
+def invitation_usable(*, expires_at: dt.datetime, accepted_at: dt.datetime | None,
+                      revoked_at: dt.datetime | None, now: dt.datetime) -> str:
+    """'' when the invitation may be accepted, else the reason it may not."""
+    if accepted_at is not None:
+        return "used"
+    if revoked_at is not None:
+        return "revoked"
+    if now >= expires_at:
+        return "expired"
+    return ""
