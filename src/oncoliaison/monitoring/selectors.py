@@ -52,7 +52,7 @@ def alert_queryset_for(actor: Actor) -> QuerySet[Alert]:
 
 
 def alert_worklist_for(actor: Actor, *, mine_only: bool = False, include_resolved: bool = False,
-                       limit: int = 200) -> list[Alert]:
+                       limit: int = 200, channel: str = "web") -> list[Alert]:
     """Open alerts of the patients the actor may see, soonest deadline first (audited per patient shown)."""
     require_care_role(actor)
     qs = alert_queryset_for(actor)
@@ -66,7 +66,7 @@ def alert_worklist_for(actor: Actor, *, mine_only: bool = False, include_resolve
         .order_by("deadline", "id")[:limit]
     )
     audit.log_patients_read(actor, [a.patient_id for a in alerts], category=CATEGORY, resource_type="Flag",
-                            channel="web")
+                            channel=channel)
     return alerts
 
 
