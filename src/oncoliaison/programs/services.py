@@ -85,7 +85,7 @@ def episode_enroll(*, actor: Actor, navigator_id: int, clp_id: int, referral: Re
         if organization_id is None and len(orgs) == 1:
             organization_id = next(iter(orgs))
         if organization_id is None:
-            raise ValidationFailed("Choose the program.", field_errors={"organization": ["Required."]})
+            raise ValidationFailed("Choose the program.", field_errors={"organization": ["Choose the program."]})
         org_id = organization_id
     assert patient is not None
     _require_program_staff(actor, org_id)
@@ -129,7 +129,8 @@ def episode_set_status(*, actor: Actor, episode: ProgramEpisode, status: str, no
         if problem:
             raise Conflict(problem)
         if status == EpisodeStatus.CANCELLED and not note.strip():
-            raise ValidationFailed("Say why the episode is cancelled.", field_errors={"note": ["Required."]})
+            raise ValidationFailed("Say why the episode is cancelled.",
+                                   field_errors={"note": ["Say why the episode is cancelled."]})
         previous = locked.status
         locked.status = status
         if status in rules.ENDING:

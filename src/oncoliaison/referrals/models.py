@@ -7,6 +7,8 @@ fields) and becomes a Patient only when a navigator accepts the referral.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -203,6 +205,17 @@ class ReferralStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    EVENT_LABELS: ClassVar[dict[str, str]] = {
+        "received": "Received", "info_requested": "More information requested",
+        "info_received": "Information received", "accepted": "Accepted", "declined": "Declined",
+        "withdrawn": "Withdrawn", "first_contact": "First contact", "contact": "Contact",
+        "first_appointment": "First appointment recorded", "first_appointment_changed": "First appointment changed",
+    }
+
+    @property
+    def event_label(self) -> str:
+        return self.EVENT_LABELS.get(self.event, self.event.replace("_", " ").capitalize())
 
 
 class SelfReferralAttempt(models.Model):

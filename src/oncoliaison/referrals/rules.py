@@ -84,7 +84,8 @@ def first_contact_overdue(urgency: str, received_at: dt.datetime, first_contact_
 def milestone_error(name: str, at: dt.datetime, *, received_at: dt.datetime, now: dt.datetime,
                     allow_future: bool = False) -> str | None:
     """A recorded milestone may not precede the referral, nor (unless scheduled) lie in the future."""
-    if at < received_at:
+    # Times are entered to the minute: the minute of receipt itself is accepted.
+    if at < received_at.replace(second=0, microsecond=0):
         return f"The {name} cannot be before the referral was received."
     if not allow_future and at > now + dt.timedelta(minutes=5):
         return f"The {name} cannot be in the future."

@@ -275,7 +275,7 @@ def _referring_parties(actor: Actor, data: ReferralData) -> tuple[int, int | Non
     if org_id is None:
         if len(orgs) != 1:
             raise ValidationFailed("Choose the organisation you refer from.",
-                                   field_errors={"referring_organization": ["Required."]})
+                                   field_errors={"referring_organization": ["Choose the organisation you refer from."]})
         org_id = next(iter(orgs))
     if org_id not in orgs:
         raise Forbidden("You may refer only from an organisation where you have a clinical role.")
@@ -454,7 +454,8 @@ def referral_request_info(*, actor: Actor, referral: Referral, message: str, exp
     """Ask the referrer (or the person) for what is missing before deciding."""
     _require_triage(actor, referral)
     if not message.strip():
-        raise ValidationFailed("Say what information is needed.", field_errors={"message": ["Required."]})
+        raise ValidationFailed("Say what information is needed.",
+                               field_errors={"message": ["Say what information is needed."]})
     with transaction.atomic():
         locked = _locked(referral, expected_version)
         previous = _move(actor, locked, ReferralStatus.INFO_REQUESTED)
@@ -485,10 +486,11 @@ def referral_decline(*, actor: Actor, referral: Referral, reason: str, message: 
     """Decline with a reason; the letter to the referrer is written onto the referral."""
     _require_triage(actor, referral)
     if reason not in DeclineReason.values:
-        raise ValidationFailed("Choose the reason for declining.", field_errors={"reason": ["Required."]})
+        raise ValidationFailed("Choose the reason for declining.",
+                               field_errors={"reason": ["Choose the reason for declining."]})
     if reason == DeclineReason.OTHER and not message.strip():
         raise ValidationFailed("Explain the reason in the message to the referrer.",
-                               field_errors={"message": ["Required when the reason is 'Other'."]})
+                               field_errors={"message": ["Explain the reason: it is required when the reason is 'Other'."]})
     with transaction.atomic():
         locked = _locked(referral, expected_version)
         previous = _move(actor, locked, ReferralStatus.DECLINED)
@@ -586,7 +588,7 @@ def referral_accept(*, actor: Actor, referral: Referral, link_patient_id: int | 
         else:
             raise ValidationFailed(
                 "Choose how to record the person: link to an existing patient or register a new one.",
-                field_errors={"patient_choice": ["Required."]},
+                field_errors={"patient_choice": ["Choose an existing record or a new registration."]},
             )
         previous = _move(actor, locked, ReferralStatus.ACCEPTED)
         now = clock.now()
