@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("oncoliaison.accounts.urls")),
     path("organisations/", include("oncoliaison.organisations.urls")),
     path("patients/", include("oncoliaison.patients.urls")),
+    path("oncology/", include("oncoliaison.oncology.urls")),
     path("assessments/", include("oncoliaison.assessments.urls")),
     path("careplans/", include("oncoliaison.careplans.urls")),
     path("referrals/", include("oncoliaison.referrals.urls")),

@@ -94,6 +94,12 @@ class ImportResult:
         return not self.rejected
 
     def merge(self, other: ImportResult) -> None:
+        """Add another bundle's result (for files with several bundles and command runs)."""
+        if not self.bundle_type or self.total == 0:
+            self.bundle_type, self.stored = other.bundle_type, other.stored
+        elif self.bundle_type != other.bundle_type:
+            self.bundle_type = "mixed"
+        self.stored = self.stored or other.stored
         self.total += other.total
         for name in ("created", "updated", "unchanged", "unsupported", "supporting"):
             getattr(self, name).update(getattr(other, name))

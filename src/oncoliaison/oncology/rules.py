@@ -5,6 +5,7 @@ No I/O here.  Codes and profile URLs are those of mCODE STU4 (http://hl7.org/fhi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -296,3 +297,35 @@ def decide_patient_match(
         return MatchDecision("review", reason="A similar patient exists (name or birth date differ).",
                              candidates=tuple(close))
     return MatchDecision("create", reason="No matching patient.")
+
+
+# --- open issues on the one-page summary --------------------------------------------------------------
+
+PERFORMANCE_STALE_DAYS = 90
+WORSENING_CODES = frozenset({"271299001", "LA28291-5"})  # SNOMED "patient's condition worsened", LOINC answer
+
+
+def open_issues(
+    *,
+    today: dt.date,
+    primary_cancers: Sequence[str],
+    staged: bool,
+    last_performance: dt.date | None,
+    latest_disease_status: tuple[str, str] | None,
+    pending_reviews: int = 0,
+) -> list[str]:
+    """What the care team should look at, in plain words (no identifiers)."""
+    issues: list[str] = []
+    if primary_cancers and not staged:
+        issues.append("No stage is recorded for the active primary cancer.")
+    if primary_cancers and (last_performance is None
+                            or (today - last_performance).days > PERFORMANCE_STALE_DAYS):
+        issues.append(f"No performance status (ECOG or Karnofsky) in the last {PERFORMANCE_STALE_DAYS} days.")
+    if latest_disease_status is not None:
+        code, display = latest_disease_status
+        if code in WORSENING_CODES or "worse" in display.lower() or "progress" in display.lower():
+            issues.append(f"Latest disease status: {display or code}.")
+    if pending_reviews:
+        issues.append(f"{pending_reviews} incoming record(s) may belong to this patient and wait for a "
+                      "matching decision.")
+    return issues

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from oncoliaison.oncology import rules
@@ -158,3 +160,17 @@ def test_match_name_and_birth_date() -> None:
 def test_match_near_goes_to_review_and_nothing_creates() -> None:
     assert rules.decide_patient_match([], [], [C(5, True)]).action == "review"
     assert rules.decide_patient_match([], [], []).action == "create"
+
+
+def test_open_issues() -> None:
+    today = dt.date(2026, 11, 23)
+    assert rules.open_issues(today=today, primary_cancers=[], staged=False, last_performance=None,
+                             latest_disease_status=None) == []
+    issues = rules.open_issues(today=today, primary_cancers=["Breast cancer"], staged=False,
+                               last_performance=today - dt.timedelta(days=91),
+                               latest_disease_status=("271299001", "Patient's condition worsened"),
+                               pending_reviews=2)
+    assert len(issues) == 4
+    assert rules.open_issues(today=today, primary_cancers=["Breast cancer"], staged=True,
+                             last_performance=today - dt.timedelta(days=30),
+                             latest_disease_status=("268910001", "Patient's condition improved")) == []
