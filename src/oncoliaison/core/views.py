@@ -91,8 +91,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def _staff_home(actor: Actor) -> dict[str, Any]:
+    from django.db.models import Prefetch
+
     from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
-    from oncoliaison.patients.models import ConsentKind
+    from oncoliaison.patients.models import ConsentKind, PatientIdentifier
     from oncoliaison.patients.selectors import active_consents, patient_queryset_for
 
     orgs = Organization.objects.filter(pk__in=actor.organization_ids).order_by("name")
@@ -100,7 +102,8 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
     clinical = actor.clinical_organization_ids
     ctx["clinical"] = bool(clinical)
     if clinical:
-        visible = patient_queryset_for(actor)
+        mrns = Prefetch("identifiers", queryset=PatientIdentifier.objects.filter(type_code="MR"), to_attr="mrns")
+        visible = patient_queryset_for(actor).prefetch_related(mrns)
         mine = (
             visible.filter(care_teams__participants__user_id=actor.user_id or 0, care_teams__status="active")
             .select_related("organization")

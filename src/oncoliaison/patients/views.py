@@ -25,7 +25,14 @@ from oncoliaison.oncology.models import CancerCondition
 from oncoliaison.organisations.models import Organization
 
 from . import selectors, services
-from .forms import CONSENT_ERROR_FIELDS, PATIENT_ERROR_FIELDS, ConsentForm, PatientForm, PatientSearchForm
+from .forms import (
+    CONSENT_ERROR_FIELDS,
+    LANGUAGES,
+    PATIENT_ERROR_FIELDS,
+    ConsentForm,
+    PatientForm,
+    PatientSearchForm,
+)
 from .models import CareTeamParticipant, ConsentKind, ConsentStatus, Patient, PatientIdentifier
 
 
@@ -86,6 +93,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "care_teams": list(care_teams),
         "consents": list(consents),
         "conditions": list(CancerCondition.objects.filter(patient=patient)),
+        "language_name": dict(LANGUAGES).get(patient.preferred_language, patient.preferred_language),
         "can_edit": actor.kind == "staff" and bool(actor.clinical_organization_ids),
         "can_consent": actor.kind in {"staff", "patient"} and (actor.kind == "patient"
                                                                or bool(actor.clinical_organization_ids)),

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from oncoliaison.core import audit
 from oncoliaison.core.models import AuditAction, AuditEvent
@@ -128,7 +129,7 @@ def test_audit_filters_by_action_user_dates_and_patient(client, cast):
     assert "<td>grace</td>" in html and "<td>sam</td>" not in html
     html = client.post(AUDIT, {"organization": cast.lead.pk, "user": cast.oncologist.pk}).content.decode()
     assert "<td>sam</td>" in html and "<td>grace</td>" not in html
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    tomorrow = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
     html = client.post(AUDIT, {"organization": cast.lead.pk, "date_from": tomorrow}).content.decode()
     assert "No audit record matches" in html
     # Choosing a patient: a search first offers the matches, then the chosen one filters.

@@ -1,0 +1,94 @@
+"""The main journey in a real browser: a navigator signs in, searches for a patient and opens the summary.
+
+Drives Debian's Chromium (never a downloaded browser) through Playwright against pytest-django's live
+server.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages for a visual check.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from oncoliaison.core.models import AuditAction, AuditEvent
+from oncoliaison.core.testing import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
+]
+
+
+@pytest.fixture
+def browser_page():  # type: ignore[no-untyped-def]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1180, "height": 820})  # a landscape tablet
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transactional_db, cast, browser_page):
+    page = browser_page
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
+    page.get_by_label("User name").fill(cast.navigator.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Welcome, Grace Navigator")).to_be_visible()
+    expect(page.get_by_role("heading", name="My patients")).to_be_visible()
+    _shot(page, "home")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
+    page.get_by_label("Name").fill("pat")
+    page.get_by_role("button", name="Search").click()
+    result = page.get_by_role("link", name="Patient, Pat")
+    expect(result).to_be_visible()  # swapped in by htmx
+    assert page.url == f"{live_server.url}/patients/"  # nothing identifying in the address
+    result.click()
+
+    expect(page.get_by_role("heading", name="Pat Patient")).to_be_visible()
+    expect(page.get_by_text("Synthetic record")).to_be_visible()
+    expect(page.get_by_text("L-1001")).to_be_visible()
+    expect(page.get_by_role("heading", name="Care team", exact=True)).to_be_visible()
+    _shot(page, "patient-summary")
+
+    # Print: the audit row is written first (POST from a static script, no inline JavaScript), then the
+    # browser's print dialog opens (a no-op in headless Chromium).
+    page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")
+    page.get_by_role("button", name="Print").click()
+    expect(page.locator("body[data-printed='yes']")).to_have_count(1)
+
+    assert problems == [], problems  # no CSP violation, no script error
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN, user_id=cast.navigator.pk).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.SEARCH, patient_id=cast.pat.pk).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.READ, patient_id=cast.pat.pk, channel="web").exists()
+    assert AuditEvent.objects.filter(action=AuditAction.PRINT, patient_id=cast.pat.pk).count() == 1
