@@ -1,0 +1,174 @@
+"""Portal journeys in a real browser (Debian's Chromium through Playwright, pytest-django's live server):
+
+- a caregiver with view-only proxy access can see the patient's portal but cannot report or message; after
+  the patient removes the access from "My support network", the caregiver sees nothing at all;
+- a patient writes to the care team, the navigator replies in place (htmx), the patient sees the reply and
+  the navigator's read receipt.
+
+Phone-sized viewport: the portal is mobile first.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from oncoliaison.core.models import AuditEvent
+from oncoliaison.core.testing import PASSWORD
+from oncoliaison.messaging.models import Message
+from oncoliaison.patients.models import Consent
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
+]
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _watch(page, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Collect script errors, CSP violations and failed static files.  The refused pages themselves answer
+    403/404 on purpose; Chromium reports those documents as console errors, which are not problems."""
+
+    def on_console(msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            problems.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if "/static/" in r.url and r.status >= 400 else None)
+
+
+def _page(browser, problems: list[str], viewport: dict[str, int] = PHONE):  # type: ignore[no-untyped-def]
+    page = browser.new_context(viewport=viewport).new_page()
+    page.set_default_timeout(15_000)
+    _watch(page, problems)
+    return page
+
+
+def _sign_in(page, base: str, username: str, next_path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}{next_path}")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def test_view_only_caregiver_cannot_report_or_message_and_loses_everything_on_revocation(
+    live_server, transactional_db, cast, browser
+):
+    base = live_server.url
+    problems: list[str] = []
+    pid = cast.pat.pk
+
+    carer = _page(browser, problems)
+    _sign_in(carer, base, cast.caregiver.username, "/portal/")
+    expect(carer).to_have_url(f"{base}/portal/for/{pid}/")
+    expect(carer.get_by_role("heading", name="Pat's care")).to_be_visible()
+    expect(carer.get_by_text("You are helping Pat Patient as their caregiver.")).to_be_visible()
+    expect(carer.get_by_text("Your access is view only")).to_be_visible()
+    expect(carer.get_by_role("heading", name="Care team", exact=True)).to_be_visible()
+    expect(carer.get_by_text("Grace Navigator")).to_be_visible()
+    expect(carer.get_by_role("link", name="Report symptoms")).to_have_count(0)
+    expect(carer.get_by_role("link", name="Write to the care team")).to_have_count(0)
+    _shot(carer, "portal-caregiver-view-only")
+
+    # Typing the addresses does not help: reporting and messaging are refused.
+    carer.goto(f"{base}/portal/for/{pid}/report/")
+    expect(carer.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
+    expect(carer.get_by_text("Your access lets you view only.")).to_be_visible()
+    carer.goto(f"{base}/messages/new/for/{pid}/")
+    expect(carer.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
+    carer.goto(f"{base}/messages/")
+    expect(carer.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
+
+    # The patient removes the caregiver's access.
+    patient = _page(browser, problems)
+    _sign_in(patient, base, cast.patient_user.username, "/portal/")
+    expect(patient.get_by_role("heading", name="Hello, Pat")).to_be_visible()
+    patient.get_by_role("link", name="My support network").first.click()
+    expect(patient.get_by_role("heading", name="My support network")).to_be_visible()
+    expect(patient.get_by_text("Cara Carer")).to_be_visible()
+    _shot(patient, "portal-support-network")
+    patient.get_by_role("button", name="Remove Cara's access").click()
+    expect(patient.get_by_text("Access removed.")).to_be_visible()
+    expect(patient.get_by_text("Access ended")).to_be_visible()
+    assert Consent.objects.get(grantee_user=cast.caregiver).status == "inactive"
+
+    # The caregiver now sees nothing: the patient's page is "not found", their home lists no one.
+    carer.goto(f"{base}/portal/for/{pid}/")
+    expect(carer.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(carer.get_by_text("Pat Patient")).to_have_count(0)
+    carer.goto(f"{base}/portal/")
+    expect(carer.get_by_role("heading", name="People I help")).to_be_visible()
+    expect(carer.get_by_text("No one has given you access at the moment.")).to_be_visible()
+    expect(carer.get_by_text("Pat Patient")).to_have_count(0)
+    carer.goto(f"{base}/portal/for/{pid}/report/")
+    expect(carer.get_by_role("heading", name="Page not found")).to_be_visible()
+    _shot(carer, "portal-caregiver-after-revocation")
+
+    assert problems == [], problems  # no CSP violation, no script error
+    assert AuditEvent.objects.filter(category="consent", action="update", patient_id=pid).exists()
+    assert AuditEvent.objects.filter(action="access_denied", user_id=cast.caregiver.pk).exists()
+
+
+def test_patient_messages_the_team_and_the_navigator_replies_in_place(live_server, transactional_db, cast, browser):
+    base = live_server.url
+    problems: list[str] = []
+
+    patient = _page(browser, problems)
+    _sign_in(patient, base, cast.patient_user.username, "/messages/new/")
+    expect(patient.get_by_role("heading", name="Write to the care team")).to_be_visible()
+    patient.get_by_label("Subject").fill("Mouth sores")
+    patient.get_by_label("Message").fill("Since the second cycle my mouth is sore.")
+    patient.get_by_role("button", name="Send").click()
+    expect(patient.get_by_role("heading", name="Mouth sores")).to_be_visible()
+    expect(patient.get_by_text("Your message was sent.")).to_be_visible()
+    thread_url = patient.url
+
+    nurse = _page(browser, problems, {"width": 1180, "height": 820})
+    _sign_in(nurse, base, cast.navigator.username, "/messages/")
+    expect(nurse.get_by_role("heading", name="Secure messages")).to_be_visible()
+    expect(nurse.get_by_text("1 new")).to_be_visible()
+    nurse.get_by_role("link", name="Mouth sores").click()
+    expect(nurse.get_by_text("Since the second cycle my mouth is sore.")).to_be_visible()
+    nurse.get_by_label("Message").fill("Rinse with salt water; I will call you today.")
+    url_before = nurse.url
+    nurse.get_by_role("button", name="Send reply").click()
+    expect(nurse.get_by_text("Rinse with salt water; I will call you today.")).to_be_visible()
+    assert nurse.url == url_before  # swapped in by htmx, no navigation
+    expect(nurse.get_by_label("Message")).to_have_value("")
+    assert Message.objects.count() == 2
+
+    patient.goto(thread_url)
+    expect(patient.get_by_text("Rinse with salt water; I will call you today.")).to_be_visible()
+    expect(patient.get_by_text("Read by Grace Navigator")).to_be_visible()
+    _shot(patient, "portal-thread")
+    assert problems == [], problems
