@@ -16,6 +16,7 @@ from oncoliaison.accounts.api import router as accounts_router
 from oncoliaison.core.api import router as audit_router
 from oncoliaison.core.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.core.errors import NotFound
+from oncoliaison.monitoring.api import router as monitoring_router
 from oncoliaison.organisations.api import router as organisations_router
 from oncoliaison.patients.api import router as patients_router
 from oncoliaison.referrals.api import router as referrals_router
@@ -46,6 +47,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", organisations_router)
 api.add_router("/", patients_router)
 api.add_router("/", referrals_router)
+api.add_router("/", monitoring_router)
 api.add_router("/", audit_router)
 
 
