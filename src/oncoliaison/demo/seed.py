@@ -189,4 +189,121 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
             )
             logins["patient"] = password
             logins["caregiver"] = password
+    seed_referrals(rng, lead=lead, partner=partner, staff=staff)
+    seed_symptoms(rng, lead=lead)
     return logins
+
+
+# Demo referrals: (days ago, kind, urgency, status, referral source, cancer type, stage, services)
+REFERRALS = [
+    (2, "self", "routine", "received", "social_media", "Breast cancer", "", ["navigation"]),
+    (3, "provider", "emergent", "received", "physician", "Non-small cell lung cancer", "IV",
+     ["navigation", "medical_oncology", "tumor_board"]),
+    (5, "provider", "urgent", "received", "physician", "Pancreatic cancer", "unknown",
+     ["surgical_oncology", "second_opinion"]),
+    (6, "self", "routine", "received", "web_search", "", "", ["navigation"]),
+    (9, "self", "urgent", "received", "event", "Colon cancer", "", ["navigation", "financial_counseling"]),
+    (14, "provider", "routine", "info_requested", "physician", "Prostate cancer", "II",
+     ["radiation_oncology", "clinical_trials"]),
+    (20, "self", "routine", "info_requested", "friend_family", "Melanoma", "", ["navigation"]),
+    (33, "provider", "urgent", "accepted", "physician", "Malignant neoplasm of breast", "IIA",
+     ["navigation", "surgical_oncology"]),
+    (48, "self", "routine", "accepted", "advocacy_group", "Ovarian cancer", "", ["navigation", "genetic_counseling"]),
+    (65, "provider", "routine", "accepted", "physician", "Leukemia", "", ["medical_oncology", "clinical_trials"]),
+    (92, "self", "routine", "accepted", "social_media", "Lung cancer", "", ["navigation", "supportive_care"]),
+    (118, "provider", "emergent", "accepted", "physician", "Colon cancer", "IIIB", ["navigation", "tumor_board"]),
+    (75, "self", "routine", "declined", "other", "", "", ["navigation"]),
+    (140, "provider", "routine", "declined", "physician", "Sarcoma", "unknown", ["second_opinion"]),
+    (160, "self", "routine", "withdrawn", "web_search", "Thyroid cancer", "", ["navigation"]),
+]
+
+
+def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organization, staff: dict[str, User]) -> None:
+    """About fifteen referrals in every state, from every source, over the last months (for the triage
+    queue and the awareness and timeliness measures).  Accepted ones are linked to demo patients, and most
+    of them are enrolled in the program."""
+    from django.utils import timezone
+
+    from oncoliaison.programs.models import EpisodeStatus, ProgramEpisode
+    from oncoliaison.referrals.models import DeclineReason, Referral, ReferralStatusChange
+    from oncoliaison.referrals.rules import decline_letter
+
+    now = timezone.now()
+    free_patients = list(Patient.objects.filter(organization=lead, user__isnull=True).order_by("pk"))
+    rng.shuffle(free_patients)
+    nav, clp = staff["navigator"], staff["clp"]
+    for n, (days, kind, urgency, status, source, cancer, stage, services) in enumerate(REFERRALS):
+        received = now - dt.timedelta(days=days, hours=rng.randint(0, 8))
+        provider = kind == "provider"
+        referrer = staff["partnerdoc"] if provider and n % 3 else staff["oncologist"] if provider else None
+        patient = free_patients.pop() if status == "accepted" and free_patients else None
+        if patient is not None:
+            given, family, birth = patient.given_name, patient.family_name, patient.birth_date
+        else:
+            gender_pool = GIVEN_F if n % 2 else GIVEN_M
+            given, family = rng.choice(gender_pool), rng.choice(FAMILY)
+            birth = today_minus_years(now.date(), rng.randint(30, 82), rng.randint(0, 364))
+        r = Referral(
+            kind=kind, status=status, urgency=urgency, receiving_organization=lead,
+            referring_organization=(partner if referrer == staff["partnerdoc"] else lead) if provider else None,
+            referring_clinician=referrer, given_name=given, family_name=family, birth_date=birth,
+            phone=f"555-01{50 + n:02d}", email=f"{given.lower()}.{family.lower()}.r{n}@example.org",
+            patient=patient, cancer_type_text=cancer, stage_text=stage, requested_services=services,
+            referral_source=source, received_at=received,
+            reason=("Newly diagnosed; please coordinate work-up and treatment planning." if provider
+                    else "I would like help understanding my diagnosis and finding the right specialists."),
+        )
+        history = [("", "received", "received", received, referrer, "")]
+        if status != "received":
+            r.first_contact_at = received + dt.timedelta(hours=rng.randint(2, 70))
+            history.append(("received", "received", "first_contact", r.first_contact_at, nav, "Phone call"))
+        if status == "info_requested":
+            r.info_request_message = "Please send the most recent pathology and imaging reports."
+            history.append(("received", "info_requested", "info_requested", r.first_contact_at + dt.timedelta(hours=1),
+                            nav, r.info_request_message))
+        elif status == "accepted":
+            r.accepted_at = r.closed_at = received + dt.timedelta(days=rng.randint(1, 5))
+            r.first_appointment_at = r.accepted_at + dt.timedelta(days=rng.randint(3, 14))
+            history.append(("received", "accepted", "accepted", r.accepted_at, nav, "Linked to existing patient"))
+            history.append(("accepted", "accepted", "first_appointment", r.accepted_at + dt.timedelta(hours=1), nav, ""))
+        elif status == "declined":
+            reason = DeclineReason.OUT_OF_SCOPE if provider else DeclineReason.UNABLE_TO_CONTACT
+            r.declined_at = r.closed_at = received + dt.timedelta(days=3)
+            r.decline_reason = reason
+            r.decline_message = decline_letter(
+                reason=reason, message="", person=f"{given} {family}",
+                referrer=referrer.get_full_name() if referrer else f"{given} {family}", program=lead.name,
+                received_on=received.date(), program_contact=lead.phone,
+            )
+            history.append(("received", "declined", "declined", r.declined_at, nav, str(reason.label)))
+        elif status == "withdrawn":
+            r.closed_at = received + dt.timedelta(days=2)
+            history.append(("received", "withdrawn", "withdrawn", r.closed_at, nav, "The person chose another program"))
+        r.save()
+        ReferralStatusChange.objects.bulk_create([
+            ReferralStatusChange(referral=r, at=at, by_user=by, by_label="" if by else "Public self-referral page"
+                                 if kind == "self" and event == "received" else "", from_status=frm, to_status=to,
+                                 event=event, note=note)
+            for frm, to, event, at, by, note in history
+        ])
+        if patient is not None and n % 5 != 1:
+            team = patient.care_teams.filter(organization=lead).first()
+            ProgramEpisode.objects.create(
+                patient=patient, organization=lead, status=EpisodeStatus.ACTIVE, period_start=r.accepted_at.date(),
+                navigator=nav, clp=clp, referral=r, care_team=team,
+            )
+
+
+def today_minus_years(today: dt.date, years: int, days: int) -> dt.date:
+    try:
+        anniversary = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        anniversary = today.replace(year=today.year - years, day=28)
+    return anniversary - dt.timedelta(days=days)
+
+
+def seed_symptoms(rng: random.Random, *, lead: Organization) -> int:
+    """Symptom reports over the last 8 weeks for about ten patients, with schedules and a few open alerts."""
+    from oncoliaison.monitoring.demo import seed_symptom_monitoring
+
+    return seed_symptom_monitoring(rng, lead)
