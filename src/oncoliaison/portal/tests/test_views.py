@@ -212,3 +212,21 @@ def test_language_switch_sets_the_portal_language(cast: Cast) -> None:
     page = c.get(reverse("portal:home"))
     assert page.headers["Content-Language"] == "es"
     assert '<html lang="es">' in page.content.decode()
+
+
+def test_patient_summary_links_to_invite_and_message(cast: Cast, nina: Patient) -> None:
+    html = _client(cast.navigator).get(reverse("patients:detail", args=[nina.pk])).content.decode()
+    assert reverse("portal:staff_invite", args=[nina.pk]) in html
+    assert reverse("messaging:new_for", args=[nina.pk]) in html
+    # Pat already has an account: no invitation offered.
+    html = _client(cast.navigator).get(reverse("patients:detail", args=[cast.pat.pk])).content.decode()
+    assert reverse("portal:staff_invite", args=[cast.pat.pk]) not in html
+
+
+def test_navigation_offers_messages_and_portal(cast: Cast) -> None:
+    assert reverse("messaging:inbox") in _client(cast.navigator).get(reverse("core:home")).content.decode()
+    assert reverse("messaging:inbox") not in _client(cast.researcher).get(reverse("core:home")).content.decode()
+    assert reverse("portal:home") in _client(cast.patient_user).get(reverse("core:home")).content.decode()
+    # A view-only caregiver is not offered the inbox in the portal.
+    page = _client(cast.caregiver).get(reverse("portal:for_patient", args=[cast.pat.pk])).content.decode()
+    assert reverse("messaging:inbox") not in page
