@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from oncoliaison.core import audit, clock
 from oncoliaison.core.access import get_visible_or_404
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditAction
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
@@ -89,8 +89,6 @@ def instrument_list_for(actor: Actor) -> list[dict[str, object]]:
 
 
 def instrument_get(code: str) -> Instrument:
-    from oncoliaison.core.errors import NotFound
-
     instrument = Instrument.objects.filter(code=code).first()
     if instrument is None:
         raise NotFound()
@@ -122,7 +120,12 @@ def assessment_get_for(actor: Actor, pk: object, *, channel: str = "") -> Assess
     qs = assessment_queryset_for(actor).select_related(
         "patient", "patient__organization", "instrument_version", "instrument_version__instrument", "author"
     )
-    assessment = get_visible_or_404(qs, pk)
+    try:
+        assessment = get_visible_or_404(qs, pk)
+    except NotFound:
+        audit.log(actor, AuditAction.ACCESS_DENIED, category=CATEGORY, resource_type="QuestionnaireResponse",
+                  resource_id=str(pk)[:64], outcome="denied", channel=channel)
+        raise
     audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="QuestionnaireResponse",
               resource_id=assessment.pk, patient_id=assessment.patient_id, channel=channel)
     return assessment

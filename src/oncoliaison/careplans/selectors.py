@@ -13,7 +13,7 @@ from oncoliaison.assessments.selectors import assessment_outcome
 from oncoliaison.core import audit
 from oncoliaison.core.access import get_visible_or_404
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditAction
 from oncoliaison.oncology.models import CancerCondition, ConditionCategory
 from oncoliaison.patients.models import Patient
@@ -49,9 +49,14 @@ def care_plan_queryset_for(actor: Actor) -> QuerySet[CarePlan]:
 
 def care_plan_get_for(actor: Actor, pk: object, *, channel: str = "") -> CarePlan:
     """A care plan the actor may see (NotFound for missing and not visible alike); the read is audited."""
-    plan = get_visible_or_404(
-        care_plan_queryset_for(actor).select_related("patient", "patient__organization", "source_assessment"), pk
-    )
+    try:
+        plan = get_visible_or_404(
+            care_plan_queryset_for(actor).select_related("patient", "patient__organization", "source_assessment"), pk
+        )
+    except NotFound:
+        audit.log(actor, AuditAction.ACCESS_DENIED, category=CATEGORY, resource_type="CarePlan",
+                  resource_id=str(pk)[:64], outcome="denied", channel=channel)
+        raise
     audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="CarePlan", resource_id=plan.pk,
               patient_id=plan.patient_id, channel=channel)
     return plan
@@ -210,8 +215,6 @@ def recommended_resources_for(actor: Actor, patient: Patient, *, limit: int = 10
     same list.  Entries come from the patient's managing organisation's directory.
     """
     if not patient_queryset_for(actor).filter(pk=patient.pk).exists():
-        from oncoliaison.core.errors import NotFound
-
         raise NotFound()
     audience = "caregivers" if actor.kind == "caregiver" else "patients"
     candidates = Resource.objects.filter(organization_id=patient.organization_id)

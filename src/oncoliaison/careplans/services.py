@@ -486,7 +486,7 @@ def _validate_resource(data: ResourceData) -> None:
         errors["needs"] = ["Choose at least one need this resource helps with."]
     if bad := [c for c in data.cancer_types if c not in rules.CANCER_TYPES]:
         errors["cancer_types"] = [f"Unknown cancer type(s): {', '.join(bad)}."]
-    if bad := [lang for lang in data.languages if not _LANG.match(lang)]:
+    if bad := [lang for lang in data.languages if not _LANG.match(lang.strip().lower())]:
         errors["languages"] = [f"Use language codes such as en, es (not: {', '.join(bad)})."]
     if data.url and not data.url.startswith(("https://", "http://")):
         errors["url"] = ["Give a full web address starting with https://."]
@@ -501,7 +501,7 @@ def _apply_resource(resource: Resource, data: ResourceData) -> None:
         setattr(resource, name, value.strip() if isinstance(value, str) else value)
     resource.needs = list(dict.fromkeys(data.needs))
     resource.cancer_types = list(dict.fromkeys(data.cancer_types))
-    resource.languages = list(dict.fromkeys(lang.lower() for lang in data.languages))
+    resource.languages = list(dict.fromkeys(lang.strip().lower() for lang in data.languages))
 
 
 def resource_create(*, actor: Actor, organization_id: int, data: ResourceData, channel: str = "web") -> Resource:
