@@ -27,6 +27,7 @@ from oncoliaison.portal.selectors import portal_subject_for
 from . import selectors, services
 from .forms import ReplyForm, StaffThreadStartForm, ThreadStartForm
 from .models import Thread, ThreadKind
+from .uploads import metadata_only_uploads
 
 
 def link_base(request: HttpRequest) -> str:
@@ -85,6 +86,7 @@ def _patient_for_new_thread(actor: Actor, patient_id: int | None) -> Patient:
     return access_patient(actor, patient_id, category="messages", channel="web")
 
 
+@metadata_only_uploads
 @login_required
 @require_http_methods(["GET", "POST"])
 @in_portal_language
@@ -145,6 +147,7 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     return _no_store(render(request, "messaging/thread.html", _thread_context(actor, thread, ReplyForm())))
 
 
+@metadata_only_uploads
 @login_required
 @require_POST
 @in_portal_language

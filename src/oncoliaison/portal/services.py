@@ -268,6 +268,12 @@ def caregiver_invite(
         ).exists():
             raise Conflict(_("This person already has access. To change what they may do, remove their access "
                              "and give it again."))
+        if active_consents().filter(
+            patient=patient, kind=ConsentKind.CAREGIVER_PROXY, grantee_user__is_active=False,
+            grantee_user__email__iexact=email,
+        ).exists():
+            raise Conflict(_("You have already invited this person. If they did not get the e-mail, use "
+                             "“Send a new link”."))
         grantee = existing
         if grantee is None:
             grantee = User(

@@ -127,3 +127,26 @@ def test_requires_the_right_role(cast: Cast) -> None:
 def test_inbox_needs_sign_in(db) -> None:
     r = Client().get(reverse("messaging:inbox"))
     assert r.status_code == 302 and "/accounts/login/" in r.url
+
+
+def test_attachment_content_is_never_kept_only_its_size(cast: Cast) -> None:
+    from oncoliaison.messaging.uploads import MetadataOnlyUploadHandler
+
+    big = SimpleUploadedFile("scan.pdf", b"%" * (3 * 1024 * 1024 + 7), content_type="application/pdf")
+    r = _client(cast.patient_user).post(reverse("messaging:new"), {"subject": "Scan", "body": "Big", "attachments": [big]})
+    assert r.status_code == 302
+    assert Attachment.objects.get().size == 3 * 1024 * 1024 + 7
+    handler = MetadataOnlyUploadHandler()
+    handler.new_file("attachments", "a.pdf", "application/pdf", 3)
+    assert handler.receive_data_chunk(b"abc", 0) is None
+    kept = handler.file_complete(3)
+    assert kept.size == 3 and kept.read() == b""
+
+
+def test_csrf_is_still_enforced_with_the_upload_handler(cast: Cast) -> None:
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(cast.patient_user)
+    assert c.post(reverse("messaging:new"), {"subject": "S", "body": "B"}).status_code == 403
+    thread = _thread(cast)
+    assert c.post(reverse("messaging:reply", args=[thread.pk]), {"body": "B"}).status_code == 403
+    assert Message.objects.count() == 1

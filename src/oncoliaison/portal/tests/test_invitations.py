@@ -219,3 +219,10 @@ def test_patient_cannot_revoke_someone_elses_consent(cast: Cast) -> None:
         services.caregiver_revoke(actor=cast.actor(cast.patient_user), consent=other)
     other.refresh_from_db()
     assert other.status == "active"
+
+
+def test_inviting_the_same_person_twice_is_a_conflict(cast: Cast) -> None:
+    _grant(cast)
+    with pytest.raises(Conflict):
+        _grant(cast, ProxyScope.MESSAGE, email="SOL@example.org")
+    assert Consent.objects.filter(grantee_user__email__iexact="sol@example.org").count() == 1
