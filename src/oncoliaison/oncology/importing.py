@@ -270,6 +270,20 @@ def _condition_refs(resource: dict) -> list[str]:
     return [r for r in refs if r]
 
 
+def _stored_unchanged(source: str, hashes: dict[str, str]) -> set[str]:
+    """The source ids whose stored content hash (any record table) equals the incoming one."""
+    from .services import MODELS
+
+    found: set[str] = set()
+    ids = [sid for sid in hashes if sid]
+    for model in (*MODELS.values(), ImportedPatient):
+        for start in range(0, len(ids), 500):
+            rows = model._default_manager.filter(  # type: ignore[attr-defined]
+                source_system=source, source_id__in=ids[start:start + 500]).values_list("source_id", "content_hash")
+            found.update(sid for sid, digest in rows if hashes.get(sid) == digest)
+    return found
+
+
 def _writer_org(actor: Actor, organization_id: int | None) -> int:
     if actor.kind not in {"staff", "system"}:
         raise Forbidden("Only care staff and authorised systems can import records.")
@@ -353,12 +367,20 @@ def bundle_import(
                 continue
             result.unsupported[rtype] += 1
             continue
-        reason = validate_resource(resource) or _scope_reason(actor, rtype)
+        resources[i] = resource
+
+    # Content already stored unchanged from this source was valid when it came: skip re-validating it.
+    digests = {i: content_hash(r) for i, r in resources.items()}
+    unchanged = _stored_unchanged(source, {_entry_source_id(entries[i], r): digests[i] for i, r in resources.items()})
+    for i, resource in list(resources.items()):
+        rtype = resource["resourceType"]
+        reason = _scope_reason(actor, rtype)
+        if not reason and _entry_source_id(entries[i], resource) not in unchanged:
+            reason = validate_resource(resource)
         if reason:
             code = "forbidden" if reason.startswith("Token scope") else "invalid"
-            result.rejected.append(EntryIssue(i, rtype, rid, reason, code))
-            continue
-        resources[i] = resource
+            result.rejected.append(EntryIssue(i, rtype, str(resource.get("id") or ""), reason, code))
+            del resources[i]
 
     plan = ImportPlan(source_system=source, organization_id=org_id, synthetic=synthetic)
 
@@ -371,7 +393,7 @@ def bundle_import(
         if resource["resourceType"] != "Patient":
             continue
         try:
-            planned, hold = _plan_patient(actor, entries[i], resource, plan, overrides)
+            planned, hold = _plan_patient(actor, entries[i], resource, plan, overrides, digests[i])
         except MappingError as exc:
             result.rejected.append(EntryIssue(i, "Patient", str(resource.get("id", "")), str(exc), "required"))
             rejected_entries.add(i)
@@ -440,7 +462,7 @@ def bundle_import(
             result.rejected.append(EntryIssue(i, rtype, rid, reason, "not-found"))
             continue
         try:
-            record = _plan_record(i, entries[i], resource, index, medication_codes)
+            record = _plan_record(i, entries[i], resource, index, medication_codes, digests[i])
         except MappingError as exc:
             result.rejected.append(EntryIssue(i, rtype, rid, str(exc), "required"))
             continue
@@ -470,10 +492,9 @@ def bundle_import(
 
 
 def _plan_patient(
-    actor: Actor, entry: dict, resource: dict, plan: ImportPlan, overrides: dict[str, int | None]
+    actor: Actor, entry: dict, resource: dict, plan: ImportPlan, overrides: dict[str, int | None], digest: str
 ) -> tuple[PlannedPatient, ReviewHold | None]:
     source_id = _entry_source_id(entry, resource)
-    digest = content_hash(resource)
     data = map_patient(resource, organization_id=plan.organization_id, synthetic=plan.synthetic)
     planned = PlannedPatient(entry_index=-1, source_id=source_id, content_hash=digest, action="create",
                              patient_id=None, data=data)
@@ -522,12 +543,11 @@ def _plan_patient(
 
 
 def _plan_record(i: int, entry: dict, resource: dict, index: _Index,
-                 medication_codes: dict[int, dict]) -> PlannedRecord:
+                 medication_codes: dict[int, dict], digest: str) -> PlannedRecord:
     rtype = resource["resourceType"]
     source_id = _entry_source_id(entry, resource)
     if not source_id:
         raise MappingError("The resource has neither a fullUrl nor an id, so it could not be recognised again.")
-    digest = content_hash(resource)
     if rtype == "Condition":
         model, fields = "condition", map_condition(resource)
     elif rtype == "Procedure":
