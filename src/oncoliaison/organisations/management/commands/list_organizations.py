@@ -34,4 +34,4 @@ class Command(BaseCommand):
 
         self.stdout.write(line("SLUG", "NAME", "KIND"))
         for r in rows:
-            self.stdout.write(line(r["slug"], r["name"], r["kind"]))
+            self.stdout.write(line(str(r["slug"]), str(r["name"]), str(r["kind"])))

@@ -1,0 +1,135 @@
+"""Benchmark: FHIR Patient read and search through the whole Django stack (middleware, auth, access
+rules, audit row, JSON) with Django's test client, one request at a time.
+
+    .venv/bin/python benchmarks/fhir_read.py                       # fresh SQLite file (WAL, synchronous=FULL)
+    .venv/bin/python benchmarks/fhir_read.py --reads 2000 --searches 500 --patients 1000
+    DATABASE_URL=postgres://oncoliaison:oncoliaison@127.0.0.1:5432/oncoliaison \\
+        .venv/bin/python benchmarks/fhir_read.py                   # PostgreSQL (the database is emptied first)
+
+Each read or search writes its audit row (one per patient disclosed), as in production.  Prints the rate
+(requests/s), p50 and p95 latency and the number of SQL statements per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def _report(label: str, timings: list[float], statements: int) -> None:
+    total = sum(timings)
+    print(f"{label:<34} {len(timings) / total:8.0f} req/s   p50 {statistics.median(timings) * 1000:6.2f} ms   "
+          f"p95 {_percentile(timings, 95) * 1000:6.2f} ms   {statements} SQL statements/request")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--searches", type=int, default=500)
+    parser.add_argument("--patients", type=int, default=500, help="extra synthetic patients to search among")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the read loop")
+    args = parser.parse_args()
+
+    tmp = None
+    if not os.environ.get("DATABASE_URL"):
+        tmp = tempfile.TemporaryDirectory(prefix="oncoliaison-bench-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncoliaison.settings")
+    os.environ.setdefault("ONCOLIAISON_ENV", "test")
+    os.environ["DEBUG"] = "0"
+    sys.path.insert(0, str(ROOT / "src"))
+
+    import datetime as dt
+
+    import django
+
+    django.setup()
+    import orjson
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from oncoliaison.accounts.services import api_client_create, token_issue
+    from oncoliaison.core.testing import make_cast
+    from oncoliaison.patients.models import Patient, PatientIdentifier
+
+    call_command("flush", interactive=False, verbosity=0) if tmp is None else None
+    call_command("migrate", interactive=False, verbosity=0)
+    cast = make_cast()
+    people = [
+        Patient(organization=cast.lead, given_name=f"Given{n}", family_name=f"Family{n % 50}",
+                given_name_search=f"given{n}", family_name_search=f"family{n % 50}",
+                birth_date=dt.date(1940 + n % 60, 1 + n % 12, 1 + n % 28), gender="female" if n % 2 else "male",
+                synthetic=True)
+        for n in range(args.patients)
+    ]
+    Patient.objects.bulk_create(people)
+    PatientIdentifier.objects.bulk_create(
+        PatientIdentifier(patient=p, organization=cast.lead, system=cast.lead.mrn_system, value=f"B-{p.pk}",
+                          type_code="MR")
+        for p in Patient.objects.filter(given_name__startswith="Given")
+    )
+    issued = api_client_create(organization=cast.lead, scopes="system/Patient.rs")
+    token = token_issue(client_id=issued.client_id, client_secret=issued.client_secret).access_token
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    read_url = f"/fhir/Patient/{cast.pat.pk}"
+    search = {"family": "family7", "_count": "20"}
+
+    # Warm up (imports, first queries) and check the answers.
+    assert client.get(read_url).status_code == 200
+    bundle = orjson.loads(client.get("/fhir/Patient", search).content)
+    assert bundle["total"] == len([n for n in range(args.patients) if n % 50 == 7]), bundle.get("total")
+    with CaptureQueriesContext(connection) as read_q:
+        client.get(read_url)
+    with CaptureQueriesContext(connection) as search_q:
+        client.get("/fhir/Patient", search)
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(200):
+            client.get(read_url)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    reads = []
+    for _ in range(args.reads):
+        start = time.perf_counter()
+        response = client.get(read_url)
+        reads.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    searches = []
+    for _ in range(args.searches):
+        start = time.perf_counter()
+        response = client.get("/fhir/Patient", search)
+        searches.append(time.perf_counter() - start)
+        assert response.status_code == 200
+
+    print(f"FHIR read benchmark — {connection.vendor}, Python {platform.python_version()}, "
+          f"{os.cpu_count()} CPUs, {Patient.objects.count()} patients")
+    _report("GET /fhir/Patient/<id>", reads, len(read_q))
+    _report(f"GET /fhir/Patient?family=… ({bundle['total']} hits)", searches, len(search_q))
+    if tmp is not None:
+        connection.close()
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
