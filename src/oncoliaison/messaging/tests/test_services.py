@@ -313,3 +313,14 @@ def test_inbox_query_budget(cast: Cast, django_assert_max_num_queries) -> None:
         threads = selectors.thread_list_for(nav)
         assert len(threads) == 5 and all(t.unread == 1 for t in threads)
     assert ConsentKind  # keep the import for readers of the cast
+
+
+def test_notice_is_in_the_patients_language(cast: Cast, django_capture_on_commit_callbacks) -> None:
+    _emails(cast)
+    cast.pat.preferred_language = "es"
+    cast.pat.save()
+    thread = _patient_thread(cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(actor=cast.actor(cast.navigator), thread=thread, body="Hola")
+    assert mail.outbox[0].subject == "Tiene un nuevo mensaje seguro"
+    assert "Hola" not in mail.outbox[0].body

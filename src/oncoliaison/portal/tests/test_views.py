@@ -211,7 +211,19 @@ def test_language_switch_sets_the_portal_language(cast: Cast) -> None:
     assert r.status_code == 302
     page = c.get(reverse("portal:home"))
     assert page.headers["Content-Language"] == "es"
-    assert '<html lang="es">' in page.content.decode()
+    html = page.content.decode()
+    assert '<html lang="es">' in html
+    assert "Hola, Pat" in html and "Mi equipo de atención" in html and "Informar síntomas" in html
+
+
+def test_patients_preferred_language_is_used_without_a_choice(cast: Cast) -> None:
+    cast.pat.preferred_language = "es"
+    cast.pat.save()
+    html = _client(cast.patient_user).get(reverse("portal:home")).content.decode()
+    assert "Hola, Pat" in html
+    cast.pat.preferred_language = "vi"  # no catalogue: English
+    cast.pat.save()
+    assert "Hello, Pat" in _client(cast.patient_user).get(reverse("portal:home")).content.decode()
 
 
 def test_patient_summary_links_to_invite_and_message(cast: Cast, nina: Patient) -> None:
