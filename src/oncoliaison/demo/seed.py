@@ -191,6 +191,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
             logins["caregiver"] = password
     seed_referrals(rng, lead=lead, partner=partner, staff=staff)
     seed_symptoms(rng, lead=lead)
+    seed_needs_and_care_plans(rng, lead=lead, staff=staff)
     seed_messages()
     return logins
 
@@ -308,6 +309,14 @@ def seed_symptoms(rng: random.Random, *, lead: Organization) -> int:
     from oncoliaison.monitoring.demo import seed_symptom_monitoring
 
     return seed_symptom_monitoring(rng, lead)
+
+
+def seed_needs_and_care_plans(rng: random.Random, *, lead: Organization, staff: dict[str, User]) -> dict[str, int]:
+    """About twenty resource-directory entries, and about ten lead-program patients with a needs assessment,
+    decided referral suggestions and a care plan with tasks (some overdue) and barriers."""
+    from oncoliaison.careplans.demo import seed_care_coordination
+
+    return seed_care_coordination(rng, lead=lead, staff=staff)
 
 
 def seed_messages() -> int:
