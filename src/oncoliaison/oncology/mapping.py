@@ -512,8 +512,7 @@ def map_patient(resource: dict, *, organization_id: int, synthetic: bool) -> Pat
         identifiers.append(IdentifierData(system=_cut(system, 200), value=_cut(value, 100),
                                           type_code=_IDENTIFIER_TYPES_KEPT.get(type_code, "")))
     telecoms = list(resource.get("telecom") or ())
-    for contact in resource.get("contact") or ():
-        telecoms.extend(contact.get("telecom") or ()) if not telecoms else None
+    # Patient.contact is someone else (next of kin, guardian): their phone is not the patient's.
     phone = next((t.get("value", "") for t in telecoms if t.get("system") == "phone"), "")
     email = next((t.get("value", "") for t in telecoms if t.get("system") == "email"), "")
     address = (resource.get("address") or [{}])[0]

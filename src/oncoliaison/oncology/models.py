@@ -165,6 +165,7 @@ class ObservationKind(models.TextChoices):
     LABORATORY = "laboratory", "Laboratory result"
     VITAL_SIGN = "vital_sign", "Vital sign"
     TUMOR = "tumor", "Tumor characteristic"
+    GENOMIC = "genomic", "Genomic finding (TMB, MSI, implication, region studied)"
     SOCIAL = "social", "Social history"
     COMORBIDITY = "comorbidity", "Comorbidity assessment"
     OTHER = "other", "Other observation"

@@ -73,6 +73,10 @@ TUMOR_MARKER_LOINC = frozenset({
     "21659-7",  # BRCA1/2
 })
 TUMOR_PROFILES = ("mcode-tumor-size", "mcode-histologic", "mcode-tumor-morphology", "mcode-tumor")
+# Genomics Reporting IG (used by mCODE STU4) results other than variants: TMB, MSI, implications, regions.
+GENOMIC_PROFILE_NAMES = frozenset({"tmb", "msi", "therapeutic-implication", "diagnostic-implication",
+                                   "region-studied", "mcode-genomic-region-studied", "molecular-consequence"})
+GENOMIC_LOINC = frozenset({"94076-7", "81695-9", "53041-0", "51969-4"})
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,10 @@ def classify_observation(resource: dict) -> ObservationClass:
         return ObservationClass("observation", observation_kind=ObservationKind.COMORBIDITY)
     if _has_profile(profiles, *TUMOR_PROFILES):
         return ObservationClass("observation", observation_kind=ObservationKind.TUMOR)
+    if any(p.rsplit("/", 1)[-1] in GENOMIC_PROFILE_NAMES for p in profiles) or any(
+        s == LOINC and c in GENOMIC_LOINC for s, c in codes
+    ):
+        return ObservationClass("observation", observation_kind=ObservationKind.GENOMIC)
     cats = category_codes(resource)
     if "vital-signs" in cats:
         kind = ObservationKind.VITAL_SIGN

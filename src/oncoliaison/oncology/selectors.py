@@ -69,6 +69,7 @@ class CancerRecord:
     tumor_findings: list[ClinicalObservation]
     labs: list[ClinicalObservation]
     genomic_variants: list[GenomicVariant]
+    genomic_findings: list[ClinicalObservation]
     timeline: list[TimelineItem]
     other_treatments: list[TimelineItem]
     performance: list[PerformanceStatus]
@@ -151,6 +152,7 @@ def cancer_record_for(actor: Actor, patient_id: int | str, *, channel: str = "we
     markers = list(observations.filter(kind=ObservationKind.TUMOR_MARKER).order_by("-effective_at", "id"))
     findings = list(observations.filter(kind__in=[ObservationKind.TUMOR, ObservationKind.COMORBIDITY])
                     .order_by("-effective_at", "id"))
+    genomic_findings = list(observations.filter(kind=ObservationKind.GENOMIC).order_by("-effective_at", "id"))
     labs_qs = observations.filter(kind=ObservationKind.LABORATORY)
     labs = list(labs_qs.order_by("-effective_at", "id")[:RECENT_LABS])
     variants = list(GenomicVariant.objects.filter(patient=patient).order_by("-effective_at", "id"))
@@ -177,7 +179,8 @@ def cancer_record_for(actor: Actor, patient_id: int | str, *, channel: str = "we
     )
     return CancerRecord(
         patient=patient, cancers=cancers, comorbidities=comorbidities, stage_history=_stage_history(stages),
-        tumor_markers=markers, tumor_findings=findings, labs=labs, genomic_variants=variants, timeline=timeline,
+        tumor_markers=markers, tumor_findings=findings, labs=labs, genomic_variants=variants,
+        genomic_findings=genomic_findings, timeline=timeline,
         other_treatments=other, performance=performance, disease_statuses=statuses, care_teams=teams,
         open_issues=issues, labs_total=labs_qs.count() if len(labs) == RECENT_LABS else len(labs),
     )

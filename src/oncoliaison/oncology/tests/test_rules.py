@@ -68,6 +68,8 @@ def test_other_staging_systems_by_profile() -> None:
         (obs("718-7", category="laboratory"), "observation", ObservationKind.LABORATORY),
         (obs("72166-2", category="social-history"), "observation", ObservationKind.SOCIAL),
         (obs("21889-1", profile="mcode-tumor-size"), "observation", ObservationKind.TUMOR),
+        (obs("94076-7"), "observation", ObservationKind.GENOMIC),  # tumor mutational burden
+        (obs("81695-9"), "observation", ObservationKind.GENOMIC),  # microsatellite instability
         (obs("12345-6"), "observation", ObservationKind.OTHER),
     ],
 )
