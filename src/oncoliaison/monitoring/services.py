@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
 from oncoliaison.core import audit, clock
@@ -289,12 +289,21 @@ def _reporter_kind(actor: Actor, patient: Patient, source: str) -> str:
     raise Forbidden("Sign in to report symptoms.")
 
 
+_CURRENT: dict[int, InstrumentVersion] = {}
+
+
 def _version_of(instrument: SymptomInstrument | InstrumentVersion) -> InstrumentVersion:
+    """The current version of an instrument (cached: versions are loaded by migrations, which restart the
+    processes)."""
     if isinstance(instrument, InstrumentVersion):
         return instrument
+    cached = _CURRENT.get(instrument.pk)
+    if cached is not None:
+        return cached
     version = InstrumentVersion.objects.filter(instrument=instrument, current=True).select_related("instrument").first()
     if version is None:
         raise NotFound()
+    _CURRENT[instrument.pk] = version
     return version
 
 
@@ -446,32 +455,36 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
         SymptomReport.objects.bulk_create(reports)
     except IntegrityError as exc:
         raise Conflict("A report with this resource id was received at the same time; retry.") from exc
-    answers, scores, alerts = [], [], []
+    answer_rows: list[tuple[Any, ...]] = []
+    score_rows: list[tuple[Any, ...]] = []
+    alerts: list[Alert] = []
     navigators = _navigators({p.sub.patient.pk for p in prepared if p.reasons})
     for p in prepared:
         assert p.report is not None
+        rid, pid = p.report.pk, p.report.patient_id
         for link_id, value in p.answers.items():
             if isinstance(value, str):
-                answers.append(SymptomAnswer(report=p.report, link_id=link_id, value=None, text=value[:500]))
+                answer_rows.append((rid, link_id, None, value[:500]))
             else:
-                answers.append(SymptomAnswer(report=p.report, link_id=link_id, value=value))
+                answer_rows.append((rid, link_id, value, ""))
         for r in p.results:
-            scores.append(SymptomScore(report=p.report, patient_id=p.report.patient_id, kind=r.kind, code=r.code,
-                                       label=r.label[:120], value=r.value, max_value=r.max_value, band=r.band,
-                                       note=r.note[:200]))
+            score_rows.append((rid, pid, r.kind, r.code, r.label[:120], r.value, r.max_value, r.band, r.note[:200]))
         if p.reasons:
             severity = rules.highest_severity(p.reasons)
             org = p.report.organization_id
             p.alert = Alert(
-                patient_id=p.report.patient_id, organization_id=org, report=p.report, severity=severity,
+                patient_id=pid, organization_id=org, report=p.report, severity=severity,
                 reasons=[r.as_dict() for r in p.reasons], summary=rules.summarise(p.reasons),
                 status=AlertStatus.OPEN, created_at=now,
                 deadline=rules.response_deadline(now, severity, org_policy[org], tz),
-                assigned_to_id=navigators.get(p.report.patient_id),
+                assigned_to_id=navigators.get(pid),
             )
             alerts.append(p.alert)
-    SymptomAnswer.objects.bulk_create(answers)
-    SymptomScore.objects.bulk_create(scores)
+    # Answers and scores are plain rows written with one executemany each (the ORM's per-instance work
+    # dominated batch ingest); they are never updated.
+    _insert_rows(SymptomAnswer, ("report_id", "link_id", "value", "text"), answer_rows)
+    _insert_rows(SymptomScore, ("report_id", "patient_id", "kind", "code", "label", "value", "max_value", "band",
+                                "note"), score_rows)
     if alerts:
         Alert.objects.bulk_create(alerts)
     _advance_schedules(prepared)
@@ -491,11 +504,20 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
         transaction.on_commit(lambda: _notify_new_alerts(severe_ids))
 
 
-def _notify_new_alerts(alert_ids: list[int]) -> None:
-    from .tasks import notify_alert
+def _insert_rows(model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - names from models
 
-    for alert_id in alert_ids:
-        notify_alert.enqueue(alert_id)
+
+def _notify_new_alerts(alert_ids: list[int]) -> None:
+    from .tasks import notify_alerts
+
+    notify_alerts.enqueue(alert_ids)
 
 
 def _advance_schedules(prepared: list[_Prepared]) -> None:

@@ -66,18 +66,21 @@ def send_schedule_reminder(schedule_id: int) -> bool:
 
 
 @task()
-def notify_alert(alert_id: int) -> bool:
-    """Tell the assigned navigator that a severe alert arrived (no patient details in the message)."""
-    alert = Alert.objects.select_related("assigned_to").filter(pk=alert_id).first()
-    if alert is None or alert.assigned_to is None or not alert.assigned_to.email:
-        return False
-    send_mail(
-        "OncoLiaison: severe symptom alert on your worklist",
-        f"A severe symptom alert needs a response within the hour.  Open the worklist: "
-        f"{_url(reverse('monitoring:worklist'))}",
-        None, [alert.assigned_to.email], fail_silently=True,
+def notify_alerts(alert_ids: list[int]) -> int:
+    """Tell the assigned navigators that severe alerts arrived (one message each, no patient details);
+    returns how many navigators were told.  Alerts already acknowledged are skipped."""
+    recipients = set(
+        Alert.objects.filter(pk__in=alert_ids, status="open", assigned_to__isnull=False)
+        .exclude(assigned_to__email="").values_list("assigned_to__email", flat=True)
     )
-    return True
+    for email in sorted(recipients):
+        send_mail(
+            "OncoLiaison: severe symptom alert on your worklist",
+            f"A severe symptom alert needs a response within the hour.  Open the worklist: "
+            f"{_url(reverse('monitoring:worklist'))}",
+            None, [email], fail_silently=True,
+        )
+    return len(recipients)
 
 
 def run_due_jobs(now: dt.datetime | None = None) -> dict[str, int]:
