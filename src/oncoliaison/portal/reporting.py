@@ -21,6 +21,20 @@ from oncoliaison.core.errors import DomainError
 from .selectors import PortalSubject
 
 Render = Callable[..., HttpResponse]
+PROCTCAE = "proctcae_composite"
+
+
+def term_choices(instrument: Any) -> list[tuple[int, str]]:
+    """(term number, symptom) pairs of a PRO-CTCAE instrument's current version, in the library's order."""
+    from oncoliaison.monitoring.selectors import current_version
+
+    version = current_version(instrument)
+    seen: dict[int, str] = {}
+    for term, label in version.items.exclude(term__isnull=True).order_by("term", "order").values_list(
+        "term", "symptom_label"
+    ):
+        seen.setdefault(term, label)
+    return list(seen.items())
 
 
 def _item_field(item: Any) -> forms.Field:
@@ -76,17 +90,28 @@ def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, rend
     from oncoliaison.monitoring import selectors as monitoring
     from oncoliaison.monitoring.services import report_submit
 
-    instruments = [i for i in monitoring.instruments_enabled_for_patient(subject.patient)
-                   if i.scoring_method != "proctcae_composite"]
+    instruments = monitoring.instruments_enabled_for_patient(subject.patient)
     if not instruments:
         ctx["unavailable"] = True
         return render(request, "portal/report.html", ctx)
-    chosen_code = request.POST.get("instrument") or request.GET.get("instrument") or instruments[0].code
+    params = request.POST if request.method == "POST" else request.GET
+    chosen_code = params.get("instrument") or instruments[0].code
     instrument = next((i for i in instruments if i.code == chosen_code), instruments[0])
-    items = monitoring.form_items(instrument)
-    form = SymptomReportForm(request.POST or None, items=items)
-    ctx.update({"instruments": instruments, "instrument": instrument, "form": form})
-    if request.method == "POST" and form.is_valid():
+    ctx.update({"instruments": instruments, "instrument": instrument})
+    terms: list[int] = []
+    if instrument.scoring_method == PROCTCAE:
+        # PRO-CTCAE asks only about the symptoms the person picks first (a library of 80 terms).
+        choices = term_choices(instrument)
+        terms = sorted({int(t) for t in params.getlist("term") if t.isdigit() and int(t) in dict(choices)})
+        ctx.update({"term_choices": choices, "terms": terms})
+        if not terms:
+            if request.method == "POST":
+                ctx["term_error"] = _("Choose at least one symptom.")
+            return render(request, "portal/report_terms.html", ctx, status=400 if request.method == "POST" else 200)
+    items = monitoring.form_items(instrument, terms or None)
+    form = SymptomReportForm(request.POST if request.method == "POST" else None, items=items)
+    ctx["form"] = form
+    if form.is_bound and form.is_valid():
         answers = form.answers()
         if all(v in (None, "") for v in answers.values()):
             form.add_error(None, _("Answer at least one question, then send."))

@@ -63,3 +63,35 @@ def test_bad_report_is_a_clear_error_and_no_change(cast: Cast, data: dict[str, s
 def test_staff_and_researchers_do_not_use_the_portal_report(cast: Cast) -> None:
     for who in (cast.navigator, cast.researcher):
         assert _client(who).get(reverse("portal:report")).status_code == 403
+
+
+def test_proctcae_asks_only_about_the_chosen_symptoms(cast: Cast) -> None:
+    import datetime as dt
+
+    from oncoliaison.monitoring import selectors as monitoring
+    from oncoliaison.monitoring.models import SymptomInstrument
+    from oncoliaison.monitoring.services import PermissionData, instrument_permission_record
+    from oncoliaison.portal.reporting import term_choices
+
+    proctcae = SymptomInstrument.objects.get(code="pro-ctcae")
+    c = _client(cast.patient_user)
+    # Not offered until the program records the licence holder's permission.
+    assert "pro-ctcae" not in c.get(reverse("portal:report")).content.decode()
+    instrument_permission_record(
+        actor=cast.actor(cast.admin), instrument=proctcae, organization_id=cast.lead.pk,
+        data=PermissionData(granted_by="National Cancer Institute", reference="Letter 2026-01",
+                            granted_on=dt.date(2026, 1, 2)),
+    )
+    chooser = c.get(reverse("portal:report"), {"instrument": "pro-ctcae"})
+    assert chooser.status_code == 200 and "Which symptoms" in chooser.content.decode()
+    term, _label = term_choices(proctcae)[0]
+    questions = c.get(reverse("portal:report"), {"instrument": "pro-ctcae", "term": [str(term)]})
+    items = [i for i in monitoring.form_items(proctcae, [term]) if i.kind not in ("text", "free_text")]
+    html = questions.content.decode()
+    assert questions.status_code == 200 and all(f'name="{i.link_id}"' in html for i in items)
+    other = [i for i in monitoring.form_items(proctcae, [term_choices(proctcae)[1][0]]) if i.term]
+    assert f'name="{other[0].link_id}"' not in html
+    answers = {i.link_id: "1" for i in items}
+    r = c.post(reverse("portal:report"), {"instrument": "pro-ctcae", "term": [str(term)], **answers})
+    assert r.status_code == 200, r.content.decode()[:3000]
+    assert _reports().get().version.instrument == proctcae
