@@ -88,13 +88,16 @@ class ImportResult:
     patients_created: int = 0
     patients_linked: int = 0
     stored: bool = False
+    entry_status: dict[int, str] = field(default_factory=dict)  # HTTP status per stored / held entry
+    not_stored_entries: list[int] = field(default_factory=list)  # unsupported and supporting types
 
     @property
     def ok(self) -> bool:
         return not self.rejected
 
     def merge(self, other: ImportResult) -> None:
-        """Add another bundle's result (for files with several bundles and command runs)."""
+        """Add another bundle's counts (for files with several bundles and command runs).  Entry indexes
+        stay those of each bundle, so a merged result has no response Bundle."""
         if not self.bundle_type or self.total == 0:
             self.bundle_type, self.stored = other.bundle_type, other.stored
         elif self.bundle_type != other.bundle_type:
@@ -120,6 +123,33 @@ class ImportResult:
             "queued_for_review": self.queued,
         }
 
+    def to_response_bundle(self) -> dict[str, Any]:
+        """The transaction-response / batch-response Bundle: one response per incoming entry, in order.
+
+        For a transaction that was not stored, answer ``to_operation_outcome()`` with HTTP 400 instead.
+        Entries of types the cancer record does not hold answer "200 OK" with a warning outcome (they were
+        accepted and not stored); entries held for a patient-match review answer "202 Accepted".
+        """
+        kind = "transaction-response" if self.bundle_type == "transaction" else "batch-response"
+        issues = {i.index: i for i in self.rejected}
+        not_stored = set(self.not_stored_entries)
+        entries: list[dict[str, Any]] = []
+        for n in range(self.total):
+            issue = issues.get(n)
+            if issue is not None:
+                response: dict[str, Any] = {
+                    "status": _ISSUE_STATUS.get(issue.code, "400 Bad Request"),
+                    "outcome": {"resourceType": "OperationOutcome", "issue": [issue.as_outcome_issue()]},
+                }
+            elif n in not_stored:
+                response = {"status": "200 OK", "outcome": {"resourceType": "OperationOutcome", "issue": [{
+                    "severity": "warning", "code": "not-supported",
+                    "diagnostics": "Accepted but not stored: the cancer record does not hold this resource type."}]}}
+            else:
+                response = {"status": self.entry_status.get(n, "200 OK")}
+            entries.append({"response": response})
+        return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
     def to_operation_outcome(self) -> dict[str, Any]:
         issues = [i.as_outcome_issue() for i in self.rejected]
         if self.unsupported:
@@ -134,6 +164,17 @@ class ImportResult:
             issues.append({"severity": "information", "code": "informational",
                            "diagnostics": f"Imported {s['imported']}, unchanged {s['unchanged']}."})
         return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+_ISSUE_STATUS = {
+    "invalid": "400 Bad Request",
+    "duplicate": "400 Bad Request",
+    "required": "422 Unprocessable Entity",
+    "not-supported": "422 Unprocessable Entity",
+    "forbidden": "403 Forbidden",
+    "not-found": "404 Not Found",
+    "conflict": "409 Conflict",
+}
 
 
 # --- the plan handed to the service -----------------------------------------------------------------
@@ -173,6 +214,7 @@ class ReviewHold:
     birth_date: dt.date | None
     gender: str
     entries: list[dict]
+    indexes: list[int] = field(default_factory=list)  # of the held entries in the incoming bundle
 
 
 @dataclass
@@ -366,6 +408,7 @@ def bundle_import(
                 result.rejected.append(EntryIssue(i, rtype, rid, f"'{rtype}' is not a FHIR R4 resource type."))
                 continue
             result.unsupported[rtype] += 1
+            result.not_stored_entries.append(i)
             continue
         resources[i] = resource
 
@@ -415,6 +458,7 @@ def bundle_import(
             review_of[i] = hold
             plan.reviews.append(hold)
             hold.entries.append(entries[i])
+            hold.indexes.append(i)
         else:
             plan.patients.append(planned)
 
@@ -455,6 +499,7 @@ def bundle_import(
             continue
         if rtype == "Medication":
             result.supporting[rtype] += 1
+            result.not_stored_entries.append(i)
             continue
         rid = str(resource.get("id", ""))
         p_entry, p_id, reason = patient_for(_subject_reference(resource))
@@ -473,6 +518,7 @@ def bundle_import(
             record.condition_ref = _entry_source_id(entries[j], resources.get(j, {})) if j is not None else cond
         if p_entry is not None and p_entry in review_of:
             review_of[p_entry].entries.append(entries[i])
+            review_of[p_entry].indexes.append(i)
             continue
         plan.records.append(record)
 

@@ -120,6 +120,7 @@ def cancer_record_import(
     except _RolledBack:
         for counter in (result.created, result.updated, result.unchanged):
             counter.clear()
+        result.entry_status.clear()
         result.queued, result.review_ids, result.patients_created, result.patients_linked = 0, [], 0, 0
         result.stored = False
         return
@@ -140,7 +141,9 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                 pid = patient.pk
                 result.created["Patient"] += 1
                 result.patients_created += 1
+                result.entry_status[p.entry_index] = "201 Created"
             else:
+                result.entry_status[p.entry_index] = "200 OK"
                 assert p.patient_id is not None
                 pid = p.patient_id
                 if p.action == "link":
@@ -176,6 +179,8 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                           .values_list("pk", flat=True))
             review.candidates.set(sorted(visible))
             result.queued += len(held)
+            for index in hold.indexes:
+                result.entry_status[index] = "202 Accepted"
             result.review_ids.append(review.pk)
             audit.log(actor, AuditAction.CREATE, category="import_review", resource_type="ImportReview",
                       resource_id=review.pk, channel=channel)
@@ -221,6 +226,7 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                     values["condition_id"] = condition_pk.get(r.condition_ref) if r.condition_ref else None
                 if before is not None and before[1] == r.content_hash:
                     result.unchanged[r.resource_type] += 1
+                    result.entry_status[r.entry_index] = "200 OK"
                     if name == "condition":
                         condition_pk[r.source_id] = before[0]
                     continue
@@ -229,6 +235,7 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                 if before is None:
                     creates.append(values)
                     result.created[r.resource_type] += 1
+                    result.entry_status[r.entry_index] = "201 Created"
                     audit_counts[(AuditAction.CREATE, r.resource_type, r.patient_id)] += 1
                 else:
                     obj = model(**values)
@@ -236,6 +243,7 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                     updates.append(obj)
                     field_names.update(values)
                     result.updated[r.resource_type] += 1
+                    result.entry_status[r.entry_index] = "200 OK"
                     audit_counts[(AuditAction.UPDATE, r.resource_type, r.patient_id)] += 1
             if creates:
                 _insert_rows(model, creates)

@@ -367,3 +367,22 @@ def test_staff_import_is_audited_per_patient(cast: Cast) -> None:
     # no names or identifiers in audit details
     assert not AuditEvent.objects.filter(detail__icontains="Lovelace").exists()
     assert not AuditEvent.objects.filter(detail__icontains="X-1").exists()
+
+
+def test_response_bundle_has_one_response_per_entry(cast: Cast, lead_system: Actor) -> None:
+    bundle = small_bundle("batch")
+    del bundle["entry"][2]["resource"]["status"]
+    bundle["entry"].append({"fullUrl": "urn:uuid:e-1", "request": {"method": "POST", "url": "Encounter"},
+                            "resource": {"resourceType": "Encounter", "status": "finished",
+                                         "class": {"code": "AMB"}}})
+    result = bundle_import(actor=lead_system, bundle=bundle, source="urn:test")
+    response = result.to_response_bundle()
+    assert response["type"] == "batch-response"
+    statuses = [e["response"]["status"] for e in response["entry"]]
+    assert statuses == ["201 Created", "201 Created", "400 Bad Request", "201 Created", "200 OK"]
+    assert response["entry"][2]["response"]["outcome"]["issue"][0]["expression"] == ["Bundle.entry[2]"]
+    assert response["entry"][4]["response"]["outcome"]["issue"][0]["code"] == "not-supported"
+    again = bundle_import(actor=lead_system, bundle=small_bundle(), source="urn:test").to_response_bundle()
+    assert again["type"] == "transaction-response"
+    # the entry rejected from the batch is new now; the others are unchanged
+    assert [e["response"]["status"] for e in again["entry"]] == ["200 OK", "200 OK", "201 Created", "200 OK"]
