@@ -33,7 +33,8 @@ def term_choices(instrument: Any) -> list[tuple[int, str]]:
     for term, label in version.items.exclude(term__isnull=True).order_by("term", "order").values_list(
         "term", "symptom_label"
     ):
-        seen.setdefault(term, label)
+        if term is not None:
+            seen.setdefault(term, label)
     return list(seen.items())
 
 
