@@ -209,6 +209,16 @@ def mfa_disable(*, actor: Actor, user: User, password: str) -> bool:
     return True
 
 
+def password_set(*, actor: Actor, user: User, new_password: str) -> None:
+    """The account holder's new password (already checked against the password rules by the caller's form)."""
+    if actor.user_id != user.pk:
+        raise Forbidden("Only the account holder can change their password here.")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit.log(actor, AuditAction.ADMIN, category="authentication", resource_type="User", resource_id=user.pk,
+                  detail="password changed", channel="web")
+
 def staff_password_issue(*, actor: Actor, user: User, channel: str = "") -> str:
     """Give a staff account a new random one-time password (shown once to the administrator)."""
     from oncoliaison.core.access import require_admin

@@ -9,4 +9,5 @@ urlpatterns = [
     path("mfa/", views.mfa_view, name="mfa"),
     path("mfa/setup/", views.mfa_enrol, name="mfa_enrol"),
     path("mfa/disable/", views.mfa_disable_view, name="mfa_disable"),
+    path("password/", views.password_change, name="password_change"),
 ]

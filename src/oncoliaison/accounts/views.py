@@ -13,8 +13,9 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +34,15 @@ from oncoliaison.core.models import AuditAction, AuditOutcome
 from .forms import LoginForm, MfaCodeForm, MfaDisableForm
 from .middleware import MFA_SESSION_KEY
 from .models import MfaDevice, User
-from .services import actor_for_user, mfa_begin, mfa_check, mfa_confirm, mfa_disable, mfa_enabled
+from .services import (
+    actor_for_user,
+    mfa_begin,
+    mfa_check,
+    mfa_confirm,
+    mfa_disable,
+    mfa_enabled,
+    password_set,
+)
 
 PENDING_USER = "login_pending_user"
 PENDING_AT = "login_pending_at"
@@ -232,3 +241,20 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, "You have signed out.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password (e.g. replace the one-time password an administrator issued)."""
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        password_set(actor=actor_for_user(user, source_address=_source(request)), user=user,
+                     new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password is changed.")
+        return redirect("core:home")
+    return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)

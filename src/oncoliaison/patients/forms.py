@@ -24,7 +24,6 @@ LANGUAGES = [
 
 class PatientSearchForm(forms.Form):
     text = forms.CharField(label="Name", required=False, max_length=100,
-                           help_text="Given or family name, or the start of them.",
                            widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
     birth_date = forms.DateField(label="Date of birth", required=False, widget=DATE)
     identifier = forms.CharField(label="MRN", required=False, max_length=100,
@@ -42,10 +41,14 @@ class PatientSearchForm(forms.Form):
 class PatientForm(forms.Form):
     organization = forms.TypedChoiceField(label="Managing organisation", coerce=int)
     given_name = forms.CharField(label="Given name", max_length=100,
+                                 error_messages={"required": "Enter the given name."},
                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
     family_name = forms.CharField(label="Family name", max_length=100,
+                                  error_messages={"required": "Enter the family name."},
                                   widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    birth_date = forms.DateField(label="Date of birth", widget=DATE, help_text="For example 1961-04-02.")
+    birth_date = forms.DateField(label="Date of birth", widget=DATE,
+                                 error_messages={"required": "Enter the date of birth.",
+                                                 "invalid": "Enter the date of birth as a real date."})
     gender = forms.ChoiceField(label="Administrative gender", choices=AdministrativeGender.choices)
     mrn = forms.CharField(label="Medical record number (MRN)", max_length=100, required=False,
                           help_text="As assigned by the managing organisation.")
@@ -107,7 +110,8 @@ CONSENT_ERROR_FIELDS = {"grantee_user": "caregiver_username", "period": "period_
 
 
 class ConsentForm(forms.Form):
-    kind = forms.ChoiceField(label="Kind of consent", choices=ConsentKind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label="Kind of consent", choices=ConsentKind.choices, widget=forms.RadioSelect,
+                             error_messages={"required": "Choose the kind of consent."})
     grantee_organization = forms.ModelChoiceField(
         label="Share with organisation", queryset=Organization.objects.filter(active=True), required=False,
         help_text="For data sharing: the organisation that may see this patient's record.",

@@ -281,3 +281,26 @@ def test_patients_are_not_forced_to_enrol(client, cast, settings):
     settings.MFA_REQUIRED_FOR_STAFF = True
     _login(client, "pat")
     assert client.get(HOME).status_code == 200
+
+
+# --- password change -------------------------------------------------------------------------------
+
+
+def test_password_change(client, cast):
+    url = reverse("accounts:password_change")
+    assert client.get(url)["Location"].startswith(LOGIN)
+    client.force_login(cast.navigator)
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"old_password": "wrong", "new_password1": "Fresh-pass-2026!", "new_password2": "Fresh-pass-2026!"})
+    assert bad.status_code == 400 and 'href="#id_old_password"' in bad.content.decode()
+    weak = client.post(url, {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
+    assert weak.status_code == 400
+    cast.navigator.refresh_from_db()
+    assert cast.navigator.check_password(PASSWORD)
+    ok = client.post(url, {"old_password": PASSWORD, "new_password1": "Fresh-pass-2026!",
+                           "new_password2": "Fresh-pass-2026!"})
+    assert ok.status_code == 302
+    assert client.get(HOME).status_code == 200  # still signed in
+    cast.navigator.refresh_from_db()
+    assert cast.navigator.check_password("Fresh-pass-2026!")
+    assert AuditEvent.objects.filter(detail="password changed", user_id=cast.navigator.pk).exists()

@@ -20,6 +20,15 @@ HOME = reverse("core:home")
 AUDIT = reverse("core:audit")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_chain_status():  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _as(client, user):  # type: ignore[no-untyped-def]
     client.force_login(user)
     return client
@@ -174,8 +183,11 @@ def test_audit_reports_a_broken_chain(client, cast):
     audit.log(cast.actor(cast.navigator), AuditAction.READ, channel="web")
     from oncoliaison.core.models import AuditChainHead
 
+    _as(client, cast.admin)
+    assert "Audit log verified" in client.get(AUDIT).content.decode()
     AuditChainHead.objects.filter(pk=1).update(last_seq=99)
-    html = _as(client, cast.admin).get(AUDIT).content.decode()
+    # The status is re-checked every ten minutes, or at once when asked.
+    html = client.post(AUDIT, {"organization": cast.lead.pk, "verify": "1"}).content.decode()
     assert "failed verification" in html
 
 
@@ -211,3 +223,36 @@ def test_403_page_shows_only_the_role_message(client, cast):
     response = client.get(reverse("patients:list"))
     assert response.status_code == 403
     assert "does not give access to patient records" in response.content.decode()
+
+
+# --- query budgets -----------------------------------------------------------------------------------
+
+
+def _many_patients(cast, n: int) -> None:  # type: ignore[no-untyped-def]
+    from oncoliaison.patients.models import CareTeam, CareTeamParticipant, Patient, PatientIdentifier
+
+    for i in range(n):
+        p = Patient.objects.create(organization=cast.lead, given_name=f"Kim{i}", family_name="Load",
+                                   birth_date=dt.date(1960, 1, 1), gender="female", synthetic=True)
+        PatientIdentifier.objects.create(patient=p, organization=cast.lead, system=cast.lead.mrn_system,
+                                         value=f"Q-{i}", type_code="MR")
+        team = CareTeam.objects.create(patient=p, organization=cast.lead, name="Team")
+        CareTeamParticipant.objects.create(care_team=team, user=cast.navigator, role="Nurse navigator")
+        audit.log(cast.actor(cast.navigator), AuditAction.READ, resource_type="Patient", patient_id=p.pk,
+                  resource_id=p.pk, channel="web")
+
+
+def test_home_query_budget(client, cast, django_assert_max_num_queries):
+    _many_patients(cast, 60)
+    _as(client, cast.navigator)
+    with django_assert_max_num_queries(16):  # constant: no query per patient
+        html = client.get(HOME).content.decode()
+    assert "Showing the first 50" in html and html.count("Q-") == 50
+
+
+def test_audit_report_query_budget(client, cast, django_assert_max_num_queries):
+    _many_patients(cast, 60)
+    _as(client, cast.admin)
+    with django_assert_max_num_queries(18):  # constant: no query per row
+        response = client.post(AUDIT, {"organization": cast.lead.pk, "page": "2"})
+    assert "page 2 of" in response.content.decode()
