@@ -255,32 +255,35 @@ def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organizat
             reason=("Newly diagnosed; please coordinate work-up and treatment planning." if provider
                     else "I would like help understanding my diagnosis and finding the right specialists."),
         )
-        history = [("", "received", "received", received, referrer, "")]
+        history: list[tuple[str, str, str, dt.datetime, User | None, str]] = [
+            ("", "received", "received", received, referrer, "")]
+        contacted = received + dt.timedelta(hours=rng.randint(2, 70))
+        accepted = received + dt.timedelta(days=rng.randint(1, 5))
         if status != "received":
-            r.first_contact_at = received + dt.timedelta(hours=rng.randint(2, 70))
-            history.append(("received", "received", "first_contact", r.first_contact_at, nav, "Phone call"))
+            r.first_contact_at = contacted
+            history.append(("received", "received", "first_contact", contacted, nav, "Phone call"))
         if status == "info_requested":
             r.info_request_message = "Please send the most recent pathology and imaging reports."
-            history.append(("received", "info_requested", "info_requested", r.first_contact_at + dt.timedelta(hours=1),
+            history.append(("received", "info_requested", "info_requested", contacted + dt.timedelta(hours=1),
                             nav, r.info_request_message))
         elif status == "accepted":
-            r.accepted_at = r.closed_at = received + dt.timedelta(days=rng.randint(1, 5))
-            r.first_appointment_at = r.accepted_at + dt.timedelta(days=rng.randint(3, 14))
-            history.append(("received", "accepted", "accepted", r.accepted_at, nav, "Linked to existing patient"))
-            history.append(("accepted", "accepted", "first_appointment", r.accepted_at + dt.timedelta(hours=1), nav, ""))
+            r.accepted_at = r.closed_at = accepted
+            r.first_appointment_at = accepted + dt.timedelta(days=rng.randint(3, 14))
+            history.append(("received", "accepted", "accepted", accepted, nav, "Linked to existing patient"))
+            history.append(("accepted", "accepted", "first_appointment", accepted + dt.timedelta(hours=1), nav, ""))
         elif status == "declined":
             reason = DeclineReason.OUT_OF_SCOPE if provider else DeclineReason.UNABLE_TO_CONTACT
-            r.declined_at = r.closed_at = received + dt.timedelta(days=3)
+            r.declined_at = r.closed_at = declined = received + dt.timedelta(days=3)
             r.decline_reason = reason
             r.decline_message = decline_letter(
                 reason=reason, message="", person=f"{given} {family}",
                 referrer=referrer.get_full_name() if referrer else f"{given} {family}", program=lead.name,
-                received_on=received.date(), program_contact=lead.phone,
+                received_on=received.date(), program_contact=lead.phone, self_referral=not provider,
             )
-            history.append(("received", "declined", "declined", r.declined_at, nav, str(reason.label)))
+            history.append(("received", "declined", "declined", declined, nav, str(reason.label)))
         elif status == "withdrawn":
-            r.closed_at = received + dt.timedelta(days=2)
-            history.append(("received", "withdrawn", "withdrawn", r.closed_at, nav, "The person chose another program"))
+            r.closed_at = withdrawn = received + dt.timedelta(days=2)
+            history.append(("received", "withdrawn", "withdrawn", withdrawn, nav, "The person chose another program"))
         r.save()
         ReferralStatusChange.objects.bulk_create([
             ReferralStatusChange(referral=r, at=at, by_user=by, by_label="" if by else "Public self-referral page"
@@ -291,7 +294,7 @@ def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organizat
         if patient is not None and n % 5 != 1:
             team = patient.care_teams.filter(organization=lead).first()
             ProgramEpisode.objects.create(
-                patient=patient, organization=lead, status=EpisodeStatus.ACTIVE, period_start=r.accepted_at.date(),
+                patient=patient, organization=lead, status=EpisodeStatus.ACTIVE, period_start=accepted.date(),
                 navigator=nav, clp=clp, referral=r, care_team=team,
             )
 

@@ -139,17 +139,19 @@ def duplicate_reasons(prospect: PersonFacts, existing: PersonFacts) -> list[str]
 
 
 def decline_letter(*, reason: str, message: str, person: str, referrer: str, program: str,
-                   received_on: dt.date, program_contact: str = "") -> str:
-    """Plain-text letter (or portal message) telling the referrer that the referral was declined."""
+                   received_on: dt.date, program_contact: str = "", self_referral: bool = False) -> str:
+    """Plain-text letter (or portal message) telling the referrer (for a self-referral: the person) that
+    the referral was declined."""
     reason_label = dict(DeclineReason.choices).get(reason, reason)
-    lines = [
-        f"Dear {referrer or 'colleague'},",
-        "",
-        f"Thank you for referring {person} to the {program} Cancer Liaison Program "
-        f"(referral received {received_on:%B %-d, %Y}).",
-        "",
-        f"We are unable to accept this referral. Reason: {reason_label}.",
-    ]
+    if self_referral:
+        opening = (f"Thank you for contacting the {program} Cancer Liaison Program "
+                   f"(your request of {received_on:%B %-d, %Y}).")
+        refusal = f"We are unable to take up your request. Reason: {reason_label}."
+    else:
+        opening = (f"Thank you for referring {person} to the {program} Cancer Liaison Program "
+                   f"(referral received {received_on:%B %-d, %Y}).")
+        refusal = f"We are unable to accept this referral. Reason: {reason_label}."
+    lines = [f"Dear {referrer or 'colleague'},", "", opening, "", refusal]
     if message.strip():
         lines += ["", message.strip()]
     lines += [

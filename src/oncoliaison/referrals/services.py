@@ -507,6 +507,7 @@ def referral_decline(*, actor: Actor, referral: Referral, reason: str, message: 
             reason=reason, message=message, person=locked.person_display, referrer=referrer, program=org.name,
             received_on=timezone.localtime(locked.received_at).date(),
             program_contact=" or ".join(x for x in (org.phone, org.email) if x),
+            self_referral=locked.kind == ReferralKind.SELF,
         )
         locked.declined_at = locked.closed_at = now
         locked.version += 1

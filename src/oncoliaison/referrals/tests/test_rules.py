@@ -133,3 +133,11 @@ def test_decline_letter_names_reason_message_and_contact():
     plain = rules.decline_letter(reason=DeclineReason.OTHER, message="", person="A", referrer="", program="P",
                                  received_on=dt.date(2026, 1, 1))
     assert plain.startswith("Dear colleague,") and "contact us." in plain
+
+
+def test_decline_letter_to_a_person_who_referred_themselves():
+    letter = rules.decline_letter(reason=DeclineReason.UNABLE_TO_CONTACT, message="", person="Ana Nunez",
+                                  referrer="Ana Nunez", program="P", received_on=dt.date(2026, 1, 1),
+                                  self_referral=True)
+    assert letter.startswith("Dear Ana Nunez,") and "your request of January 1, 2026" in letter
+    assert "referring" not in letter

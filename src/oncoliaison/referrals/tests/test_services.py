@@ -388,3 +388,58 @@ def test_history_rows_name_who_and_when(cast):
     assert [(h.by_user_id, h.from_status, h.to_status) for h in rows] == [
         (cast.outsider.pk, "", "received"), (cast.navigator.pk, "received", "info_requested")]
     assert all(h.at for h in rows)
+
+
+# --- audit --------------------------------------------------------------------------------------------------
+
+
+def test_every_write_is_audited_once_with_its_detail(cast):
+    nav = cast.actor(cast.navigator)
+    r = provider_referral(cast)
+
+    def last_detail() -> str:
+        ev = AuditEvent.objects.filter(resource_type="ServiceRequest", resource_id=str(r.pk)).order_by("seq").last()
+        assert ev.user_id == cast.navigator.pk and ev.action == "update"
+        return ev.detail
+
+    steps = [
+        (lambda: services.referral_request_info(actor=nav, referral=r, message="x"), "more information requested"),
+        (lambda: services.referral_info_received(actor=nav, referral=r), "requested information received"),
+        (lambda: services.referral_record_contact(actor=nav, referral=r), "first contact recorded"),
+        (lambda: services.referral_accept(actor=nav, referral=r, register_new=True),
+         "accepted: new patient registered"),
+        (lambda: services.referral_set_first_appointment(actor=nav, referral=r,
+                                                         at=timezone.now() + dt.timedelta(days=3)),
+         "first appointment recorded"),
+    ]
+    for run, detail in steps:
+        before = AuditEvent.objects.filter(resource_type="ServiceRequest").count()
+        run()
+        assert AuditEvent.objects.filter(resource_type="ServiceRequest").count() == before + 1
+        assert last_detail() == detail
+
+
+def test_a_failing_audit_rolls_the_change_back(cast, monkeypatch):
+    from oncoliaison.core import audit
+
+    r = provider_referral(cast)
+    snap = _snapshot(r)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(audit, "log", broken)
+    with pytest.raises(RuntimeError):
+        services.referral_decline(actor=cast.actor(cast.navigator), referral=r, reason="not_eligible")
+    assert _snapshot(r) == snap
+
+
+def test_self_referral_decline_letter_is_addressed_to_the_person(cast):
+    from oncoliaison.referrals.services import SelfReferralData, self_referral_submit
+
+    self_referral_submit(data=SelfReferralData(
+        given_name="Lena", family_name="Marsh", birth_date=dt.date(1972, 3, 9), concern="Please help me with this.",
+        referral_source="web_search", phone="555-0188", consent_to_contact=True), source_address="192.0.2.9")
+    r = Referral.objects.get(kind=ReferralKind.SELF)
+    r = services.referral_decline(actor=cast.actor(cast.navigator), referral=r, reason="unable_to_contact")
+    assert r.decline_message.startswith("Dear Lena Marsh,") and "your request of" in r.decline_message
