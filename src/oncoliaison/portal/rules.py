@@ -7,6 +7,8 @@ import datetime as dt
 from oncoliaison.patients.models import ProxyScope
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
+# A patient's portal is not a mailer: at most this many caregiver invitations per patient per day.
+CAREGIVER_INVITATIONS_PER_DAY = 10
 
 
 class ProxyAction:

@@ -6,6 +6,7 @@ sent after the transaction commits.  The raw token is shown once and never store
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from oncoliaison.patients.selectors import active_consents
 from oncoliaison.patients.services import ConsentData, consent_create, consent_revoke
 
 from .models import InvitationKind, PortalInvitation
-from .rules import INVITATION_LIFETIME, invitation_usable
+from .rules import CAREGIVER_INVITATIONS_PER_DAY, INVITATION_LIFETIME, invitation_usable
 
 CATEGORY = "portal-account"
 _USERNAME = re.compile(r"^[A-Za-z0-9.@+_-]{3,150}$")
@@ -122,6 +123,11 @@ def invitation_create(
             or not active_consents().filter(pk=consent.pk).exists()
         ):
             raise ValidationFailed(_("The caregiver's access has ended; grant it again to send a new invitation."))
+        since = clock.now() - dt.timedelta(days=1)
+        sent_today = PortalInvitation.objects.filter(patient=patient, kind=kind, created_at__gte=since).count()
+        if sent_today >= CAREGIVER_INVITATIONS_PER_DAY:
+            raise ValidationFailed(_("You have sent many invitations today. Please try again tomorrow, or ask your "
+                                     "care team for help."))
         invitee = User.objects.filter(pk=consent.grantee_user_id or 0).first()
         if invitee is None or invitee.is_active:
             raise Conflict(_("This person has already set up their account."))

@@ -226,3 +226,18 @@ def test_inviting_the_same_person_twice_is_a_conflict(cast: Cast) -> None:
     with pytest.raises(Conflict):
         _grant(cast, ProxyScope.MESSAGE, email="SOL@example.org")
     assert Consent.objects.filter(grantee_user__email__iexact="sol@example.org").count() == 1
+
+
+def test_caregiver_invitations_are_rate_limited(cast: Cast) -> None:
+    from oncoliaison.portal.rules import CAREGIVER_INVITATIONS_PER_DAY
+
+    grant = _grant(cast)
+    pat = cast.actor(cast.patient_user)
+    for _ in range(CAREGIVER_INVITATIONS_PER_DAY - 1):
+        services.caregiver_invitation_resend(actor=pat, consent=grant.consent)
+    with pytest.raises(ValidationFailed):
+        services.caregiver_invitation_resend(actor=pat, consent=grant.consent)
+    with pytest.raises(ValidationFailed):
+        _grant(cast, email="another@example.org")
+    assert PortalInvitation.objects.count() == CAREGIVER_INVITATIONS_PER_DAY
+    assert not Consent.objects.filter(grantee_user__email="another@example.org").exists()
