@@ -88,3 +88,53 @@ class ScheduleForm(forms.Form):
 
 
 ACTION_LABELS = {k.value: k.label for k in ActionKind}
+
+
+class RuleForm(forms.Form):
+    """One alert rule of a program; only the settings of its kind are used."""
+
+    enabled = forms.BooleanField(label="On", required=False)
+    severity = forms.ChoiceField(label="Alert severity", choices=[("severe", "Severe"), ("moderate", "Moderate"),
+                                                                  ("mild", "Mild")])
+    esas_at = forms.IntegerField(label="ESAS-r score at or above", min_value=1, max_value=10, required=False)
+    grade_at = forms.IntegerField(label="PRO-CTCAE grade at or above", min_value=1, max_value=3, required=False)
+    points = forms.IntegerField(label="ESAS-r rise of at least (points)", min_value=1, max_value=10, required=False)
+    grades = forms.IntegerField(label="PRO-CTCAE rise of at least (grades)", min_value=1, max_value=3, required=False)
+    presence = forms.BooleanField(label="Count newly present yes/no symptoms", required=False)
+    phrases = forms.CharField(label="Red-flag phrases (one per line)", required=False,
+                              widget=forms.Textarea(attrs={"rows": 6}))
+
+    PARAMS = {"severe": ("esas_at", "grade_at"), "worsening": ("points", "grades", "grade_at"),
+              "new_symptom": ("esas_at", "grade_at", "presence"), "red_flag": ("phrases",)}
+
+    def params_for(self, kind: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.PARAMS.get(kind, ()):
+            value = self.cleaned_data.get(name)
+            if name == "phrases":
+                out[name] = [line.strip() for line in str(value or "").splitlines() if line.strip()]
+            elif name == "presence":
+                out[name] = bool(value)
+            elif value is not None:
+                out[name] = value
+        return out
+
+
+class PolicyForm(forms.Form):
+    severe_minutes = forms.IntegerField(label="Severe: respond within (minutes)", min_value=5, max_value=1440)
+    moderate_business_days = forms.IntegerField(label="Moderate: business days", min_value=0, max_value=10)
+    mild_business_days = forms.IntegerField(label="Mild: business days", min_value=0, max_value=20)
+    business_day_end_hour = forms.IntegerField(label="Business day ends at (hour)", min_value=8, max_value=22)
+    holidays = forms.CharField(label="Holidays (YYYY-MM-DD, one per line)", required=False,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean_holidays(self) -> list[Any]:
+        import datetime as dt
+
+        out = []
+        for line in str(self.cleaned_data.get("holidays") or "").split():
+            try:
+                out.append(dt.date.fromisoformat(line.strip()))
+            except ValueError:
+                raise forms.ValidationError(f"'{line}' is not a date (YYYY-MM-DD).") from None
+        return out

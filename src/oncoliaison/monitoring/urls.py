@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/", views.history, name="history"),
     path("patients/<int:patient_id>/schedules/", views.schedule_create, name="schedule_create"),
     path("patients/<int:patient_id>/phone/<slug:code>/", views.phone_report, name="phone_report"),
+    path("rules/", views.alert_rules, name="alert_rules"),
     path("instruments/", views.instruments, name="instruments"),
     path("instruments/<slug:code>/permission/", views.permission_record, name="permission_record"),
     path("instruments/permissions/<int:permission_id>/disable/", views.permission_disable,

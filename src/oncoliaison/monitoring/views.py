@@ -21,7 +21,7 @@ from oncoliaison.patients.selectors import access_patient
 
 from . import selectors, services
 from .charts import Series, line_chart
-from .forms import ActionForm, PermissionForm, ReportForm, ResolveForm, ScheduleForm
+from .forms import ActionForm, PermissionForm, PolicyForm, ReportForm, ResolveForm, RuleForm, ScheduleForm
 from .models import InstrumentPermission, SymptomInstrument, SymptomReport
 
 # --- the worklist --------------------------------------------------------------------------------------------
@@ -294,3 +294,65 @@ def permission_disable(request: HttpRequest, permission_id: int) -> HttpResponse
     services.instrument_permission_disable(actor=actor_of(request), permission=permission)
     messages.success(request, "The permission was disabled.")
     return redirect("monitoring:instruments")
+
+
+# --- alert rules and response deadlines of the program ---------------------------------------------------------
+
+
+def _rules_context(org_id: int, forms_by_kind: dict[str, Any] | None = None,
+                   policy_form: PolicyForm | None = None) -> dict[str, Any]:
+    from .models import RuleKind
+
+    effective = {r.kind: r for r in services.rules_for(org_id)}
+    rows = []
+    for kind in RuleKind:
+        rule = effective[kind.value]
+        initial = {"enabled": rule.enabled, "severity": rule.severity, **rule.params}
+        if "phrases" in initial:
+            initial["phrases"] = "\n".join(initial["phrases"])
+        form = (forms_by_kind or {}).get(kind.value) or RuleForm(initial=initial, prefix=kind.value)
+        rows.append({"kind": kind.value, "label": kind.label, "form": form,
+                     "fields": [form[name] for name in RuleForm.PARAMS[kind.value]]})
+    policy = services.policy_for(org_id)
+    policy_form = policy_form or PolicyForm(initial={
+        "severe_minutes": policy.severe_minutes, "moderate_business_days": policy.moderate_business_days,
+        "mild_business_days": policy.mild_business_days, "business_day_end_hour": policy.business_day_end_hour,
+        "holidays": "\n".join(sorted(d.isoformat() for d in policy.holidays)),
+    })
+    return {"rows": rows, "policy_form": policy_form}
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+@maps_domain_errors
+def alert_rules(request: HttpRequest) -> HttpResponse:
+    org_id = _admin_org(request)
+    actor = actor_of(request)
+    if request.method == "POST":
+        kind = request.POST.get("rule", "")
+        if kind == "policy":
+            pform = PolicyForm(request.POST)
+            if pform.is_valid():
+                d = pform.cleaned_data
+                try:
+                    services.alert_policy_update(actor=actor, organization_id=org_id, **d)
+                except DomainError as exc:
+                    form_error_from(pform, exc)
+                else:
+                    messages.success(request, "Response deadlines saved.")
+                    return redirect("monitoring:alert_rules")
+            return render(request, "monitoring/rules.html", _rules_context(org_id, policy_form=pform), status=422)
+        form = RuleForm(request.POST, prefix=kind)
+        if form.is_valid():
+            try:
+                services.alert_rule_update(actor=actor, organization_id=org_id, kind=kind,
+                                           enabled=form.cleaned_data["enabled"],
+                                           severity=form.cleaned_data["severity"], params=form.params_for(kind))
+            except DomainError as exc:
+                form_error_from(form, exc)
+            else:
+                messages.success(request, "Alert rule saved.")
+                return redirect("monitoring:alert_rules")
+        return render(request, "monitoring/rules.html", _rules_context(org_id, {kind: form}), status=422)
+    return render(request, "monitoring/rules.html", _rules_context(org_id))

@@ -193,3 +193,23 @@ def test_instrument_administration_is_for_program_administrators(client, cast, p
         "granted_by": "National Cancer Institute", "reference": "NCI-2026-14", "granted_on": "2026-01-05"})
     assert r.status_code == 302
     assert services.instrument_enabled_for(proctcae, cast.lead.pk)
+
+
+def test_alert_rules_page_changes_the_programs_rules(client, cast, frozen):
+    url = reverse("monitoring:alert_rules")
+    client.force_login(cast.navigator)
+    assert client.get(url).status_code == 403
+    client.force_login(cast.admin)
+    html = client.get(url).content.decode()
+    assert "Symptom reaches severe" in html and "chest pain" in html
+    r = client.post(url, {"rule": "severe", "severe-enabled": "on", "severe-severity": "severe",
+                          "severe-esas_at": "9", "severe-grade_at": "3"})
+    assert r.status_code == 302
+    assert report(cast, [8, 0, 0, 0, 0, 0, 0, 0, 0]).alert is None
+    r = client.post(url, {"rule": "red_flag", "red_flag-enabled": "on", "red_flag-severity": "severe",
+                          "red_flag-phrases": ""})
+    assert r.status_code == 422 and "at least one phrase" in r.content.decode()
+    r = client.post(url, {"rule": "policy", "severe_minutes": "30", "moderate_business_days": "1",
+                          "mild_business_days": "3", "business_day_end_hour": "17", "holidays": "2026-11-26"})
+    assert r.status_code == 302
+    assert services.policy_for(cast.lead.pk).severe_minutes == 30
