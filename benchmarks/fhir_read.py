@@ -4,7 +4,7 @@ rules, audit row, JSON) with Django's test client, one request at a time.
     .venv/bin/python benchmarks/fhir_read.py                       # fresh SQLite file (WAL, synchronous=FULL)
     .venv/bin/python benchmarks/fhir_read.py --reads 2000 --searches 500 --patients 1000
     DATABASE_URL=postgres://oncoliaison:oncoliaison@127.0.0.1:5432/oncoliaison \\
-        .venv/bin/python benchmarks/fhir_read.py                   # PostgreSQL (the database is emptied first)
+        .venv/bin/python benchmarks/fhir_read.py                   # PostgreSQL (a database of its own)
 
 Each read or search writes its audit row (one per patient disclosed), as in production.  Prints the rate
 (requests/s), p50 and p95 latency and the number of SQL statements per request.
@@ -29,10 +29,11 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def _report(label: str, timings: list[float], statements: int) -> None:
+def _report(label: str, timings: list[float], cpu: float, statements: int) -> None:
     total = sum(timings)
-    print(f"{label:<34} {len(timings) / total:8.0f} req/s   p50 {statistics.median(timings) * 1000:6.2f} ms   "
-          f"p95 {_percentile(timings, 95) * 1000:6.2f} ms   {statements} SQL statements/request")
+    print(f"{label:<36} {len(timings) / total:7.0f} req/s  p50 {statistics.median(timings) * 1000:6.2f} ms  "
+          f"p95 {_percentile(timings, 95) * 1000:6.2f} ms  | {cpu / len(timings) * 1000:5.2f} ms CPU/request "
+          f"({len(timings) / cpu:5.0f} req/CPU-s)  {statements} SQL statements/request")
 
 
 def main() -> int:
@@ -52,23 +53,40 @@ def main() -> int:
     os.environ["DEBUG"] = "0"
     sys.path.insert(0, str(ROOT / "src"))
 
-    import datetime as dt
-
     import django
 
     django.setup()
-    import orjson
     from django.core.management import call_command
     from django.db import connection
+
+    test_db = None
+    if connection.vendor == "sqlite":
+        call_command("migrate", interactive=False, verbosity=0)
+    else:
+        # A database of its own, so that a test run using the default test database is never disturbed.
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = "oncoliaison_bench_fhir_read"
+        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        return _run(args)
+    finally:
+        if test_db is not None:
+            connection.creation.destroy_test_db(test_db, verbosity=0)
+        if tmp is not None:
+            connection.close()
+            tmp.cleanup()
+
+
+def _run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    import orjson
+    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from oncoliaison.accounts.services import api_client_create, token_issue
     from oncoliaison.core.testing import make_cast
     from oncoliaison.patients.models import Patient, PatientIdentifier
 
-    call_command("flush", interactive=False, verbosity=0) if tmp is None else None
-    call_command("migrate", interactive=False, verbosity=0)
     cast = make_cast()
     people = [
         Patient(organization=cast.lead, given_name=f"Given{n}", family_name=f"Family{n % 50}",
@@ -93,10 +111,18 @@ def main() -> int:
     assert client.get(read_url).status_code == 200
     bundle = orjson.loads(client.get("/fhir/Patient", search).content)
     assert bundle["total"] == len([n for n in range(args.patients) if n % 50 == 7]), bundle.get("total")
-    with CaptureQueriesContext(connection) as read_q:
+    statements = [0]
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
         client.get(read_url)
-    with CaptureQueriesContext(connection) as search_q:
+    read_statements, statements[0] = statements[0], 0
+    with connection.execute_wrapper(count):
         client.get("/fhir/Patient", search)
+    search_statements = statements[0]
 
     if args.profile:
         import cProfile
@@ -109,25 +135,27 @@ def main() -> int:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     reads = []
+    cpu0 = time.process_time()
     for _ in range(args.reads):
         start = time.perf_counter()
         response = client.get(read_url)
         reads.append(time.perf_counter() - start)
         assert response.status_code == 200
+    read_cpu = time.process_time() - cpu0
     searches = []
+    cpu0 = time.process_time()
     for _ in range(args.searches):
         start = time.perf_counter()
         response = client.get("/fhir/Patient", search)
         searches.append(time.perf_counter() - start)
         assert response.status_code == 200
+    search_cpu = time.process_time() - cpu0
 
     print(f"FHIR read benchmark — {connection.vendor}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {Patient.objects.count()} patients")
-    _report("GET /fhir/Patient/<id>", reads, len(read_q))
-    _report(f"GET /fhir/Patient?family=… ({bundle['total']} hits)", searches, len(search_q))
-    if tmp is not None:
-        connection.close()
-        tmp.cleanup()
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    _report("GET /fhir/Patient/<id>", reads, read_cpu, read_statements)
+    _report(f"GET /fhir/Patient?family=… ({bundle['total']} hits)", searches, search_cpu, search_statements)
     return 0
 
 

@@ -27,7 +27,7 @@ _GENDERS = {"male", "female", "other", "unknown"}
 
 def _npi_q(name: str, value: str) -> Q:
     system, code = params.token(value)
-    if system not in (None, "", codes.SID_NPI):
+    if system not in (None, codes.SID_NPI):
         return params.NOTHING
     return Q(npi=code) if code else params.NOTHING
 

@@ -83,7 +83,7 @@ def _patient_for_write(actor: Actor, patient_id: int | None, field: str) -> Pati
 def _identifier_q(name: str, value: str) -> Q:
     system, code = params.token(value)
     idents = PatientIdentifier.objects.filter(value=code)
-    if system:
+    if system is not None:  # "|value" asks for identifiers without a system: every MRN here has one
         idents = idents.filter(system=system)
     return Q(pk__in=idents.values("patient_id"))
 

@@ -56,3 +56,14 @@ def test_unknown_paths_answer_with_an_operation_outcome(db):
     response = Client().get("/fhir/Basic")
     assert response.status_code == 404
     assert body(response)["issue"][0]["code"] == "not-supported"
+
+
+def test_the_project_mounts_these_routes_under_fhir():
+    # The other tests use the FHIR routes alone (tests/urls.py); the project must mount the same ones.
+    from django.urls import resolve
+
+    from oncoliaison.fhir import auth, views
+
+    assert resolve("/fhir/metadata", urlconf="oncoliaison.urls").func is views.metadata
+    assert resolve("/fhir/auth/token", urlconf="oncoliaison.urls").func is auth.token
+    assert resolve("/fhir/Patient/12", urlconf="oncoliaison.urls").url_name == "instance"
