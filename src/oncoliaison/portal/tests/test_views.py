@@ -242,3 +242,10 @@ def test_navigation_offers_messages_and_portal(cast: Cast) -> None:
     # A view-only caregiver is not offered the inbox in the portal.
     page = _client(cast.caregiver).get(reverse("portal:for_patient", args=[cast.pat.pk])).content.decode()
     assert reverse("messaging:inbox") not in page
+
+
+def test_portal_home_query_budget(cast: Cast, django_assert_max_num_queries) -> None:
+    c = _client(cast.patient_user)
+    c.get(reverse("portal:home"))  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(40):
+        assert c.get(reverse("portal:home")).status_code == 200
