@@ -219,6 +219,7 @@ def password_set(*, actor: Actor, user: User, new_password: str) -> None:
         audit.log(actor, AuditAction.ADMIN, category="authentication", resource_type="User", resource_id=user.pk,
                   detail="password changed", channel="web")
 
+
 def staff_password_issue(*, actor: Actor, user: User, channel: str = "") -> str:
     """Give a staff account a new random one-time password (shown once to the administrator)."""
     from oncoliaison.core.access import require_admin

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -158,6 +159,12 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         failures = int(request.session.get(PENDING_FAILURES, 0)) + 1
         request.session[PENDING_FAILURES] = failures
         _audit_failed(request, user.username, "wrong second-factor code")
+        # A wrong code counts towards the user name's lock-out like a wrong password (django-axes listens),
+        # so restarting the sign-in does not give unlimited guesses.
+        user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=request)
+        if getattr(request, "axes_locked_out", False):
+            request.session.flush()
+            return render(request, "accounts/mfa.html", {"form": form}, status=400)  # axes shows the lock-out
         if failures >= MAX_CODE_FAILURES:
             if signed_in:
                 audit.log(actor_for_user(user, source_address=_source(request)), AuditAction.LOGOUT,

@@ -237,6 +237,17 @@ def test_mfa_code_cannot_be_replayed(client, cast):
 def test_too_many_wrong_codes_end_the_attempt(client, cast):
     _enrol(client, cast.navigator)
     _login(client, "grace")
+    statuses = [client.post(MFA, {"code": "000001"}).status_code for _ in range(5)]
+    assert statuses == [400, 400, 400, 400, 429]  # the fifth wrong code reaches the lock-out limit
+    # The half-finished sign-in is discarded: even the right code no longer signs in.
+    assert client.post(MFA, {"code": _code(cast.navigator, 1)})["Location"] == LOGIN
+    assert client.get(HOME).status_code == 302
+
+
+def test_too_many_wrong_codes_end_the_attempt_without_lockout(client, cast, settings):
+    settings.AXES_ENABLED = False
+    _enrol(client, cast.navigator)
+    _login(client, "grace")
     for _ in range(5):
         response = client.post(MFA, {"code": "000001"})
     assert response.status_code == 302 and response["Location"] == LOGIN
@@ -304,3 +315,17 @@ def test_password_change(client, cast):
     cast.navigator.refresh_from_db()
     assert cast.navigator.check_password("Fresh-pass-2026!")
     assert AuditEvent.objects.filter(detail="password changed", user_id=cast.navigator.pk).exists()
+
+
+def test_wrong_codes_count_towards_the_lock_out(client, cast):
+    """Restarting the sign-in does not give unlimited guesses at the code."""
+    _enrol(client, cast.navigator)
+    for _ in range(2):
+        _login(client, "grace")
+        client.post(MFA, {"code": "000001"})
+        client.post(MFA, {"code": "000002"})
+    _login(client, "grace")
+    locked = client.post(MFA, {"code": "000003"})
+    assert locked.status_code == 429 and "Sign-in is paused" in locked.content.decode()
+    assert _login(client, "grace").status_code == 429
+    assert client.get(HOME).status_code == 302
