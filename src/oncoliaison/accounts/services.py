@@ -319,6 +319,21 @@ def practitioner_update(
 
 
 
+
+def mfa_reset(*, actor: Actor, user: User, channel: str = "") -> None:
+    """An administrator removes a staff member's authenticator (lost phone); they enrol again at next sign-in."""
+    from oncoliaison.core.access import require_admin
+
+    require_admin(actor)
+    if user.kind != UserKind.STAFF or not Membership.objects.filter(
+        user=user, organization_id__in=actor.admin_organization_ids()
+    ).exists():
+        raise Forbidden("You may manage only the accounts of your own organisation.")
+    with transaction.atomic():
+        MfaDevice.objects.filter(user=user).delete()
+        audit.log(actor, AuditAction.ADMIN, category="authentication", resource_type="User", resource_id=user.pk,
+                  detail="second factor reset by an administrator", channel=channel)
+
 def staff_account_create(
     *, actor: Actor, organization_id: int, role: str, data: PractitionerData, title: str = "", channel: str = ""
 ) -> tuple[User, str]:

@@ -11,7 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from oncoliaison.accounts.models import User, UserKind
-from oncoliaison.accounts.services import PractitionerData, staff_account_create
+from oncoliaison.accounts.services import (
+    PractitionerData,
+    mfa_reset,
+    staff_account_create,
+    staff_password_issue,
+)
 from oncoliaison.core.access import get_visible_or_404, require_admin, require_staff
 from oncoliaison.core.errors import DomainError, Forbidden, PreconditionFailed
 from oncoliaison.core.views import PAGE_SIZE, actor_of, form_error_from, maps_domain_errors
@@ -159,3 +164,31 @@ def member_edit(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
                                            "active": membership.active, "version": membership.version})
     return render(request, "organisations/member_edit.html", {"form": form, "membership": membership},
                   status=400 if form.errors else 200)
+
+
+@login_required
+@never_cache
+@require_http_methods(["POST"])
+@maps_domain_errors
+def member_credentials(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    """Issue a new one-time password, or reset the second factor, of a member of the administrator's
+    organisation (forgotten password, lost phone)."""
+    actor = actor_of(request)
+    require_staff(actor)
+    membership = get_visible_or_404(
+        selectors.membership_list_for(actor).filter(organization_id=pk), membership_pk
+    )
+    require_admin(actor, membership.organization_id)
+    person = membership.user
+    if request.POST.get("action") == "password":
+        password = staff_password_issue(actor=actor, user=person, channel="web")
+        response = render(request, "organisations/account_created.html",
+                          {"org": membership.organization, "person": person, "password": password, "reset": True})
+        response["Cache-Control"] = "no-store"
+        return response
+    if request.POST.get("action") == "mfa":
+        mfa_reset(actor=actor, user=person, channel="web")
+        messages.success(request, f"{person.display_name} will set up a new authenticator app at next sign-in.")
+        return redirect("organisations:member_edit", pk=pk, membership_pk=membership.pk)
+    messages.error(request, "Choose what to reset.")
+    return redirect("organisations:member_edit", pk=pk, membership_pk=membership.pk)

@@ -171,3 +171,37 @@ def test_create_organisation_requires_lead_admin(client, cast, who):
     assert client.get(CREATE).status_code == 403
     assert client.post(CREATE, {"name": "X Clinic", "kind": "nonprofit"}).status_code == 403
     assert not Organization.objects.filter(name="X Clinic").exists()
+
+
+def test_admin_issues_new_password_and_resets_second_factor(client, cast):
+    from oncoliaison.accounts.models import MfaDevice
+
+    MfaDevice.objects.create(user=cast.oncologist, secret_encrypted="x", confirmed=True)
+    membership = Membership.objects.get(user=cast.oncologist)
+    url = reverse("organisations:member_credentials", args=[cast.lead.pk, membership.pk])
+    _as(client, cast.admin)
+    assert client.get(url).status_code == 405
+    response = client.post(url, {"action": "password"})
+    password = re.search(r'<code class="secret">([^<]+)</code>', response.content.decode()).group(1)
+    cast.oncologist.refresh_from_db()
+    assert cast.oncologist.check_password(password) and "no-store" in response["Cache-Control"]
+    assert client.post(url, {"action": "mfa"}).status_code == 302
+    assert not MfaDevice.objects.filter(user=cast.oncologist).exists()
+    assert AuditEvent.objects.filter(detail="second factor reset by an administrator").exists()
+
+
+def test_credentials_reset_requires_admin_and_hides_other_organisations(client, cast):
+    from oncoliaison.core.testing import PASSWORD
+
+    membership = Membership.objects.get(user=cast.oncologist)
+    url = reverse("organisations:member_credentials", args=[cast.lead.pk, membership.pk])
+    _as(client, cast.navigator)
+    assert client.post(url, {"action": "password"}).status_code == 403
+    client.logout()
+    _as(client, cast.outsider)
+    hidden = client.post(url, {"action": "password"})
+    missing = client.post(reverse("organisations:member_credentials", args=[cast.lead.pk, 999999]),
+                          {"action": "password"})
+    assert hidden.status_code == missing.status_code == 404
+    cast.oncologist.refresh_from_db()
+    assert cast.oncologist.check_password(PASSWORD)
