@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from oncoliaison.accounts.middleware import MFA_SESSION_KEY
 from oncoliaison.accounts.services import OAuthError, actor_for_bearer, actor_for_user, token_issue
 from oncoliaison.core.actor import Actor
+from oncoliaison.core.scopes import ScopeError
 
 from .outcome import FhirError, bearer_challenge
 
@@ -138,6 +139,8 @@ def token(request: HttpRequest) -> HttpResponse:
                              source_address=_source(request))
     except OAuthError as exc:
         return _oauth_error(exc.error, exc.description, exc.status)
+    except ScopeError as exc:  # the client's own registered scopes no longer parse
+        return _oauth_error("invalid_scope", str(exc))
     response = HttpResponse(
         orjson.dumps({"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in,
                       "scope": issued.scope}),

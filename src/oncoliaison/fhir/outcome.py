@@ -8,8 +8,10 @@
     406 a response format other than JSON was asked for
     409 conflict (duplicate identifier, id in the body differs from the URL)
     412 If-Match names a stale version
+    413 the request body is larger than the server accepts
     415 request body is not application/fhir+json or application/json
     422 the resource fails FHIR validation or a business rule
+    500 an unexpected error (logged by type and code path only, never its message)
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ _ISSUE_CODE = {
     406: "not-supported",
     409: "conflict",
     412: "conflict",
+    413: "too-costly",
     415: "not-supported",
     422: "processing",
+    500: "exception",
 }
 NOT_FOUND_TEXT = "The resource was not found."
 

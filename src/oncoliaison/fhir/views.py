@@ -6,7 +6,9 @@ validated with the ``fhir.resources`` R4B models before a mapper translates them
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,6 +16,7 @@ from urllib.parse import urlencode
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
@@ -41,6 +44,14 @@ _COMMA = re.compile(r"(?<!\\),")
 _ETAG = re.compile(r'^(W/)?"?(?P<v>\d{1,9})"?$')
 
 View = Callable[..., HttpResponse]
+logger = logging.getLogger(__name__)
+
+
+def log_unexpected(request: HttpRequest, exc: Exception) -> None:
+    """Log an unexpected error by type and code path only: its message can quote patient data."""
+    route = getattr(getattr(request, "resolver_match", None), "route", "?")
+    logger.error("Unhandled %s in FHIR %s %s\n%s", type(exc).__name__, request.method, route,
+                 "".join(traceback.format_tb(exc.__traceback__)))
 
 
 def fhir_view(view: View) -> View:
@@ -54,6 +65,12 @@ def fhir_view(view: View) -> View:
             return view(request, *args, **kwargs)
         except (FhirError, DomainError, ValidationError) as exc:
             return error_response(exc)
+        except RequestDataTooBig:
+            return error_response(FhirError(413, "The request body is too large.", code="too-costly"))
+        except Exception as exc:  # answer FHIR clients with an OperationOutcome; log no data
+            log_unexpected(request, exc)
+            return error_response(FhirError(500, "Something went wrong on our side; it has been logged.",
+                                            code="exception"))
 
     return wrapped
 
