@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db.models import Q
+from django.db.models import Model, Q
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
@@ -314,15 +314,15 @@ def _condition_refs(resource: dict) -> list[str]:
 
 def _stored_unchanged(source: str, hashes: dict[str, str]) -> set[str]:
     """The source ids whose stored content hash (any record table) equals the incoming one."""
-    from .services import MODELS
+    from .services import MODELS, _existing
 
-    found: set[str] = set()
     ids = [sid for sid in hashes if sid]
-    for model in (*MODELS.values(), ImportedPatient):
-        for start in range(0, len(ids), 500):
-            rows = model._default_manager.filter(  # type: ignore[attr-defined]
-                source_system=source, source_id__in=ids[start:start + 500]).values_list("source_id", "content_hash")
-            found.update(sid for sid, digest in rows if hashes.get(sid) == digest)
+    found: set[str] = set()
+    if not ids:
+        return found
+    tables: list[type[Model]] = [*MODELS.values(), ImportedPatient]
+    for model in tables:
+        found.update(sid for sid, (_pk, digest, _p) in _existing(model, source, ids).items() if hashes[sid] == digest)
     return found
 
 
