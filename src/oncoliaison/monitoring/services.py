@@ -9,6 +9,7 @@ against the patient's previous report, and report, answers, scores, alert and au
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,7 +133,38 @@ def instrument_permission_disable(*, actor: Actor, permission: InstrumentPermiss
 # --- alert rules and deadlines of a program ----------------------------------------------------------------
 
 
+# A program's rules and deadlines are read on every report; each process keeps them for a few seconds.
+# Changes made here clear this process's copy at once; other processes pick them up within the TTL.
+CONFIG_TTL_SECONDS = 10.0
+_CONFIG: dict[tuple[str, int], tuple[float, Any]] = {}
+
+
+def _cached(kind: str, organization_id: int, load: Any) -> Any:
+    key = (kind, organization_id)
+    hit = _CONFIG.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CONFIG_TTL_SECONDS:
+        return hit[1]
+    value = load(organization_id)
+    _CONFIG[key] = (now, value)
+    return value
+
+
+def config_cache_clear() -> None:
+    _CONFIG.clear()
+
+
 def rules_for(organization_id: int) -> list[rules.RuleConfig]:
+    """The program's rules (cached for CONFIG_TTL_SECONDS)."""
+    return _cached("rules", organization_id, _load_rules)  # type: ignore[no-any-return]
+
+
+def policy_for(organization_id: int) -> rules.DeadlinePolicy:
+    """The program's response deadlines (cached for CONFIG_TTL_SECONDS)."""
+    return _cached("policy", organization_id, _load_policy)  # type: ignore[no-any-return]
+
+
+def _load_rules(organization_id: int) -> list[rules.RuleConfig]:
     """The program's rules; a kind the program has not configured keeps its default."""
     configured = {r.kind: r for r in AlertRule.objects.filter(organization_id=organization_id)}
     out = []
@@ -145,7 +177,7 @@ def rules_for(organization_id: int) -> list[rules.RuleConfig]:
     return out
 
 
-def policy_for(organization_id: int) -> rules.DeadlinePolicy:
+def _load_policy(organization_id: int) -> rules.DeadlinePolicy:
     row = AlertPolicy.objects.filter(organization_id=organization_id).first()
     if row is None:
         return rules.DeadlinePolicy()
@@ -192,6 +224,8 @@ def alert_rule_update(*, actor: Actor, organization_id: int, kind: str, enabled:
             rule.save()
         audit.log(actor, AuditAction.ADMIN, category="alert-rule", resource_type="AlertRule", resource_id=rule.pk,
                   detail=f"{kind} enabled={enabled} severity={severity}", channel=channel)
+        config_cache_clear()
+        transaction.on_commit(config_cache_clear)
     return rule
 
 
@@ -217,6 +251,8 @@ def alert_policy_update(*, actor: Actor, organization_id: int, severe_minutes: i
         )
         audit.log(actor, AuditAction.ADMIN, category="alert-rule", resource_type="AlertPolicy",
                   resource_id=policy.pk, detail="response deadlines updated", channel=channel)
+        config_cache_clear()
+        transaction.on_commit(config_cache_clear)
     return policy
 
 
@@ -307,26 +343,47 @@ def _version_of(instrument: SymptomInstrument | InstrumentVersion) -> Instrument
     return version
 
 
+_VERSION_IDS: dict[int, list[int]] = {}
+
+
+def _version_ids(instrument_id: int) -> list[int]:
+    if instrument_id not in _VERSION_IDS:
+        _VERSION_IDS[instrument_id] = list(
+            InstrumentVersion.objects.filter(instrument_id=instrument_id).values_list("pk", flat=True))
+    return _VERSION_IDS[instrument_id]
+
+
 def _previous_values(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[dt.datetime, dict[str, int | None]]]:
-    """For each (patient, instrument): the latest stored report's time and symptom values."""
+    """For each (patient, instrument): the latest stored report's time and symptom values.
+
+    One query per instrument over the patients (each a LIMIT 1 subquery on the (patient, version,
+    -authored_at) index), then one for their scores."""
     if not pairs:
         return {}
-    patient_ids = {p for p, _ in pairs}
-    instrument_ids = {i for _, i in pairs}
-    latest = SymptomReport.objects.filter(
-        patient_id=OuterRef("patient_id"), version__instrument_id=OuterRef("version__instrument_id")
-    ).order_by("-authored_at", "-id").values("id")[:1]
-    reports = list(
-        SymptomReport.objects.filter(patient_id__in=patient_ids, version__instrument_id__in=instrument_ids)
-        .annotate(latest_id=Subquery(latest)).filter(id=F("latest_id"))
-        .values_list("id", "patient_id", "version__instrument_id", "authored_at")
-    )
-    by_report: dict[int, dict[str, int | None]] = {r[0]: {} for r in reports}
-    for report_id, code, value in SymptomScore.objects.filter(report_id__in=by_report).exclude(
+    by_instrument: dict[int, set[int]] = {}
+    for patient_id, instrument_id in pairs:
+        by_instrument.setdefault(instrument_id, set()).add(patient_id)
+    latest: dict[int, tuple[int, int]] = {}  # report id -> (patient, instrument)
+    for instrument_id, patient_ids in by_instrument.items():
+        version_ids = _version_ids(instrument_id)
+        newest = SymptomReport.objects.filter(
+            patient_id=OuterRef("pk"), version_id__in=version_ids
+        ).order_by("-authored_at", "-id").values("id")[:1]
+        for pid, rid in Patient.objects.filter(pk__in=patient_ids).annotate(rid=Subquery(newest)).values_list(
+            "pk", "rid"
+        ):
+            if rid is not None:
+                latest[rid] = (pid, instrument_id)
+    if not latest:
+        return {}
+    values: dict[int, dict[str, int | None]] = {rid: {} for rid in latest}
+    authored: dict[int, dt.datetime] = {}
+    for report_id, code, value, when in SymptomScore.objects.filter(report_id__in=list(latest)).exclude(
         kind="scale"
-    ).values_list("report_id", "code", "value"):
-        by_report[report_id][code] = value
-    return {(pid, iid): (authored, by_report[rid]) for rid, pid, iid, authored in reports}
+    ).values_list("report_id", "code", "value", "report__authored_at"):
+        values[report_id][code] = value
+        authored[report_id] = when
+    return {latest[rid]: (authored[rid], values[rid]) for rid in latest if rid in authored}
 
 
 def _navigators(patient_ids: set[int]) -> dict[int, int]:

@@ -58,3 +58,13 @@ def esas_answers(values: list[int | None], **extra: object) -> dict[str, object]
     answers: dict[str, object] = {f"esas-{i}": v for i, v in enumerate(values, start=1)}
     answers.update(extra)
     return answers
+
+
+@pytest.fixture(autouse=True)
+def _fresh_program_config():
+    """Rules and deadlines are cached per process for a few seconds; each test starts clean."""
+    from oncoliaison.monitoring.services import config_cache_clear
+
+    config_cache_clear()
+    yield
+    config_cache_clear()
