@@ -77,6 +77,12 @@ class Goal(models.Model):
     class Meta:
         ordering = ["position", "id"]
 
+    @property
+    def need_label(self) -> str:
+        from oncoliaison.assessments.rules import NEEDS
+
+        return NEEDS.get(self.need, self.need)
+
 
 class ActivityStatus(models.TextChoices):
     """FHIR CarePlan.activity.detail.status."""

@@ -293,7 +293,7 @@ def generate_plan(needs: Sequence[Need], *, today: dt.date, rejected_services: I
             task_due=today + dt.timedelta(days=1 if urgent else 7),
         ))
         if play.barrier and play.barrier not in barriers:
-            barriers[play.barrier] = PlannedBarrier(play.barrier, NEEDS[need.code], why)
+            barriers[play.barrier] = PlannedBarrier(play.barrier, "; ".join(need.reasons)[:300], why)
     return PlanDraft(tuple(goals), tuple(barriers.values()), tuple(notes))
 
 

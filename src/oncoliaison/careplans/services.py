@@ -181,6 +181,9 @@ def care_plan_set_status(*, actor: Actor, plan: CarePlan, status: str, expected_
             raise Conflict(f"A {locked.get_status_display().lower()} plan cannot become "
                            f"{CarePlanStatus(status).label.lower()}.")
         locked.status = status
+        if status == CarePlanStatus.ACTIVE:
+            # Activating the plan means the patient agreed to its proposed goals.
+            locked.goals.filter(status=GoalStatus.PROPOSED).update(status=GoalStatus.ACTIVE)
         if status in (CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED) and locked.period_end is None:
             locked.period_end = max(clock.today(), locked.period_start)
         locked.version += 1

@@ -60,6 +60,7 @@ def test_generation_problem_to_goal_to_interventions_to_barrier() -> None:
     assert [i.description for i in money.interventions] == ["Refer to financial counselling",
                                                             "Screen for assistance programmes"]
     assert [b.kind for b in draft.barriers] == ["transportation", "financial"]
+    assert draft.barriers[0].description == "Practical: Transportation"
 
 
 def test_generation_opens_each_barrier_kind_once() -> None:

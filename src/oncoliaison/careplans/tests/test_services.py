@@ -148,7 +148,9 @@ def test_plan_status_transitions(cast: Cast, versions) -> None:
     nav = cast.actor(cast.navigator)
     with pytest.raises(Conflict):
         services.care_plan_set_status(actor=nav, plan=plan, status="completed")  # a draft is activated first
+    assert set(plan.goals.values_list("status", flat=True)) == {"proposed"}
     plan = services.care_plan_set_status(actor=nav, plan=plan, status="active", expected_version=plan.version)
+    assert set(plan.goals.values_list("status", flat=True)) == {"active"}  # agreed with the patient
     with pytest.raises(PreconditionFailed):
         services.care_plan_set_status(actor=nav, plan=plan, status="on-hold", expected_version=1)
     plan = services.care_plan_set_status(actor=nav, plan=plan, status="completed")

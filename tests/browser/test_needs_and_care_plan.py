@@ -1,0 +1,129 @@
+"""The needs-assessment journey in a real browser: the navigator fills the Distress Thermometer on the patient's
+behalf, accepts and rejects the proposed referrals inline (htmx), generates the care plan, completes a task and
+resolves a barrier inline — under the strict CSP, with no console error and no failed request.
+
+Drives Debian's Chromium (never a downloaded browser) through Playwright against pytest-django's live server.
+Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from oncoliaison.assessments.models import Assessment, SuggestionStatus
+from oncoliaison.assessments.testing import load_instruments
+from oncoliaison.careplans.models import Barrier, CarePlan, Task
+from oncoliaison.core.testing import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
+]
+
+
+@pytest.fixture
+def browser_page():  # type: ignore[no-untyped-def]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1180, "height": 820})  # a landscape tablet
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"care-plan-{name}.png"), full_page=True)
+
+
+def test_distress_screen_to_care_plan(live_server, transactional_db, cast, browser_page):
+    load_instruments(cast)
+    page = browser_page
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("User name").fill(cast.navigator.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    # 1. From the patient summary to the assessments, then fill the DT on the patient's behalf.
+    page.goto(f"{live_server.url}/patients/{cast.pat.pk}/")
+    page.get_by_role("link", name="Needs assessments").click()
+    expect(page.get_by_role("heading", name="Needs assessments")).to_be_visible()
+    page.get_by_role("link", name="NCCN Distress Thermometer and Problem List").click()
+    page.get_by_label("6", exact=True).check()
+    page.get_by_label("Worry or anxiety").check()
+    page.get_by_label("Finances").check()
+    page.get_by_label("Transportation").check()
+    _shot(page, "form")
+    page.get_by_role("button", name="Record the assessment").click()
+
+    # 2. The result: positive, with reasons and proposed referrals.
+    expect(page.get_by_text("Positive distress screen (6/10).")).to_be_visible()
+    assessment = Assessment.objects.get()
+    psych = assessment.suggestions.get(service="psychology")
+    money = assessment.suggestions.get(service="financial_counselling")
+    row = page.locator(f"#suggestion-{psych.pk}")
+    row.get_by_role("button", name="Accept referral").click()
+    expect(page.locator(f"#suggestion-{psych.pk}")).to_contain_text("Accepted by Grace Navigator")
+    money_row = page.locator(f"#suggestion-{money.pk}")
+    money_row.get_by_label("Note").fill("Already has a financial counsellor")
+    money_row.get_by_role("button", name="Reject").click()
+    expect(page.locator(f"#suggestion-{money.pk}")).to_contain_text("Rejected by Grace Navigator")
+    _shot(page, "result")
+    psych.refresh_from_db()
+    money.refresh_from_db()
+    assert (psych.status, money.status) == (SuggestionStatus.ACCEPTED, SuggestionStatus.REJECTED)
+
+    # 3. Generate the care plan.
+    page.get_by_role("button", name="Generate a care plan from this assessment").click()
+    expect(page.get_by_text("A draft care plan was generated.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Feel less distressed and better able to cope")).to_be_visible()
+    plan = CarePlan.objects.get()
+    _shot(page, "plan")
+
+    # 4. Complete a task inline.
+    task = Task.objects.filter(care_plan=plan).order_by("id").first()
+    task_row = page.locator(f"#task-{task.pk}")
+    task_row.get_by_role("button", name="Complete").click()
+    expect(page.locator(f"#task-{task.pk}")).to_contain_text("Completed")
+    expect(page.locator(f"#task-{task.pk}").get_by_role("button", name="Complete")).to_have_count(0)
+    task.refresh_from_db()
+    assert task.status == "completed"
+
+    # 5. Resolve a barrier inline.
+    barrier = Barrier.objects.filter(care_plan=plan).order_by("id").first()
+    b = page.locator(f"#barrier-{barrier.pk}")
+    b.get_by_label("How it was resolved").fill("Volunteer rides booked")
+    b.get_by_role("button", name="Resolve").click()
+    expect(page.locator(f"#barrier-{barrier.pk} h3 .badge")).to_have_text("Resolved")
+    expect(page.locator(f"#barrier-{barrier.pk}")).to_contain_text("Volunteer rides booked")
+    barrier.refresh_from_db()
+    assert barrier.status == "resolved"
+
+    # 6. Activate the plan.
+    page.get_by_role("button", name="Mark active").click()
+    expect(page.get_by_text("The plan status was changed.")).to_be_visible()
+    _shot(page, "plan-active")
+    assert problems == []
