@@ -16,7 +16,7 @@ from django.contrib.auth import password_validation
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -187,6 +187,15 @@ def invitation_accept(*, token: str, username: str, password: str, source_addres
         raise ValidationFailed(_("The account could not be set up."), field_errors=errors)
 
     now = clock.now()
+    try:
+        return _accept(invitation, candidate, username, password, now, source_address)
+    except IntegrityError:  # the user name was taken a moment ago
+        raise ValidationFailed(_("The account could not be set up."),
+                               field_errors={"username": [_("That user name is taken. Choose another.")]}) from None
+
+
+def _accept(invitation: PortalInvitation, candidate: User, username: str, password: str, now: dt.datetime,
+            source_address: str) -> User:
     with transaction.atomic():
         # Claim the invitation: a second use (even a concurrent one) finds it taken.
         claimed = PortalInvitation.objects.filter(

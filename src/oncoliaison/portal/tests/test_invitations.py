@@ -241,3 +241,17 @@ def test_caregiver_invitations_are_rate_limited(cast: Cast) -> None:
         _grant(cast, email="another@example.org")
     assert PortalInvitation.objects.count() == CAREGIVER_INVITATIONS_PER_DAY
     assert not Consent.objects.filter(grantee_user__email="another@example.org").exists()
+
+
+def test_user_name_taken_at_the_same_moment_is_a_clear_error(cast: Cast, new_patient: Patient, monkeypatch) -> None:
+    from django.db import IntegrityError
+
+    issued = _invite(cast, new_patient)
+
+    def taken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise IntegrityError("UNIQUE constraint failed: accounts_user.username")
+
+    monkeypatch.setattr(services, "_accept", taken)
+    with pytest.raises(ValidationFailed) as exc:
+        services.invitation_accept(token=issued.token, username="nina", password=GOOD_PASSWORD)
+    assert "username" in exc.value.field_errors
