@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Router
 from ninja.operation import Operation
 
 from oncoliaison.accounts.api import router as accounts_router
+from oncoliaison.assessments.api import router as assessments_router
 from oncoliaison.core.api import router as audit_router
 from oncoliaison.core.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.core.errors import NotFound
@@ -48,6 +49,7 @@ api.add_router("/", organisations_router)
 api.add_router("/", patients_router)
 api.add_router("/", referrals_router)
 api.add_router("/", monitoring_router)
+api.add_router("/", assessments_router)
 api.add_router("/", audit_router)
 
 

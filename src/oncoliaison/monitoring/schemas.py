@@ -65,7 +65,7 @@ class ReportIn(Schema):
     )
 
 
-class ScoreOut(Schema):
+class SymptomScoreOut(Schema):
     kind: str = Field(..., description="item, scale, composite or presence")
     code: str
     label: str
@@ -75,7 +75,7 @@ class ScoreOut(Schema):
     note: str
 
 
-class AnswerOut(Schema):
+class SymptomAnswerOut(Schema):
     link_id: str
     value: int | None
     text: str
@@ -99,8 +99,8 @@ class ReportOut(Schema):
     authored_at: dt.datetime
     received_at: dt.datetime
     highest_severity: str
-    answers: list[AnswerOut]
-    scores: list[ScoreOut]
+    answers: list[SymptomAnswerOut]
+    scores: list[SymptomScoreOut]
     alert: AlertBriefOut | None
 
     @staticmethod

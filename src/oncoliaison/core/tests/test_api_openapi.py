@@ -60,3 +60,23 @@ def test_docs_page_uses_local_assets_under_the_strict_csp() -> None:
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert Client().get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_schema_names_are_unique_across_the_api() -> None:
+    """OpenAPI components are named after the Schema classes: two classes with one name (e.g. two
+    ``AnswerOut`` in two domains) would silently publish one shape for both."""
+    import oncoliaison.api  # noqa: F401  (imports every domain's schemas)
+    from ninja import Schema
+
+    seen: dict[str, str] = {}
+    clashes = []
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("oncoliaison."):
+            continue
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if seen.setdefault(cls.__name__, where) != where:
+            clashes.append(f"{cls.__name__}: {seen[cls.__name__]} and {where}")
+    assert not clashes, clashes
