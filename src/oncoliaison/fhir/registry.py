@@ -55,6 +55,9 @@ class ResourceMapper:
     patient_linked: ClassVar[bool] = False
     audit_category: ClassVar[str] = ""
     profile: ClassVar[str] = ""
+    # When several domains serve one resource type (see CompositeMapper), every mapper but one sets a
+    # distinct prefix and its resource ids become "<prefix>-<pk>".
+    id_prefix: ClassVar[str] = ""
 
     # --- access -----------------------------------------------------------------------------------
     def check_access(self, actor: Actor, interaction: str) -> None:
@@ -74,10 +77,9 @@ class ResourceMapper:
 
     def read(self, actor: Actor, pk: str) -> Any:
         """The row if visible to ``actor``, else NotFound (the same for missing and not visible)."""
-        try:
-            key = int(pk)
-        except ValueError:
-            raise NotFound() from None
+        key = self.pk_of(pk)
+        if key is None:
+            raise NotFound()
         obj = self.with_related(self.queryset_for(actor)).filter(pk=key).first()
         if obj is None:
             raise NotFound()
@@ -85,6 +87,30 @@ class ResourceMapper:
 
     def patient_id_of(self, obj: Any) -> int | None:
         return getattr(obj, "patient_id", None) if self.patient_linked else None
+
+    # --- ids and composition ----------------------------------------------------------------------------
+    def fhir_id(self, obj: Any) -> str:
+        return f"{self.id_prefix}-{obj.pk}" if self.id_prefix else str(obj.pk)
+
+    def pk_of(self, fhir_id: str) -> int | None:
+        """The primary key behind one of this mapper's FHIR ids, or None."""
+        raw = fhir_id
+        if self.id_prefix:
+            if not fhir_id.startswith(f"{self.id_prefix}-"):
+                return None
+            raw = fhir_id[len(self.id_prefix) + 1:]
+        return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+    def claims(self, resource: dict[str, Any]) -> bool:
+        """For a resource type several domains serve: is this new resource this mapper's to create?"""
+        return False
+
+    def mapper_for(self, obj: Any) -> ResourceMapper:
+        """The mapper that renders ``obj`` (itself, or a part of a composite)."""
+        return self
+
+    def parts(self) -> list[ResourceMapper]:
+        return [self]
 
     # --- representation ------------------------------------------------------------------------------
     def version_of(self, obj: Any) -> int:
@@ -109,21 +135,141 @@ class ResourceMapper:
 
     # --- search -------------------------------------------------------------------------------------
     def all_search_params(self) -> dict[str, SearchParam]:
-        return {p.name: p for p in (ID_PARAM, *self.search_params)}
+        if not self.id_prefix:
+            return {p.name: p for p in (ID_PARAM, *self.search_params)}
+
+        def own_ids(name: str, value: str) -> Q:
+            key = self.pk_of(value)
+            return Q(pk=key) if key is not None else params.NOTHING
+
+        return {p.name: p for p in (SearchParam("_id", "token", ID_PARAM.documentation, own_ids,
+                                                ID_PARAM.definition), *self.search_params)}
 
     def search_queryset(self, actor: Actor) -> QuerySet[Any]:
         return self.queryset_for(actor)
+
+
+class CompositeMapper(ResourceMapper):
+    """One resource type served by several domains (e.g. Observation from symptom monitoring and from needs
+    assessments).  Each part keeps its own model, access rules and services:
+
+    - ids: one part may keep plain ids, the others set distinct ``id_prefix`` ("<prefix>-<pk>");
+    - read / update: dispatched by id; create: to the one part whose ``claims(resource)`` is true;
+    - search: every part the caller's role allows, in registration order, paged one after the other;
+      a parameter a part does not support excludes that part's rows (it cannot filter them);
+    - the CapabilityStatement lists the union of interactions and search parameters.
+    """
+
+    subs: ClassVar[tuple[ResourceMapper, ...]] = ()
+
+    def check_access(self, actor: Actor, interaction: str) -> None:
+        denied: Forbidden | None = None
+        for sub in self.subs:
+            if interaction not in sub.interactions:
+                continue
+            try:
+                sub.check_access(actor, interaction)
+                return
+            except Forbidden as exc:
+                denied = denied or exc
+        raise denied or Forbidden(f"Your role does not give access to {self.resource_type} resources.")
+
+    def parts(self) -> list[ResourceMapper]:
+        return list(self.subs)
+
+    def _sub_for_id(self, fhir_id: str) -> ResourceMapper | None:
+        for sub in self.subs:
+            if sub.id_prefix and fhir_id.startswith(f"{sub.id_prefix}-"):
+                return sub
+        return next((sub for sub in self.subs if not sub.id_prefix), None)
+
+    def read(self, actor: Actor, pk: str) -> Any:
+        sub = self._sub_for_id(pk)
+        if sub is None or READ not in sub.interactions:
+            raise NotFound()
+        sub.check_access(actor, READ)
+        return sub.read(actor, pk)
+
+    def mapper_for(self, obj: Any) -> ResourceMapper:
+        for sub in self.subs:
+            if isinstance(obj, sub.model):
+                return sub
+        raise LookupError(f"No {self.resource_type} mapper for {type(obj).__name__}")
+
+    def patient_id_of(self, obj: Any) -> int | None:
+        return self.mapper_for(obj).patient_id_of(obj)
+
+    def fhir_id(self, obj: Any) -> str:
+        return self.mapper_for(obj).fhir_id(obj)
+
+    def to_fhir(self, obj: Any) -> dict[str, Any]:
+        return self.mapper_for(obj).to_fhir(obj)
+
+    def from_fhir(self, resource: dict[str, Any], *, actor: Actor, current: Any = None) -> Any:
+        if current is not None:
+            sub = self.mapper_for(current)
+        else:
+            claimed = [s for s in self.subs if CREATE in s.interactions and s.claims(resource)]
+            if len(claimed) != 1:
+                raise ValidationFailed(f"This server cannot tell which kind of {self.resource_type} this is, or "
+                                       "does not accept creating it.")
+            sub = claimed[0]
+        return sub, sub.from_fhir(resource, actor=actor, current=current)
+
+    def create(self, *, actor: Actor, data: Any) -> Any:
+        sub, inner = data
+        sub.check_access(actor, CREATE)
+        return sub.create(actor=actor, data=inner)
+
+    def update(self, *, actor: Actor, obj: Any, data: Any, expected_version: int | None) -> Any:
+        sub, inner = data
+        if UPDATE not in sub.interactions:
+            raise Forbidden(f"This kind of {self.resource_type} cannot be updated.")
+        sub.check_access(actor, UPDATE)
+        return sub.update(actor=actor, obj=obj, data=inner, expected_version=expected_version)
+
+    def all_search_params(self) -> dict[str, SearchParam]:
+        merged: dict[str, SearchParam] = {}
+        for sub in self.subs:
+            if SEARCH in sub.interactions:
+                for name, param in sub.all_search_params().items():
+                    merged.setdefault(name, param)
+        return merged
+
+
+def _compose(resource_type: str, subs: tuple[ResourceMapper, ...]) -> ResourceMapper:
+    plain = [s for s in subs if not s.id_prefix]
+    prefixes = [s.id_prefix for s in subs if s.id_prefix]
+    models = [s.model for s in subs]
+    if len(plain) > 1 or len(set(prefixes)) != len(prefixes) or len(set(models)) != len(models):
+        names = ", ".join(type(s).__qualname__ for s in subs)
+        raise RuntimeError(f"FHIR mappers for {resource_type} ({names}) must each have their own model, and all but "
+                           "one a distinct id_prefix.")
+    order = (READ, SEARCH, CREATE, UPDATE)
+    attrs = {
+        "resource_type": resource_type,
+        "model": subs[0].model,
+        "subs": subs,
+        "interactions": tuple(i for i in order if any(i in s.interactions for s in subs)),
+        "patient_linked": any(s.patient_linked for s in subs),
+        "documentation": " ".join(s.documentation for s in subs if s.documentation),
+    }
+    return type(f"{resource_type}Composite", (CompositeMapper,), attrs)()
 
 
 _REGISTRY: dict[str, ResourceMapper] = {}
 
 
 def register(cls: type[ResourceMapper]) -> type[ResourceMapper]:
-    """Class decorator: make a mapper available at ``/fhir/<resource_type>``."""
+    """Class decorator: make a mapper available at ``/fhir/<resource_type>``.
+
+    Registering a second mapper for a resource type composes them (see CompositeMapper)."""
     existing = _REGISTRY.get(cls.resource_type)
-    if existing is not None and type(existing).__qualname__ != cls.__qualname__:
-        raise RuntimeError(f"Two FHIR mappers for {cls.resource_type}: {type(existing)} and {cls}")
-    _REGISTRY[cls.resource_type] = cls()
+    if existing is None or type(existing).__qualname__ == cls.__qualname__:
+        _REGISTRY[cls.resource_type] = cls()
+        return cls
+    subs = (*tuple(s for s in existing.parts() if type(s).__qualname__ != cls.__qualname__), cls())
+    _REGISTRY[cls.resource_type] = _compose(cls.resource_type, subs)
     return cls
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
@@ -108,13 +108,21 @@ def _require(actor: Actor, mapper: ResourceMapper, interaction: str) -> None:
     mapper.check_access(actor, interaction)
 
 
-def _headers(mapper: ResourceMapper, obj: Any, base: str) -> dict[str, str]:
-    headers = {"ETag": f'W/"{mapper.version_of(obj)}"'}
-    updated = mapper.updated_of(obj)
+def _headers(m: ResourceMapper, obj: Any, base: str) -> dict[str, str]:
+    """``m``: the mapper that renders ``obj`` (``mapper.mapper_for(obj)``)."""
+    headers = {"ETag": f'W/"{m.version_of(obj)}"'}
+    updated = m.updated_of(obj)
     if updated is not None:
         headers["Last-Modified"] = http_date(updated.timestamp())
-    headers["Content-Location"] = f"{base}/{mapper.resource_type}/{obj.pk}"
+    headers["Content-Location"] = f"{base}/{m.resource_type}/{m.fhir_id(obj)}"
     return headers
+
+
+def _render(m: ResourceMapper, obj: Any) -> dict[str, Any]:
+    body = m.to_fhir(obj)
+    if m.id_prefix:
+        body["id"] = m.fhir_id(obj)
+    return body
 
 
 def _wants_minimal(request: HttpRequest) -> bool:
@@ -135,7 +143,9 @@ def _read_visible(actor: Actor, mapper: ResourceMapper, pk: str) -> Any:
         return mapper.read(actor, pk)
     except NotFound:
         if mapper.patient_linked:
-            audit.log(actor, AuditAction.ACCESS_DENIED, category=mapper.audit_category,
+            category = mapper.audit_category or next(
+                (p.audit_category for p in mapper.parts() if p.patient_linked), "")
+            audit.log(actor, AuditAction.ACCESS_DENIED, category=category,
                       resource_type=mapper.resource_type, resource_id=pk[:64], outcome="denied", channel=CHANNEL)
         raise
 
@@ -158,16 +168,16 @@ def _read(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse
     actor = actor_for_request(request)
     _require(actor, mapper, READ)
     obj = _read_visible(actor, mapper, pk)
-    base = base_url(request)
-    headers = _headers(mapper, obj, base)
+    m = mapper.mapper_for(obj)
+    headers = _headers(m, obj, base_url(request))
     if_none_match = request.headers.get("If-None-Match")
-    if if_none_match and _version_from(if_none_match) == mapper.version_of(obj):
+    if if_none_match and _version_from(if_none_match) == m.version_of(obj):
         response = HttpResponse(status=304)
         for name, value in headers.items():
             response[name] = value
         return response
-    body = mapper.to_fhir(obj)
-    _audit_disclosed(actor, mapper, [obj], AuditAction.READ)
+    body = _render(m, obj)
+    _audit_disclosed(actor, m, [obj], AuditAction.READ)
     return fhir_response(body, 200, headers)
 
 
@@ -206,21 +216,19 @@ def _validate(rtype: str, resource: dict[str, Any]) -> None:
     get_fhir_model_class(rtype).model_validate(resource)
 
 
-def _fresh(mapper: ResourceMapper, obj: Any) -> Any:
-    return mapper.with_related(type(obj)._default_manager.filter(pk=obj.pk)).get()
-
-
-def _write_response(request: HttpRequest, mapper: ResourceMapper, obj: Any, status: int) -> HttpResponse:
+def _write_response(request: HttpRequest, mapper: ResourceMapper, written: Any, status: int) -> HttpResponse:
+    m = mapper.mapper_for(written)
+    obj = m.with_related(type(written)._default_manager.filter(pk=written.pk)).get()  # as stored now
     base = base_url(request)
-    headers = _headers(mapper, obj, base)
+    headers = _headers(m, obj, base)
     if status == 201:
-        headers["Location"] = f"{base}/{mapper.resource_type}/{obj.pk}"
+        headers["Location"] = f"{base}/{m.resource_type}/{m.fhir_id(obj)}"
     if _wants_minimal(request):
         response = HttpResponse(status=status)
         for name, value in headers.items():
             response[name] = value
         return response
-    return fhir_response(mapper.to_fhir(obj), status, headers)
+    return fhir_response(_render(m, obj), status, headers)
 
 
 def _update(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse:
@@ -235,14 +243,15 @@ def _update(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpRespon
     _validate(mapper.resource_type, resource)
     expected = _if_match(request)
     obj = _read_visible(actor, mapper, pk)
-    if expected is not None and expected != mapper.version_of(obj):
+    current_version = mapper.mapper_for(obj).version_of(obj)
+    if expected is not None and expected != current_version:
         raise PreconditionFailed(
-            f"If-Match names version {expected} but the current version is {mapper.version_of(obj)}. "
+            f"If-Match names version {expected} but the current version is {current_version}. "
             "Read the resource again and re-apply your change."
         )
     data = mapper.from_fhir(resource, actor=actor, current=obj)
     updated = mapper.update(actor=actor, obj=obj, data=data, expected_version=expected)
-    return _write_response(request, mapper, _fresh(mapper, updated), 200)
+    return _write_response(request, mapper, updated, 200)
 
 
 # --- type level: search, create ---------------------------------------------------------------------
@@ -281,7 +290,7 @@ def _create(request: HttpRequest, mapper: ResourceMapper) -> HttpResponse:
     _validate(mapper.resource_type, resource)
     data = mapper.from_fhir(resource, actor=actor)
     obj = mapper.create(actor=actor, data=data)
-    return _write_response(request, mapper, _fresh(mapper, obj), 201)
+    return _write_response(request, mapper, obj, 201)
 
 
 def _split(raw: str) -> list[str]:
@@ -293,8 +302,18 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
     _require(actor, mapper, SEARCH)
     lenient = "handling=lenient" in request.headers.get("Prefer", "").replace(" ", "")
     known = mapper.all_search_params()
-    count, cursor, total_mode = settings.FHIR_DEFAULT_COUNT, 0, "accurate"
-    qs = mapper.search_queryset(actor)
+    # One part per mapper serving this type (one, unless several domains share the type) that the
+    # caller's role may search; a part that cannot evaluate a given parameter drops out (None).
+    parts: list[tuple[ResourceMapper, QuerySet[Any] | None]] = []
+    for part in mapper.parts():
+        if SEARCH not in part.interactions:
+            continue
+        try:
+            part.check_access(actor, SEARCH)
+        except Forbidden:
+            continue
+        parts.append((part, part.search_queryset(actor)))
+    count, cursor, total_mode = settings.FHIR_DEFAULT_COUNT, (0, 0), "accurate"
     used: list[tuple[str, str]] = []
     for name, values in items:
         for raw in values:
@@ -303,8 +322,7 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
                 if name == "_total":
                     used.append((name, raw))
                 continue
-            param = known.get(name)
-            if param is None:
+            if name not in known:
                 if lenient:
                     continue
                 supported = ", ".join(sorted(known))
@@ -313,36 +331,52 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
                                 expression=[name])
             if raw == "":
                 continue  # FHIR: an empty parameter value is ignored
-            q = Q()
-            for value in _split(raw):
-                q |= param.filter(name, value)
-            qs = qs.filter(q)
+            filtered: list[tuple[ResourceMapper, QuerySet[Any] | None]] = []
+            for part, qs in parts:
+                param = part.all_search_params().get(name)
+                if qs is None or param is None:
+                    filtered.append((part, None))
+                    continue
+                q = Q()
+                for value in _split(raw):
+                    q |= param.filter(name, value)
+                filtered.append((part, qs.filter(q)))
+            parts = filtered
             used.append((name, raw))
+    live = [(i, part, qs) for i, (part, qs) in enumerate(parts) if qs is not None]
 
-    total = qs.count() if total_mode != "none" else None
-    rows: list[Any] = []
-    has_next = False
+    total = sum(qs.count() for _, _, qs in live) if total_mode != "none" else None
+    rows: list[tuple[int, ResourceMapper, Any]] = []
     if count > 0:
-        page = mapper.with_related(qs.order_by("pk"))
-        if cursor:
-            page = page.filter(pk__gt=cursor)
-        rows = list(page[: count + 1])
-        has_next = len(rows) > count
-        rows = rows[:count]
+        for i, part, qs in live:
+            if i < cursor[0] or len(rows) > count:
+                continue
+            page = part.with_related(qs.order_by("pk"))
+            if i == cursor[0] and cursor[1]:
+                page = page.filter(pk__gt=cursor[1])
+            rows.extend((i, part, o) for o in page[: count + 1 - len(rows)])
+    has_next = len(rows) > count
+    rows = rows[:count]
 
     base = base_url(request)
     entries = [
-        {"fullUrl": f"{base}/{mapper.resource_type}/{o.pk}", "resource": mapper.to_fhir(o), "search": {"mode": "match"}}
-        for o in rows
+        {"fullUrl": f"{base}/{part.resource_type}/{part.fhir_id(o)}", "resource": _render(part, o),
+         "search": {"mode": "match"}}
+        for _, part, o in rows
     ]
-    _audit_disclosed(actor, mapper, rows, AuditAction.SEARCH)
+    for part in {id(p): p for _, p, _ in rows}.values():
+        _audit_disclosed(actor, part, [o for _, p, o in rows if p is part], AuditAction.SEARCH)
 
     def link(extra: list[tuple[str, str]]) -> str:
         return f"{base}/{mapper.resource_type}?{urlencode([*used, ('_count', str(count)), *extra])}"
 
-    links = [{"relation": "self", "url": link([("_cursor", str(cursor))] if cursor else [])}]
+    def cursor_value(index: int, pk: int) -> str:
+        return str(pk) if len(parts) == 1 else f"{index}.{pk}"
+
+    links = [{"relation": "self", "url": link([("_cursor", cursor_value(*cursor))] if any(cursor) else [])}]
     if has_next:
-        links.append({"relation": "next", "url": link([("_cursor", str(rows[-1].pk))])})
+        last_index, _, last = rows[-1]
+        links.append({"relation": "next", "url": link([("_cursor", cursor_value(last_index, last.pk))])})
     bundle: dict[str, Any] = {"resourceType": "Bundle", "meta": {"lastUpdated": instant(clock.now())},
                               "type": "searchset"}
     if total is not None:
@@ -353,15 +387,20 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
     return fhir_response(bundle)
 
 
-def _result_param(name: str, raw: str, count: int, cursor: int, total_mode: str) -> tuple[int, int, str]:
+_CURSOR = re.compile(r"^(?:(?P<part>\d{1,3})\.)?(?P<pk>\d{1,18})$")
+
+
+def _result_param(name: str, raw: str, count: int, cursor: tuple[int, int],
+                  total_mode: str) -> tuple[int, tuple[int, int], str]:
     if name == "_count":
         if not raw.isdigit():
             raise FhirError(400, "_count must be a whole number.", expression=["_count"])
         count = min(int(raw), settings.FHIR_MAX_COUNT)
     elif name == "_cursor":
-        if not raw.isdigit():
+        m = _CURSOR.match(raw)
+        if not m:
             raise FhirError(400, "_cursor is not valid; follow the Bundle's next link.", expression=["_cursor"])
-        cursor = int(raw)
+        cursor = (int(m["part"] or 0), int(m["pk"]))
     elif name == "_total":
         if raw not in {"none", "estimate", "accurate"}:
             raise FhirError(400, "_total must be none, estimate or accurate.", expression=["_total"])
