@@ -163,3 +163,20 @@ def decline_letter(*, reason: str, message: str, person: str, referrer: str, pro
         f"{program} Cancer Liaison Program",
     ]
     return "\n".join(lines)
+
+
+# --- measures (awareness and timeliness) -------------------------------------------------------------
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def interval_days(pairs: list[tuple[dt.datetime | None, dt.datetime | None]]) -> list[float]:
+    """Days between each (start, end) pair that has both ends, ignoring ends before starts."""
+    return [(end - start).total_seconds() / 86400 for start, end in pairs
+            if start is not None and end is not None and end >= start]

@@ -178,3 +178,63 @@ def receiving_programs() -> QuerySet:
     from oncoliaison.organisations.models import Organization
 
     return Organization.objects.filter(kind=OrganizationKind.LEAD_PROGRAM, active=True).order_by("name")
+
+
+# --- measures ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralMeasures:
+    """Counts and timeliness of the referrals a program received in a period (no patient data)."""
+
+    total: int
+    by_status: dict[str, int]
+    by_kind: dict[str, int]
+    by_source: dict[str, int]  # how people heard of the program (awareness)
+    by_month: dict[str, int]  # YYYY-MM of receipt, in the server's time zone
+    median_days_to_first_contact: float | None
+    median_days_to_acceptance: float | None
+    median_days_to_first_appointment: float | None  # from receipt
+    acceptance_rate: float | None  # accepted / decided (accepted + declined)
+
+
+def referral_measures_for(actor: Actor, *, start: dt.datetime, end: dt.datetime,
+                          organization_id: int | None = None) -> ReferralMeasures:
+    """Measures over referrals received in [start, end) by the actor's programs (clinical staff and
+    program administrators)."""
+    from django.utils import timezone
+
+    require_triage_role(actor)
+    orgs = actor.clinical_organization_ids
+    if organization_id is not None:
+        if organization_id not in orgs:
+            raise Forbidden("Measures are available for your own programs only.")
+        orgs = frozenset({organization_id})
+    rows = list(
+        Referral.objects.filter(receiving_organization_id__in=orgs, received_at__gte=start, received_at__lt=end)
+        .values_list("status", "kind", "referral_source", "received_at", "first_contact_at", "accepted_at",
+                     "first_appointment_at")
+    )
+    by_status: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    by_month: dict[str, int] = {}
+    for status, kind, source, received, *_ in rows:
+        by_status[status] = by_status.get(status, 0) + 1
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        key = source or "unknown"
+        by_source[key] = by_source.get(key, 0) + 1
+        month = timezone.localtime(received).strftime("%Y-%m")
+        by_month[month] = by_month.get(month, 0) + 1
+    decided = by_status.get(ReferralStatus.ACCEPTED, 0) + by_status.get(ReferralStatus.DECLINED, 0)
+    return ReferralMeasures(
+        total=len(rows),
+        by_status=by_status,
+        by_kind=by_kind,
+        by_source=dict(sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))),
+        by_month=dict(sorted(by_month.items())),
+        median_days_to_first_contact=rules.median(rules.interval_days([(r[3], r[4]) for r in rows])),
+        median_days_to_acceptance=rules.median(rules.interval_days([(r[3], r[5]) for r in rows])),
+        median_days_to_first_appointment=rules.median(rules.interval_days([(r[3], r[6]) for r in rows])),
+        acceptance_rate=by_status.get(ReferralStatus.ACCEPTED, 0) / decided if decided else None,
+    )

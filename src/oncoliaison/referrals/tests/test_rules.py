@@ -141,3 +141,13 @@ def test_decline_letter_to_a_person_who_referred_themselves():
                                   self_referral=True)
     assert letter.startswith("Dear Ana Nunez,") and "your request of January 1, 2026" in letter
     assert "referring" not in letter
+
+
+def test_median_and_intervals():
+    assert rules.median([]) is None
+    assert rules.median([3.0, 1.0, 2.0]) == 2.0
+    assert rules.median([4.0, 1.0, 2.0, 3.0]) == 2.5
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    pairs = [(t, t + dt.timedelta(days=2)), (t, None), (None, t), (t, t - dt.timedelta(days=1)),
+             (t, t + dt.timedelta(hours=12))]
+    assert rules.interval_days(pairs) == [2.0, 0.5]
