@@ -65,8 +65,9 @@ def test_docs_page_uses_local_assets_under_the_strict_csp() -> None:
 def test_schema_names_are_unique_across_the_api() -> None:
     """OpenAPI components are named after the Schema classes: two classes with one name (e.g. two
     ``AnswerOut`` in two domains) would silently publish one shape for both."""
-    import oncoliaison.api  # noqa: F401  (imports every domain's schemas)
     from ninja import Schema
+
+    import oncoliaison.api  # noqa: F401  (imports every domain's schemas)
 
     seen: dict[str, str] = {}
     clashes = []
