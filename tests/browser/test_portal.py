@@ -172,3 +172,25 @@ def test_patient_messages_the_team_and_the_navigator_replies_in_place(live_serve
     expect(patient.get_by_text("Read by Grace Navigator")).to_be_visible()
     _shot(patient, "portal-thread")
     assert problems == [], problems
+
+
+def test_patient_reports_symptoms_and_sees_the_chart(live_server, transactional_db, cast, browser):
+    base = live_server.url
+    problems: list[str] = []
+    patient = _page(browser, problems)
+    _sign_in(patient, base, cast.patient_user.username, "/portal/")
+    patient.get_by_role("link", name="Report symptoms").click()
+    expect(patient.get_by_role("heading", name="How are you feeling?")).to_be_visible()
+    patient.get_by_role("group", name="Pain").get_by_label("6", exact=True).check()
+    patient.get_by_role("group", name="Tiredness").get_by_label("3", exact=True).check()
+    _shot(patient, "portal-report")
+    patient.get_by_role("button", name="Send to my care team").click()
+    expect(patient.get_by_role("heading", name="Thank you — your report was sent")).to_be_visible()
+    _shot(patient, "portal-report-done")
+    patient.get_by_role("link", name="Back to the portal").click()
+    chart = patient.get_by_role("img", name="Pain")
+    expect(chart).to_be_visible()
+    patient.get_by_text("See the numbers").first.click()
+    expect(patient.get_by_role("cell", name="6", exact=True).first).to_be_visible()
+    _shot(patient, "portal-home-chart")
+    assert problems == [], problems

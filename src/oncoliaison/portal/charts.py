@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH, HEIGHT = 640, 240
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 16, 16, 36
+WIDTH, HEIGHT = 360, 200
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 34, 12, 12, 30
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def line_chart(
         for p in labels:
             anchor = "start" if p is pts[0] and len(pts) > 1 else ("end" if len(pts) > 1 else "middle")
             parts.append(
-                f'<text class="tick" x="{x_of(p.when):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}">'
+                f'<text class="tick" x="{x_of(p.when):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
                 f"{escape(p.when.strftime(date_format))}</text>"
             )
     parts.append("</svg>")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from oncoliaison.patients.models import ProxyScope
-from oncoliaison.portal.charts import Band, Point, line_chart
+from oncoliaison.portal.charts import HEIGHT, PAD_BOTTOM, PAD_TOP, Band, Point, line_chart
 from oncoliaison.portal.rules import ProxyAction, invitation_usable, proxy_scope_allows, proxy_scopes_allowing
 
 
@@ -68,4 +68,4 @@ def test_chart_single_point_and_empty() -> None:
 def test_chart_clamps_out_of_range_values() -> None:
     svg = line_chart([Point(dt.date(2026, 5, 1), -3), Point(dt.date(2026, 5, 2), 99)], title="T", description="D")
     for cy in [float(c.split('cy="')[1].split('"')[0]) for c in svg.split("<circle")[1:]]:
-        assert 16 <= cy <= 240 - 36
+        assert PAD_TOP <= cy <= HEIGHT - PAD_BOTTOM
