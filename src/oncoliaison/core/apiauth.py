@@ -18,6 +18,7 @@ import traceback
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -185,7 +186,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
         return _respond(request, 500, error_body("server", "Something went wrong on our side; it has been logged."))
 
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return _respond(request, 413, error_body("too-large", "The request body is larger than this server accepts."))
+
     api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestDataTooBig, on_too_big)  # type: ignore[arg-type]
     api.add_exception_handler(DomainError, on_domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, on_authentication_error)  # type: ignore[arg-type]

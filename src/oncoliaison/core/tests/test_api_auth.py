@@ -183,3 +183,14 @@ def test_unexpected_errors_are_json_500_and_log_no_data(cast: Cast, monkeypatch,
     response = as_user(cast.navigator).get(f"/api/patients/{cast.pat.pk}")
     assert_error(response, 500, "server")
     assert "RuntimeError" in caplog.text and "L-1001" not in caplog.text
+
+
+def test_oversized_body_is_413_and_nothing_changes(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    from oncoliaison.patients.models import Patient
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    count = Patient.objects.count()
+    body = {"given_name": "A", "family_name": "B" * 5000, "birth_date": "1970-01-01", "gender": "female"}
+    response = as_user(cast.navigator).post("/api/patients", body, content_type="application/json")
+    assert_error(response, 413, "too-large")
+    assert Patient.objects.count() == count
