@@ -562,8 +562,8 @@ def _plan_patient(
         for system, value in pairs:
             q |= Q(system=system, value=value)
         ids = set(PatientIdentifier.objects.filter(q).values_list("patient_id", flat=True))
-        seen = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
-        by_identifier = [rules.Candidate(pid, pid in seen) for pid in sorted(ids)]
+        seen = dict(visible.filter(pk__in=ids).values_list("pk", "birth_date"))
+        by_identifier = [rules.Candidate(pid, pid in seen, seen.get(pid) == data.birth_date) for pid in sorted(ids)]
     given, family = data.given_name.casefold(), data.family_name.casefold()
     birth = data.birth_date
     assert birth is not None  # map_patient requires it

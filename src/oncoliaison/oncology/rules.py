@@ -262,6 +262,7 @@ GENE_SYSTEMS = frozenset({HGNC, "http://www.genenames.org/geneId"})
 class Candidate:
     patient_id: int
     visible: bool  # the importing actor may see this patient
+    birth_date_agrees: bool = True  # the incoming and the registered birth dates are the same
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,8 @@ def decide_patient_match(
 ) -> MatchDecision:
     """Identifiers first, then exact given + family name and birth date; anything uncertain goes to review.
 
-    - one visible identifier match: link; identifiers pointing at two patients, or at a patient of an
+    - one visible identifier match with the same birth date: link; identifiers pointing at two patients,
+      at a patient with another birth date (a reused or mistyped number), or at a patient of an
       organisation the importer may not see: review (never a silent duplicate, never a disclosure);
     - no identifier match, exactly one visible name + birth date match: link; two or more: review;
     - no exact match but a near one (same family name and birth date, or same names and birth year): review;
@@ -291,8 +293,11 @@ def decide_patient_match(
                              candidates=tuple(sorted(p for p, c in ids.items() if c.visible)))
     if len(ids) == 1:
         only = next(iter(ids.values()))
-        if only.visible:
+        if only.visible and only.birth_date_agrees:
             return MatchDecision("link", only.patient_id, "Identifier match.")
+        if only.visible:
+            return MatchDecision("review", reason="An identifier matches a patient with another birth date.",
+                                 candidates=(only.patient_id,))
         return MatchDecision("review", reason="An identifier matches a patient your organisation cannot see.")
     exact = {c.patient_id: c for c in by_name_and_birth_date if c.visible}
     if len(exact) == 1:

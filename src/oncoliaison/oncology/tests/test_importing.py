@@ -266,7 +266,7 @@ def test_not_a_bundle_and_unknown_types(cast: Cast, lead_system: Actor) -> None:
 
 
 def test_match_by_identifier_links_to_the_known_patient(cast: Cast, lead_system: Actor) -> None:
-    bundle = small_bundle(mrn="L-1001", given="Someone")
+    bundle = small_bundle(given="Patricia", birth="1961-04-02")  # name spelt differently, same birth date
     bundle["entry"][0]["resource"]["identifier"] = [{"system": cast.lead.mrn_system, "value": "L-1001"}]
     result = bundle_import(actor=lead_system, bundle=bundle, source="urn:test")
     assert result.patients_linked == 1 and result.patients_created == 0
@@ -386,3 +386,11 @@ def test_response_bundle_has_one_response_per_entry(cast: Cast, lead_system: Act
     assert again["type"] == "transaction-response"
     # the entry rejected from the batch is new now; the others are unchanged
     assert [e["response"]["status"] for e in again["entry"]] == ["200 OK", "200 OK", "201 Created", "200 OK"]
+
+
+def test_identifier_reused_for_another_person_is_not_linked(cast: Cast, lead_system: Actor) -> None:
+    bundle = small_bundle(given="Someone", birth="1970-01-01")
+    bundle["entry"][0]["resource"]["identifier"] = [{"system": cast.lead.mrn_system, "value": "L-1001"}]
+    result = bundle_import(actor=lead_system, bundle=bundle, source="urn:test")
+    assert result.patients_linked == 0 and result.queued == 4
+    assert list(m.ImportReview.objects.get().candidates.values_list("pk", flat=True)) == [cast.pat.pk]

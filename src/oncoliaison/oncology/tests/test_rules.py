@@ -143,6 +143,11 @@ def test_match_one_identifier_links() -> None:
     assert (d.action, d.patient_id) == ("link", 7)
 
 
+def test_match_identifier_with_another_birth_date_goes_to_review() -> None:
+    d = rules.decide_patient_match([C(7, True, birth_date_agrees=False)], [])
+    assert (d.action, d.candidates) == ("review", (7,))
+
+
 def test_match_identifier_of_invisible_patient_goes_to_review_without_naming_it() -> None:
     d = rules.decide_patient_match([C(7, False)], [])
     assert d.action == "review"

@@ -93,7 +93,9 @@ class Command(BaseCommand):
                                  "once (default: urn:oncoliaison:import:<organisation>).")
         parser.add_argument("--synthetic", action="store_true",
                             help="Mark newly registered patients as synthetic (test or demo data).")
-        parser.add_argument("--no-progress", action="store_true", help="Never show the progress bar.")
+        parser.add_argument("--no-progress", action="store_true",
+                            help="Never show the progress bar (it shows on a terminal for more than "
+                                 f"{PROGRESS_THRESHOLD} resources).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         org = self._organization(options.get("organization"))
@@ -105,7 +107,8 @@ class Command(BaseCommand):
         # Up to 1,000 files are read once and counted so the bar knows its end; beyond that it counts up.
         raws = {f: _read(f) for f in files} if len(files) <= 1000 else None
         total = sum(_count(f, raw) for f, raw in raws.items()) if raws is not None else None
-        show = not options["no_progress"] and (total is None or total > PROGRESS_THRESHOLD)
+        show = (not options["no_progress"] and sys.stderr.isatty()
+                and (total is None or total > PROGRESS_THRESHOLD))
         result = ImportResult()
         file_errors: list[str] = []
         rejected: list[str] = []
