@@ -357,10 +357,57 @@ def task_transition(*, actor: Actor, task: Task, status: str, note: str = "", ex
     return locked
 
 
+def task_reschedule(*, actor: Actor, task: Task, due_date: dt.date | None, priority: str,
+                    expected_version: int | None = None, channel: str = "web") -> Task:
+    """Change an open task's due date and priority."""
+    _require_writer(actor, "Task", "u")
+    _require_open(task.care_plan)
+    errors: dict[str, list[str]] = {}
+    if priority not in TaskPriority.values:
+        errors["priority"] = [f"Priority must be one of: {', '.join(TaskPriority.labels)}."]
+    if due_date and due_date < task.care_plan.period_start:
+        errors["due_date"] = ["The due date is before the plan starts."]
+    if errors:
+        raise ValidationFailed("The task is not valid.", field_errors=errors)
+    with transaction.atomic():
+        locked = Task.objects.select_for_update().get(pk=task.pk)
+        _check_version(locked.version, expected_version)
+        if locked.status not in rules.TASK_OPEN:
+            raise Conflict(f"A {locked.get_status_display().lower()} task cannot be rescheduled.")
+        if (locked.due_date, locked.priority) == (due_date, priority):
+            return locked
+        note = f"Due {due_date.isoformat() if due_date else 'none'}, priority {priority}"
+        locked.due_date, locked.priority = due_date, priority
+        locked.version += 1
+        locked.save()
+        TaskEvent.objects.create(task=locked, from_status=locked.status, to_status=locked.status,
+                                 owner_id=locked.owner_id, by_id=actor.user_id, at=clock.now(), note=note)
+        _log(actor, AuditAction.UPDATE, "Task", locked.pk, locked.patient_id, note.lower(), channel)
+    return locked
+
+
 def task_complete(*, actor: Actor, task: Task, note: str = "", expected_version: int | None = None,
                   channel: str = "web") -> Task:
     return task_transition(actor=actor, task=task, status=TaskStatus.COMPLETED, note=note,
                            expected_version=expected_version, channel=channel)
+
+
+def plan_resources_refresh(*, actor: Actor, plan: CarePlan, channel: str = "web") -> int:
+    """Match the directory again (after the plan's needs or the directory changed); returns how many match."""
+    _require_writer(actor, "CarePlan", "u")
+    _require_open(plan)
+    goals_by_need = {g.need: g for g in plan.goals.exclude(need="")}
+    matches = match_for_patient(plan.patient, Resource.objects.filter(organization_id=plan.patient.organization_id),
+                                limit=8)
+    with transaction.atomic():
+        plan.plan_resources.all().delete()
+        for rank, rec in enumerate(matches):
+            linked_goal = next((goals_by_need[n] for n in rec.needs if n in goals_by_need), None)
+            PlanResource.objects.create(care_plan=plan, resource=rec.resource, goal=linked_goal, rank=rank,
+                                        reasons=list(rec.reasons))
+        _log(actor, AuditAction.UPDATE, "CarePlan", plan.pk, plan.patient_id, f"{len(matches)} resources matched",
+             channel)
+    return len(matches)
 
 
 # --- barriers -------------------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def _plan_context(actor: Actor, plan: CarePlan) -> dict[str, Any]:
     today = clock.today()
     tasks = list(plan.tasks.select_related("owner", "goal").order_by("status", "due_date", "id"))
     for t in tasks:
-        t.overdue = rules.is_overdue(t.status, t.due_date, today)  # type: ignore[attr-defined]
+        _decorate(t, today)
     return {
         "plan": plan,
         "patient": plan.patient,
@@ -138,8 +138,7 @@ def _plan_context(actor: Actor, plan: CarePlan) -> dict[str, Any]:
         "today": today,
         "editable": plan.status not in services.CLOSED_PLANS,
         "next_statuses": [CarePlanStatus(s) for s in sorted(rules.CARE_PLAN_TRANSITIONS[plan.status])],
-        "task_priorities": TaskPriority.choices,
-        "task_statuses": TaskStatus.choices,
+        **_task_choices(),
         "barrier_kinds": BarrierKind.choices,
         "goal_statuses": GoalStatus.choices,
         "activity_statuses": ActivityStatus.choices,
@@ -235,11 +234,24 @@ def intervention_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _task_row(request: HttpRequest, actor: Actor, task: Task, error: str = "") -> HttpResponse:
-    task.overdue = rules.is_overdue(task.status, task.due_date, clock.today())  # type: ignore[attr-defined]
+    _decorate(task, clock.today())
     return render(request, "careplans/detail.html#task", {
         "t": task, "error": error, "staff": list(selectors.assignable_staff_for(actor, task.care_plan.patient)),
-        "editable": task.care_plan.status not in services.CLOSED_PLANS,
+        "editable": task.care_plan.status not in services.CLOSED_PLANS, **_task_choices(),
     })
+
+
+def _task_choices() -> dict[str, Any]:
+    return {"task_priorities": TaskPriority.choices}
+
+
+def _decorate(task: Task, today: dt.date) -> Task:
+    """Add what the task row shows: overdue, and the statuses it may move to (besides Complete)."""
+    task.overdue = rules.is_overdue(task.status, task.due_date, today)  # type: ignore[attr-defined]
+    task.next_statuses = [  # type: ignore[attr-defined]
+        (t, TaskStatus(t).label) for t in sorted(rules.TASK_TRANSITIONS[task.status]) if t != TaskStatus.COMPLETED
+    ]
+    return task
 
 
 @never_cache
@@ -273,7 +285,14 @@ def _task_change(request: HttpRequest, pk: int, change: str) -> HttpResponse:
     note = request.POST.get("note", "")
     error = ""
     try:
-        if change == "complete":
+        if change == "reschedule":
+            errors: dict[str, list[str]] = {}
+            due = _date_or_none(request.POST.get("due_date"), "due_date", errors)
+            if errors:
+                raise ValidationFailed("The task is not valid.", field_errors=errors)
+            task = services.task_reschedule(actor=actor, task=task, due_date=due,
+                                            priority=request.POST.get("priority", ""), expected_version=version)
+        elif change == "complete":
             task = services.task_complete(actor=actor, task=task, note=note, expected_version=version)
         elif change == "reassign":
             task = services.task_assign(actor=actor, task=task, owner_id=_int_or_none(request.POST.get("owner")),
@@ -311,6 +330,28 @@ def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 @maps_domain_errors
 def task_status(request: HttpRequest, pk: int) -> HttpResponse:
     return _task_change(request, pk, "status")
+
+
+@never_cache
+@login_required
+@require_POST
+@maps_domain_errors
+def task_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    return _task_change(request, pk, "reschedule")
+
+
+@never_cache
+@login_required
+@require_POST
+@maps_domain_errors
+def plan_resources_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _care_staff(request)
+    plan = selectors.care_plan_get_for(actor, pk, channel="web")
+    try:
+        count = services.plan_resources_refresh(actor=actor, plan=plan)
+    except Conflict as exc:
+        return _back_to_plan(request, plan.pk, error=_first_error(exc))
+    return _back_to_plan(request, plan.pk, success=f"{count} resource(s) match this plan now.")
 
 
 @never_cache

@@ -304,3 +304,20 @@ def test_my_open_tasks_lists_only_my_open_tasks(cast: Cast, versions) -> None:
     mine = list(selectors.my_open_tasks(nav))
     assert first not in mine and len(mine) == plan.tasks.count() - 1
     assert list(selectors.my_open_tasks(cast.actor(cast.oncologist))) == []
+
+
+def test_reschedule_is_audited_and_refused_on_closed_tasks(cast: Cast, versions) -> None:
+    plan = _plan(cast, versions)
+    nav = cast.actor(cast.navigator)
+    task = plan.tasks.first()
+    due = clock.today() + dt.timedelta(days=10)
+    task = services.task_reschedule(actor=nav, task=task, due_date=due, priority="urgent")
+    assert AuditEvent.objects.filter(resource_type="Task", detail=f"due {due.isoformat()}, priority urgent").exists()
+    assert TaskEvent.objects.filter(task=task, note__startswith="Due").exists()
+    with pytest.raises(ValidationFailed):
+        services.task_reschedule(actor=nav, task=task, due_date=due, priority="someday")
+    task = services.task_complete(actor=nav, task=task)
+    with pytest.raises(Conflict):
+        services.task_reschedule(actor=nav, task=task, due_date=due, priority="routine")
+    with pytest.raises(Forbidden):
+        services.task_reschedule(actor=cast.actor(cast.patient_user), task=task, due_date=due, priority="routine")

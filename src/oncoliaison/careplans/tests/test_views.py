@@ -198,3 +198,39 @@ def test_resource_admin_create_and_edit(cast: Cast) -> None:
     assert r.name == "Hope stay" and not r.active and r.needs == ["lodging", "transportation"]
     # Another organisation's administrator cannot open it.
     assert _client(cast.outsider).get(f"/careplans/resources/{r.pk}/edit/").status_code == 403
+
+
+def test_change_status_and_reschedule_inline(cast: Cast, versions) -> None:
+    plan = _plan(cast, versions)
+    task = plan.tasks.first()
+    client = _client(cast.navigator)
+    page = client.get(f"/careplans/{plan.pk}/").content.decode()
+    assert 'value="on-hold">On hold</option>' in page  # the allowed next statuses of a new task
+    response = client.post(f"/careplans/tasks/{task.pk}/status/", {"status": "cancelled", "version": task.version},
+                           HTTP_HX_REQUEST="true")
+    assert "A reason is required." in response.content.decode()
+    response = client.post(f"/careplans/tasks/{task.pk}/status/", {"status": "in-progress", "version": task.version},
+                           HTTP_HX_REQUEST="true")
+    assert "In progress" in response.content.decode()
+    task.refresh_from_db()
+    due = clock.today() + dt.timedelta(days=2)
+    response = client.post(f"/careplans/tasks/{task.pk}/reschedule/", {
+        "due_date": due.isoformat(), "priority": "stat", "version": task.version}, HTTP_HX_REQUEST="true")
+    assert "Immediately (stat)" in response.content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.due_date, task.priority) == ("in-progress", due, "stat")
+    response = client.post(f"/careplans/tasks/{task.pk}/reschedule/", {"due_date": "soon", "priority": "stat"},
+                           HTTP_HX_REQUEST="true")
+    assert "Enter a date as YYYY-MM-DD." in response.content.decode()
+
+
+def test_refresh_matched_resources(cast: Cast, versions) -> None:
+    plan = _plan(cast, versions)
+    assert not plan.plan_resources.exists()
+    services.resource_create(actor=cast.actor(cast.admin), organization_id=cast.lead.pk, data=services.ResourceData(
+        name="Shut-off prevention fund", category="financial_assistance", needs=["utilities"]))
+    response = _client(cast.navigator).post(f"/careplans/{plan.pk}/resources/refresh/", follow=True)
+    assert "1 resource(s) match this plan now." in response.content.decode()
+    link = plan.plan_resources.get()
+    assert link.goal.need == "utilities"
+    assert _client(cast.outsider).post(f"/careplans/{plan.pk}/resources/refresh/").status_code == 404
