@@ -95,3 +95,9 @@ def test_proctcae_asks_only_about_the_chosen_symptoms(cast: Cast) -> None:
     r = c.post(reverse("portal:report"), {"instrument": "pro-ctcae", "term": [str(term)], **answers})
     assert r.status_code == 200, r.content.decode()[:3000]
     assert _reports().get().version.instrument == proctcae
+
+
+def test_view_only_caregiver_sees_the_symptom_history(cast: Cast) -> None:
+    _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "5"})
+    html = _client(cast.caregiver).get(reverse("portal:for_patient", args=[cast.pat.pk])).content.decode()
+    assert '<svg class="chart"' in html and "Report symptoms" not in html
