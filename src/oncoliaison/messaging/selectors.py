@@ -93,7 +93,7 @@ def _with_unread(qs: QuerySet[Thread], actor: Actor) -> QuerySet[Thread]:
 
 
 def thread_list_for(actor: Actor, *, box: str = "all", patient_id: int | None = None,
-                    limit: int = 100) -> list[Thread]:
+                    limit: int = 100, channel: str = "web") -> list[Thread]:
     """The inbox: threads newest first with ``unread`` counts; audited per patient disclosed.
 
     ``box``: "all" (every visible thread) or "mine" (threads the actor takes part in).
@@ -110,7 +110,7 @@ def thread_list_for(actor: Actor, *, box: str = "all", patient_id: int | None = 
     patient_ids = [t.patient_id for t in threads if t.patient_id]
     if patient_ids:
         audit.log_patients_read(actor, patient_ids, category=CATEGORY, resource_type="Thread",
-                                action=AuditAction.SEARCH, channel="web")
+                                action=AuditAction.SEARCH, channel=channel)
     return threads
 
 
