@@ -104,6 +104,16 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     """POST grant_type=client_credentials [&scope=...]; client_secret_basic or client_secret_post."""
+    try:
+        return _token(request)
+    except Exception as exc:  # an RFC 6749 error body, never a debug page; log no data
+        from .views import log_unexpected
+
+        log_unexpected(request, exc)
+        return _oauth_error("server_error", "Something went wrong on our side; it has been logged.", 500)
+
+
+def _token(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = _oauth_error("invalid_request", "Use POST.", 405)
         response["Allow"] = "POST"

@@ -149,3 +149,17 @@ def test_session_needs_completed_second_factor_when_required(cast, session_api, 
     settings.MFA_REQUIRED_FOR_STAFF = True
     api = session_api(cast.navigator)
     assert api.get(f"/Patient/{cast.pat.pk}").status_code == 401
+
+
+def test_token_endpoint_failure_is_an_oauth_error_without_data(registered, monkeypatch, caplog):
+    import oncoliaison.fhir.auth as auth_module
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError(f"database said no to {kwargs['client_secret']}")
+
+    monkeypatch.setattr(auth_module, "token_issue", broken)
+    response = token_post({"grant_type": "client_credentials", "client_id": registered.client_id,
+                           "client_secret": registered.client_secret})
+    assert response.status_code == 500
+    assert body(response)["error"] == "server_error"
+    assert registered.client_secret not in caplog.text
