@@ -63,6 +63,65 @@ def canonical(version: InstrumentVersion) -> str:
     return f"{QUESTIONNAIRE_BASE}/{version.instrument.code}"
 
 
+# Questionnaire, QuestionnaireResponse and Observation are also served by needs assessments; the registry
+# composes the mappers of one type, and ours carry ids "symptom-<pk>".
+ID_PREFIX = "symptom"
+
+
+def fid(pk: object) -> str:
+    return f"{ID_PREFIX}-{pk}"
+
+
+def pk_from(fhir_id: str) -> int | None:
+    if not fhir_id.startswith(f"{ID_PREFIX}-"):
+        return None
+    raw = fhir_id[len(ID_PREFIX) + 1:]
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+def _prefixed_reference(field: str, resource_type: str) -> Any:
+    """Search on a reference to one of our prefixed resources: ``Type/symptom-12`` or ``symptom-12``."""
+
+    def apply(name: str, value: str) -> Q:
+        key = pk_from(value.rstrip("/").split("/")[-1])
+        if "/" in value and value.rstrip("/").split("/")[-2] != resource_type:
+            raise params.bad_value(name, value, f"Use a reference to {resource_type}.")
+        return Q(**{field: key}) if key is not None else Q(pk__in=[])
+
+    return apply
+
+
+class _SymptomIds:
+    """Prefixed ids (also understood by registries without composition)."""
+
+    id_prefix = ID_PREFIX
+
+    def fhir_id(self, obj: Any) -> str:
+        return fid(obj.pk)
+
+    def pk_of(self, fhir_id: str) -> int | None:
+        return pk_from(fhir_id)
+
+    def read(self, actor: Actor, pk: str) -> Any:
+        key = pk_from(pk)
+        if key is None:
+            raise NotFound()
+        obj = self.with_related(self.queryset_for(actor)).filter(pk=key).first()  # type: ignore[attr-defined]
+        if obj is None:
+            raise NotFound()
+        return obj
+
+
+def _ours(resource: dict[str, Any]) -> bool:
+    """Does a QuestionnaireResponse answer one of the symptom instruments?"""
+    url = str(resource.get("questionnaire") or "").partition("|")[0]
+    if not url.startswith(QUESTIONNAIRE_BASE + "/"):
+        return False
+    from .models import SymptomInstrument
+
+    return SymptomInstrument.objects.filter(code=url.rstrip("/").split("/")[-1]).exists()
+
+
 def _staff_or_system(actor: Actor, what: str) -> None:
     if actor.kind not in {"staff", "system"} or not actor.clinical_organization_ids:
         raise Forbidden(f"Your role does not give access to {what}.")
@@ -91,7 +150,7 @@ def _item_fhir(item: InstrumentItem) -> dict[str, Any]:
 
 
 @register
-class QuestionnaireMapper(ResourceMapper):
+class SymptomQuestionnaireMapper(_SymptomIds, ResourceMapper):
     resource_type = "Questionnaire"
     model = InstrumentVersion
     interactions = (READ, SEARCH)
@@ -125,7 +184,7 @@ class QuestionnaireMapper(ResourceMapper):
         inst = v.instrument
         return {
             "resourceType": "Questionnaire",
-            "id": str(v.pk),
+            "id": fid(v.pk),
             "url": canonical(v),
             "version": v.version,
             "name": inst.code.replace("-", "_").upper(),
@@ -229,7 +288,7 @@ def _source_system(actor: Actor, data: ResponseInput) -> str:
 
 
 @register
-class QuestionnaireResponseMapper(ResourceMapper):
+class SymptomResponseMapper(_SymptomIds, ResourceMapper):
     resource_type = "QuestionnaireResponse"
     model = SymptomReport
     interactions = (READ, SEARCH, CREATE)
@@ -279,7 +338,7 @@ class QuestionnaireResponseMapper(ResourceMapper):
             out_items.append({"linkId": a.link_id, "text": item.text if item else a.link_id, "answer": [value]})
         body: dict[str, Any] = {
             "resourceType": "QuestionnaireResponse",
-            "id": str(r.pk),
+            "id": fid(r.pk),
             "meta": codes.meta(1, r.received_at),
             "questionnaire": f"{canonical(r.version)}|{r.version.version}",
             "status": "completed",
@@ -292,6 +351,9 @@ class QuestionnaireResponseMapper(ResourceMapper):
         if r.reporter_kind == "patient":
             body["source"] = codes.ref("Patient", r.patient_id)
         return body
+
+    def claims(self, resource: dict[str, Any]) -> bool:
+        return _ours(resource)
 
     def from_fhir(self, resource: dict[str, Any], *, actor: Actor, current: Any = None) -> ResponseInput:
         return response_input(resource)
@@ -346,7 +408,7 @@ def questionnaire_responses_ingest(actor: Actor, resources: list[dict[str, Any]]
 
 
 @register
-class SymptomScoreObservationMapper(ResourceMapper):
+class SymptomScoreObservationMapper(_SymptomIds, ResourceMapper):
     resource_type = "Observation"
     model = SymptomScore
     interactions = (READ, SEARCH)
@@ -363,7 +425,7 @@ class SymptomScoreObservationMapper(ResourceMapper):
                     lambda _n, v: Q(code=params.token(v)[1]) if params.token(v)[0] in (None, CS_SCORE)
                     else Q(pk__in=[]), _SP + "clinical-code"),
         SearchParam("derived-from", "reference", "The QuestionnaireResponse.",
-                    params.reference_filter("report_id", "QuestionnaireResponse"), _SP + "Observation-derived-from"),
+                    _prefixed_reference("report_id", "QuestionnaireResponse"), _SP + "Observation-derived-from"),
     )
 
     def check_access(self, actor: Actor, interaction: str) -> None:
@@ -384,14 +446,14 @@ class SymptomScoreObservationMapper(ResourceMapper):
     def to_fhir(self, s: SymptomScore) -> dict[str, Any]:
         body: dict[str, Any] = {
             "resourceType": "Observation",
-            "id": str(s.pk),
+            "id": fid(s.pk),
             "meta": codes.meta(1, s.report.received_at),
             "status": "final",
             "category": [{"coding": [codes.coding(CS_OBS_CATEGORY, "survey", "Survey")]}],
             "code": {"coding": [codes.coding(CS_SCORE, s.code, s.label)], "text": s.label},
             "subject": codes.ref("Patient", s.patient_id),
             "effectiveDateTime": codes.instant(s.report.authored_at),
-            "derivedFrom": [codes.ref("QuestionnaireResponse", s.report_id)],
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/{fid(s.report_id)}"}],
         }
         if s.value is None:
             body["dataAbsentReason"] = {"coding": [codes.coding(

@@ -61,7 +61,7 @@ def qr(patient_id: int, values: list[int], text: str = "", identifier: str = "")
 def test_questionnaire_read_and_search(api):
     a = api()
     version = InstrumentVersion.objects.get(instrument__code="pro-ctcae")
-    r = a.get(f"/Questionnaire/{version.pk}")
+    r = a.get(f"/Questionnaire/symptom-{version.pk}")
     assert r.status_code == 200
     q = orjson.loads(r.content)
     Questionnaire.model_validate(q)
@@ -78,7 +78,8 @@ def test_create_questionnaire_response_scores_and_alerts(api, cast, frozen):
     assert r.status_code == 201, r.content
     body = orjson.loads(r.content)
     QuestionnaireResponse.model_validate(body)
-    report = SymptomReport.objects.get(pk=body["id"])
+    assert body["id"].startswith("symptom-")
+    report = SymptomReport.objects.get(pk=body["id"].removeprefix("symptom-"))
     assert report.source == "fhir" and report.reporter_kind == "system"
     alert = Alert.objects.get(report=report)
     assert alert.severity == "severe"
@@ -86,7 +87,7 @@ def test_create_questionnaire_response_scores_and_alerts(api, cast, frozen):
     assert obs["total"] == 1
     o = obs["entry"][0]["resource"]
     Observation.model_validate(o)
-    assert o["valueInteger"] == 20 and o["derivedFrom"][0]["reference"] == f"QuestionnaireResponse/{report.pk}"
+    assert o["valueInteger"] == 20 and o["derivedFrom"][0]["reference"] == f"QuestionnaireResponse/symptom-{report.pk}"
     flag = orjson.loads(a.get(f"/Flag/{alert.pk}").content)
     Flag.model_validate(flag)
     assert flag["status"] == "active" and flag["code"]["coding"][0]["code"] == "severe"
@@ -120,6 +121,7 @@ def test_hides_other_organisations(api, cast, frozen):
     lead = api()
     created = orjson.loads(lead.post("/QuestionnaireResponse", qr(cast.pat.pk, [9] * 9)).content)
     assert partner.get(f"/QuestionnaireResponse/{created['id']}").status_code == 404
+    assert lead.get(f"/QuestionnaireResponse/{created['id']}").status_code == 200
     alert = Alert.objects.get()
     assert partner.get(f"/Flag/{alert.pk}").status_code == 404
     assert orjson.loads(partner.get("/Observation").content)["total"] == 0
