@@ -194,3 +194,41 @@ def test_patient_reports_symptoms_and_sees_the_chart(live_server, transactional_
     expect(patient.get_by_role("cell", name="6", exact=True).first).to_be_visible()
     _shot(patient, "portal-home-chart")
     assert problems == [], problems
+
+
+def test_staff_invite_a_patient_who_sets_up_their_account(live_server, transactional_db, cast, browser):
+    import datetime as dt
+
+    from oncoliaison.patients.models import Patient
+
+    nina = Patient.objects.create(organization=cast.lead, given_name="Nina", family_name="Newcomer",
+                                  birth_date=dt.date(1970, 1, 5), gender="female", synthetic=True,
+                                  email="nina@example.org")
+    base = live_server.url
+    problems: list[str] = []
+    nurse = _page(browser, problems, {"width": 1180, "height": 820})
+    _sign_in(nurse, base, cast.navigator.username, f"/patients/{nina.pk}/")
+    nurse.get_by_role("link", name="Invite to the portal").click()
+    expect(nurse.get_by_label("Patient's e-mail address")).to_have_value("nina@example.org")
+    nurse.get_by_role("button", name="Send invitation").click()
+    expect(nurse.get_by_text("Invitation sent.")).to_be_visible()
+    link = nurse.locator(".link-box code").inner_text().strip()
+    assert "/portal/invite/" in link
+
+    newcomer = _page(browser, problems)
+    newcomer.goto(link)
+    expect(newcomer.get_by_role("heading", name="Set up your account")).to_be_visible()
+    newcomer.get_by_label("Choose a user name").fill("nina")
+    newcomer.get_by_label("Choose a password").fill("Blue-heron-lantern-42")
+    newcomer.get_by_label("Type the password again").fill("Blue-heron-lantern-42")
+    newcomer.get_by_role("button", name="Create my account").click()
+    expect(newcomer.get_by_role("heading", name="Your account is ready")).to_be_visible()
+    newcomer.get_by_role("link", name="Not now — go to my portal").click()
+    expect(newcomer.get_by_role("heading", name="Hello, Nina")).to_be_visible()
+    _shot(newcomer, "portal-new-patient")
+
+    # The link worked once.
+    again = _page(browser, problems)
+    again.goto(link)
+    expect(again.get_by_role("heading", name="This link does not work")).to_be_visible()
+    assert problems == [], problems
