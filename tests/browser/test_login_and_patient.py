@@ -59,6 +59,14 @@ def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transac
 
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
+    # A mistake first: the error summary receives focus and links to the field.
+    page.get_by_label("User name").fill(cast.navigator.username)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.get_by_role("alert")).to_contain_text("The user name or password is not right")
+    problems.clear()  # the 400 response of the failed attempt is expected
+
     page.get_by_label("User name").fill(cast.navigator.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -84,7 +92,9 @@ def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transac
     # Print: the audit row is written first (POST from a static script, no inline JavaScript), then the
     # browser's print dialog opens (a no-op in headless Chromium).
     page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")
-    page.get_by_role("button", name="Print").click()
+    with page.expect_response(lambda r: r.url.endswith(f"/patients/{cast.pat.pk}/print/")) as printed:
+        page.get_by_role("button", name="Print").click()
+    assert printed.value.status == 204
     expect(page.locator("body[data-printed='yes']")).to_have_count(1)
 
     assert problems == [], problems  # no CSP violation, no script error

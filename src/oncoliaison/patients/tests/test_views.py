@@ -371,3 +371,12 @@ def test_caregiver_cannot_revoke(client, cast):
     assert client.post(reverse("patients:consent_revoke", args=[cast.pat.pk, consent.pk])).status_code == 403
     consent.refresh_from_db()
     assert consent.status == ConsentStatus.ACTIVE
+
+
+def test_search_htmx_error_is_swapped_in(client, cast):
+    _as(client, cast.navigator)
+    response = client.post(LIST, {"text": ""}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only successful responses
+    assert "error-summary" in html and "Enter a name, a date of birth or an MRN" in html
+    assert "<html" not in html
