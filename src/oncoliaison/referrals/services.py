@@ -349,7 +349,16 @@ def referral_create(*, actor: Actor, data: ReferralData, channel: str = "") -> R
         ])
         _history(referral, actor, "", ReferralStatus.RECEIVED, "received", at=now)
         _audit(actor, AuditAction.CREATE, referral, "provider referral received", channel)
+        if referral.urgency != Urgency.ROUTINE:
+            referral_id = referral.pk
+            transaction.on_commit(lambda: _notify(referral_id))
     return referral
+
+
+def _notify(referral_id: int) -> None:
+    from .tasks import notify_navigators_of_referral
+
+    notify_navigators_of_referral.enqueue(referral_id)
 
 
 # --- public self-referral ----------------------------------------------------------------------------

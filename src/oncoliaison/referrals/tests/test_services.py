@@ -443,3 +443,32 @@ def test_self_referral_decline_letter_is_addressed_to_the_person(cast):
     r = Referral.objects.get(kind=ReferralKind.SELF)
     r = services.referral_decline(actor=cast.actor(cast.navigator), referral=r, reason="unable_to_contact")
     assert r.decline_message.startswith("Dear Lena Marsh,") and "your request of" in r.decline_message
+
+
+def test_urgent_referrals_notify_the_programs_navigators_without_patient_details(cast, mailoutbox,
+                                                                                  django_capture_on_commit_callbacks):
+    cast.navigator.email = "grace@lead.example.org"
+    cast.navigator.save()
+    cast.outsider.email = "olga@partner.example.org"
+    cast.outsider.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        provider_referral(cast, urgency="routine")
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        provider_referral(cast, urgency="emergent")
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["grace@lead.example.org"] and "emergent" in mail.subject
+    assert "Quinn" not in mail.body and "Nora" not in mail.body and "/referrals/" in mail.body
+
+
+def test_notification_task_skips_closed_referrals(cast, mailoutbox):
+    from oncoliaison.referrals.tasks import notify_navigators_of_referral
+
+    cast.navigator.email = "grace@lead.example.org"
+    cast.navigator.save()
+    r = provider_referral(cast, urgency="urgent")
+    assert notify_navigators_of_referral.call(r.pk) == 1
+    services.referral_withdraw(actor=cast.actor(cast.outsider), referral=r)
+    assert notify_navigators_of_referral.call(r.pk) == 0
+    assert notify_navigators_of_referral.call(999999) == 0
