@@ -380,3 +380,26 @@ def test_search_htmx_error_is_swapped_in(client, cast):
     assert response.status_code == 200  # htmx swaps only successful responses
     assert "error-summary" in html and "Enter a name, a date of birth or an MRN" in html
     assert "<html" not in html
+
+
+def test_patient_grants_caregiver_access_from_own_record(client, cast):
+    from oncoliaison.accounts.models import User, UserKind
+
+    User.objects.create_user(username="carl", password="Another-pass-2026!", kind=UserKind.CAREGIVER)
+    _as(client, cast.patient_user)
+    url = reverse("patients:consent_add", args=[cast.pat.pk])
+    page = client.get(url).content.decode()
+    assert 'value="treatment"' not in page  # recorded by the care team only
+    response = client.post(url, {"kind": ConsentKind.CAREGIVER_PROXY, "caregiver_username": "carl",
+                                 "proxy_scope": "view"})
+    assert response.status_code == 302
+    assert Consent.objects.filter(grantee_user__username="carl", status=ConsentStatus.ACTIVE).exists()
+    assert client.post(url, {"kind": ConsentKind.TREATMENT}).status_code == 400
+    other = reverse("patients:consent_add", args=[cast.other_patient.pk])
+    assert client.post(other, {"kind": ConsentKind.RESEARCH}).status_code == 404
+
+
+def test_patient_sees_no_revoke_button_for_treatment_consent(client, cast):
+    Consent.objects.create(patient=cast.pat, kind=ConsentKind.TREATMENT, organization=cast.lead)
+    html = _as(client, cast.patient_user).get(reverse("core:home")).content.decode()
+    assert html.count(">Revoke</button>") == 1  # the caregiver's proxy only
