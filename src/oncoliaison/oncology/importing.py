@@ -41,7 +41,7 @@ from .mapping import (
     map_procedure,
     map_stage,
 )
-from .models import ImportedPatient
+from .models import ImportedPatient, ImportReview, ReviewStatus
 
 STORED_TYPES = frozenset(
     {"Patient", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationAdministration"}
@@ -225,6 +225,8 @@ class ImportPlan:
     patients: list[PlannedPatient] = field(default_factory=list)
     records: list[PlannedRecord] = field(default_factory=list)
     reviews: list[ReviewHold] = field(default_factory=list)
+    # entries about a patient already waiting in a review (from an earlier import): review id → entries
+    review_additions: dict[int, list[tuple[int, dict]]] = field(default_factory=dict)
 
 
 # --- validation --------------------------------------------------------------------------------------
@@ -463,6 +465,19 @@ def bundle_import(
             plan.patients.append(planned)
 
     known_links: dict[str, int] = {}
+    pending: dict[str, int] = {}  # reference → id of a pending review of that patient (0: none)
+
+    def pending_review_for(ref: str) -> int:
+        """The pending review that holds the referenced patient from an earlier import, or 0."""
+        if ref not in pending:
+            tail = "/".join(ref.rstrip("/").split("/")[-2:]) if "/" in ref and not ref.startswith("urn:") else ref
+            review = ImportReview.objects.filter(
+                Q(source_id=ref) | Q(source_id=tail) | Q(source_id__endswith="/" + tail),
+                source_system=source, status=ReviewStatus.PENDING,
+                organization_id__in=actor.clinical_organization_ids,
+            ).only("pk").first()
+            pending[ref] = review.pk if review else 0
+        return pending[ref]
 
     def patient_for(ref: str) -> tuple[int | None, int | None, str]:
         """(patient entry index, known patient id, reason) for a subject reference."""
@@ -502,7 +517,11 @@ def bundle_import(
             result.not_stored_entries.append(i)
             continue
         rid = str(resource.get("id", ""))
-        p_entry, p_id, reason = patient_for(_subject_reference(resource))
+        subject = _subject_reference(resource)
+        p_entry, p_id, reason = patient_for(subject)
+        if reason and subject and (review_id := pending_review_for(subject)):
+            plan.review_additions.setdefault(review_id, []).append((i, entries[i]))
+            continue
         if reason:
             result.rejected.append(EntryIssue(i, rtype, rid, reason, "not-found"))
             continue

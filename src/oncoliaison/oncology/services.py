@@ -123,6 +123,37 @@ def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
             cursor.executemany(sql, params[start:start + _CHUNK])
 
 
+def _entry_key(entry: dict) -> str:
+    resource = entry.get("resource") or {}
+    return str(entry.get("fullUrl") or f"{resource.get('resourceType')}/{resource.get('id')}")
+
+
+def _review_hold_more(actor: Actor, review_id: int, additions: list[tuple[int, dict]], result: ImportResult,
+                      channel: str) -> None:
+    """Add entries about a patient who is waiting in a review; a newer version of an entry replaces it."""
+    review = ImportReview.objects.select_for_update().filter(pk=review_id, status=ReviewStatus.PENDING).first()
+    if review is None:
+        return
+    entries = list(review.bundle.get("entry") or [])
+    position = {_entry_key(e): n for n, e in enumerate(entries)}
+    for index, entry in additions:
+        key = _entry_key(entry)
+        if key in position:
+            entries[position[key]] = entry
+        else:
+            position[key] = len(entries)
+            entries.append(entry)
+        result.entry_status[index] = "202 Accepted"
+    review.bundle = {**review.bundle, "entry": entries}
+    review.resource_count = sum(1 for e in entries if (e.get("resource") or {}).get("resourceType") != "Medication")
+    review.save(update_fields=["bundle", "resource_count", "updated_at"])
+    result.queued += len(additions)
+    if review.pk not in result.review_ids:
+        result.review_ids.append(review.pk)
+    audit.log(actor, AuditAction.UPDATE, category="import_review", resource_type="ImportReview",
+              resource_id=review.pk, detail=f"{len(additions)} more record(s) held", channel=channel)
+
+
 class _RolledBack(Exception):
     pass
 
@@ -209,6 +240,9 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
             result.review_ids.append(review.pk)
             audit.log(actor, AuditAction.CREATE, category="import_review", resource_type="ImportReview",
                       resource_id=review.pk, channel=channel)
+
+        for review_id, additions in plan.review_additions.items():
+            _review_hold_more(actor, review_id, additions, result, channel)
 
         by_model: dict[str, list[PlannedRecord]] = defaultdict(list)
         for record in plan.records:

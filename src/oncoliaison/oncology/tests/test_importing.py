@@ -394,3 +394,21 @@ def test_identifier_reused_for_another_person_is_not_linked(cast: Cast, lead_sys
     result = bundle_import(actor=lead_system, bundle=bundle, source="urn:test")
     assert result.patients_linked == 0 and result.queued == 4
     assert list(m.ImportReview.objects.get().candidates.values_list("pk", flat=True)) == [cast.pat.pk]
+
+
+def test_later_records_of_a_patient_waiting_in_review_join_the_review(cast: Cast, lead_system: Actor) -> None:
+    bundle = small_bundle(given="Patricia", birth="1961-04-02")
+    bundle["entry"][0]["resource"]["name"][0]["family"] = "Patient"
+    first = {**bundle, "entry": bundle["entry"][:1]}  # the patient alone: held for review
+    assert bundle_import(actor=lead_system, bundle=first, source="urn:test").queued == 1
+    rest = {**bundle, "type": "batch", "entry": bundle["entry"][1:]}
+    result = bundle_import(actor=lead_system, bundle=rest, source="urn:test")
+    assert result.rejected == [] and result.queued == 3
+    assert [e["response"]["status"] for e in result.to_response_bundle()["entry"]] == ["202 Accepted"] * 3
+    review = m.ImportReview.objects.get()
+    assert review.resource_count == 4
+    bundle_import(actor=lead_system, bundle=rest, source="urn:test")  # again: replaced, not duplicated
+    review.refresh_from_db()
+    assert review.resource_count == 4
+    outcome = import_review_resolve(actor=cast.actor(cast.navigator), review=review, decision="create")
+    assert outcome.created["Condition"] == 1 and outcome.created["Observation"] == 2
