@@ -338,6 +338,11 @@ def _reaches(r: SymptomResult, esas_at: int, grade_at: int) -> bool:
 
 
 def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    return _compiled(tuple(phrases))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     cleaned = [re.escape(_normalise(p)) for p in phrases if _normalise(p)]
     if not cleaned:
         return None
