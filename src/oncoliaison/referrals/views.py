@@ -116,6 +116,9 @@ def referral_new(request: HttpRequest, patient_pk: int | None = None) -> HttpRes
 # --- triage queue and lists --------------------------------------------------------------------------------
 
 
+QUEUE_LIMIT = 200
+
+
 class QueueFilter(forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[
         ("", "Received or waiting for information"),
@@ -138,9 +141,9 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     rows = [
         (r, rules.first_contact_overdue(r.urgency, r.received_at, r.first_contact_at, now))
-        for r in selectors.triage_queue_for(actor, status=status, urgency=urgency)
+        for r in selectors.triage_queue_for(actor, status=status, urgency=urgency, limit=QUEUE_LIMIT)
     ]
-    ctx = {"filter": flt, "rows": rows, "now": now}
+    ctx = {"filter": flt, "rows": rows, "now": now, "limit": QUEUE_LIMIT}
     template = "referrals/queue.html#queue" if is_htmx(request) else "referrals/queue.html"
     return render(request, template, ctx)
 
