@@ -50,6 +50,24 @@ def maps_domain_errors(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def login_required_htmx(view: F) -> F:
+    """Like login_required, but an htmx request of an expired session reloads the whole page to sign-in
+    (instead of the sign-in form being swapped into a fragment of the page)."""
+    from django.contrib.auth.views import redirect_to_login
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = redirect_to_login(request.path)["Location"]
+            return response
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper  # type: ignore[return-value]
+
+
 def form_error_from(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
     """Put a service's field errors on the matching form fields; the rest on the form itself."""
     aliases = aliases or {}

@@ -20,7 +20,14 @@ from oncoliaison.core import audit
 from oncoliaison.core.access import get_visible_or_404, require_staff
 from oncoliaison.core.errors import DomainError, Forbidden, PreconditionFailed
 from oncoliaison.core.models import AuditAction
-from oncoliaison.core.views import PAGE_SIZE, actor_of, form_error_from, is_htmx, maps_domain_errors
+from oncoliaison.core.views import (
+    PAGE_SIZE,
+    actor_of,
+    form_error_from,
+    is_htmx,
+    login_required_htmx,
+    maps_domain_errors,
+)
 from oncoliaison.oncology.models import CancerCondition
 from oncoliaison.organisations.models import Organization
 
@@ -42,7 +49,7 @@ def _require_clinical_staff(request: HttpRequest) -> None:
     selectors.require_patient_access_role(actor)
 
 
-@login_required
+@login_required_htmx
 @require_http_methods(["GET", "POST"])
 @maps_domain_errors
 def patient_list(request: HttpRequest) -> HttpResponse:

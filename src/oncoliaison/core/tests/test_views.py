@@ -256,3 +256,13 @@ def test_audit_report_query_budget(client, cast, django_assert_max_num_queries):
     with django_assert_max_num_queries(18):  # constant: no query per row
         response = client.post(AUDIT, {"organization": cast.lead.pk, "page": "2"})
     assert "page 2 of" in response.content.decode()
+
+
+def test_csrf_failure_page_is_friendly(cast):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(cast.navigator)
+    response = strict.post(reverse("patients:list"), {"text": "pat"})
+    assert response.status_code == 403
+    assert "Nothing was saved" in response.content.decode() and "CSRF verification" not in response.content.decode()

@@ -403,3 +403,10 @@ def test_patient_sees_no_revoke_button_for_treatment_consent(client, cast):
     Consent.objects.create(patient=cast.pat, kind=ConsentKind.TREATMENT, organization=cast.lead)
     html = _as(client, cast.patient_user).get(reverse("core:home")).content.decode()
     assert html.count(">Revoke</button>") == 1  # the caregiver's proxy only
+
+
+def test_expired_session_during_htmx_search_reloads_to_sign_in(client, cast):
+    response = client.post(LIST, {"text": "pat"}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"{reverse('accounts:login')}?next={LIST}"
+    assert not AuditEvent.objects.filter(action=AuditAction.SEARCH).exists()
