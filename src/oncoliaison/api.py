@@ -17,6 +17,7 @@ from oncoliaison.assessments.api import router as assessments_router
 from oncoliaison.core.api import router as audit_router
 from oncoliaison.core.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.core.errors import NotFound
+from oncoliaison.messaging.api import router as messaging_router
 from oncoliaison.monitoring.api import router as monitoring_router
 from oncoliaison.organisations.api import router as organisations_router
 from oncoliaison.patients.api import router as patients_router
@@ -50,6 +51,7 @@ api.add_router("/", patients_router)
 api.add_router("/", referrals_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", assessments_router)
+api.add_router("/", messaging_router)
 api.add_router("/", audit_router)
 
 
