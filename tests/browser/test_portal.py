@@ -175,6 +175,9 @@ def test_patient_messages_the_team_and_the_navigator_replies_in_place(live_serve
 
 
 def test_patient_reports_symptoms_and_sees_the_chart(live_server, transactional_db, cast, browser):
+    from oncoliaison.monitoring.instruments import load_instruments
+
+    load_instruments()  # the instruments come from a data migration, which an earlier live-server test flushed
     base = live_server.url
     problems: list[str] = []
     patient = _page(browser, problems)
