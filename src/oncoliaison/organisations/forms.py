@@ -22,12 +22,21 @@ class OrganizationForm(forms.Form):
     state = forms.CharField(label="State", max_length=100, required=False)
     postal_code = forms.CharField(label="ZIP code", max_length=20, required=False)
     identifier_value = forms.CharField(label="NPI of the facility", max_length=100, required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["slug"]  # the short name is an identifier and does not change
+            self.fields["version"].required = True
+        else:
+            del self.fields["version"]
 
     def to_data(self) -> OrganizationData:
         d = self.cleaned_data
         npi = d["identifier_value"].strip()
         return OrganizationData(
-            name=d["name"], kind=d["kind"], slug=d["slug"], phone=d["phone"], email=d["email"],
+            name=d["name"], kind=d["kind"], slug=d.get("slug", ""), phone=d["phone"], email=d["email"],
             address_line=d["address_line"], city=d["city"], state=d["state"], postal_code=d["postal_code"],
             identifier_system="http://hl7.org/fhir/sid/us-npi" if npi else "", identifier_value=npi,
         )

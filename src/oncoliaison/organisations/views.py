@@ -192,3 +192,36 @@ def member_credentials(request: HttpRequest, pk: int, membership_pk: int) -> Htt
         return redirect("organisations:member_edit", pk=pk, membership_pk=membership.pk)
     messages.error(request, "Choose what to reset.")
     return redirect("organisations:member_edit", pk=pk, membership_pk=membership.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@maps_domain_errors
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    org = get_visible_or_404(selectors.organization_list_for(actor), pk)
+    require_admin(actor, org.pk)
+    if request.method == "POST":
+        form = OrganizationForm(request.POST, editing=True)
+        if form.is_valid():
+            data = form.to_data()
+            data.active, data.country = org.active, org.country
+            try:
+                services.organization_update(actor=actor, organization=org, data=data,
+                                             expected_version=form.cleaned_data["version"], channel="web")
+            except PreconditionFailed:
+                form.add_error(None, "Someone else changed this organisation after you opened it. Reload the page "
+                                     "and apply your change again.")
+            except Forbidden:
+                raise
+            except DomainError as exc:
+                form_error_from(form, exc)
+            else:
+                messages.success(request, "The organisation's details are saved.")
+                return redirect("organisations:detail", pk=org.pk)
+    else:
+        initial = {name: getattr(org, name) for name in OrganizationForm.base_fields if hasattr(org, name)}
+        form = OrganizationForm(initial=initial, editing=True)
+    return render(request, "organisations/form.html", {"form": form, "org": org},
+                  status=400 if form.errors else 200)

@@ -205,3 +205,31 @@ def test_credentials_reset_requires_admin_and_hides_other_organisations(client, 
     assert hidden.status_code == missing.status_code == 404
     cast.oncologist.refresh_from_db()
     assert cast.oncologist.check_password(PASSWORD)
+
+
+def test_admin_edits_own_organisation_with_optimistic_locking(client, cast):
+    url = reverse("organisations:edit", args=[cast.lead.pk])
+    _as(client, cast.admin)
+    assert 'name="version" value="1"' in client.get(url).content.decode()
+    data = {"name": "Lead Cancer Program", "kind": "lead_program", "phone": "555-0100", "version": "1"}
+    assert client.post(url, data).status_code == 302
+    cast.lead.refresh_from_db()
+    assert cast.lead.phone == "555-0100" and cast.lead.version == 2 and cast.lead.slug == "lead"
+    stale = client.post(url, {**data, "phone": "555-0199"})
+    assert stale.status_code == 400 and "Someone else changed this organisation" in stale.content.decode()
+    bad = client.post(url, {**data, "name": "", "version": "2"})
+    assert bad.status_code == 400 and 'href="#id_name"' in bad.content.decode()
+    cast.lead.refresh_from_db()
+    assert cast.lead.phone == "555-0100"
+
+
+def test_edit_organisation_requires_its_admin(client, cast):
+    _as(client, cast.admin)
+    assert client.get(reverse("organisations:edit", args=[cast.partner.pk])).status_code == 403
+    assert client.get(reverse("organisations:edit", args=[999999])).status_code == 404
+    client.logout()
+    _as(client, cast.navigator)
+    assert client.post(reverse("organisations:edit", args=[cast.lead.pk]),
+                       {"name": "Renamed", "kind": "lead_program", "version": "1"}).status_code == 403
+    cast.lead.refresh_from_db()
+    assert cast.lead.name == "Lead Cancer Program"
