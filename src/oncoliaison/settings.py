@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "oncoliaison.demo",
     "oncoliaison.portal",
     "oncoliaison.messaging",
+    "oncoliaison.worklists",
 ]
 
 MIDDLEWARE = [

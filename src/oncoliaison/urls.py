@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("portal/", include("oncoliaison.portal.urls")),
     path("messages/", include("oncoliaison.messaging.urls")),
+    path("worklist/", include("oncoliaison.worklists.urls")),
 ]

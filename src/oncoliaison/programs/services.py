@@ -142,3 +142,41 @@ def episode_set_status(*, actor: Actor, episode: ProgramEpisode, status: str, no
         audit.log(actor, AuditAction.UPDATE, category=CATEGORY, resource_type=RESOURCE, resource_id=locked.pk,
                   patient_id=locked.patient_id, detail=f"{previous} -> {status}", channel=channel)
     return locked
+
+
+def episode_reassign_navigator(*, actor: Actor, episode: ProgramEpisode, navigator_id: int,
+                               channel: str = "web") -> ProgramEpisode:
+    """Give an open episode to another navigator of the program (e.g. when its navigator is away).
+
+    The old navigator's care-team membership ends today; the new one joins the team."""
+    if not actor.is_admin_of(episode.organization_id):
+        raise Forbidden("Reassigning navigators is done by the CLP or a program administrator.")
+    if not _holds_role(navigator_id, episode.organization_id, Role.NAVIGATOR):
+        raise ValidationFailed("Choose an active navigator of the program.",
+                               field_errors={"navigator": ["Not an active navigator of the program."]})
+    if episode.status not in OPEN_EPISODE_STATUSES:
+        raise Conflict("Only an open episode can be given to another navigator.")
+    today = clock.today()
+    with transaction.atomic():
+        locked = ProgramEpisode.objects.select_for_update().get(pk=episode.pk)
+        if locked.navigator_id == navigator_id:
+            return locked
+        previous = locked.navigator_id
+        locked.navigator_id = navigator_id
+        locked.version += 1
+        locked.save(update_fields=["navigator", "version", "updated_at"])
+        team = locked.care_team
+        if team is not None:
+            participants = [
+                ParticipantData(user_id=p.user_id, role=p.role, role_code=p.role_code, start=p.start,
+                                end=today if (p.user_id == previous and p.role == NAVIGATOR_ROLE and p.end is None)
+                                else p.end)
+                for p in team.participants.order_by("pk")
+                if not (p.user_id == navigator_id and p.role == NAVIGATOR_ROLE)
+            ]
+            participants.append(ParticipantData(user_id=navigator_id, role=NAVIGATOR_ROLE, start=today))
+            care_team_update(actor=actor, team=team, data=CareTeamData(name=team.name, status=team.status,
+                             participants=participants), channel=channel)
+        audit.log(actor, AuditAction.UPDATE, category=CATEGORY, resource_type=RESOURCE, resource_id=locked.pk,
+                  patient_id=locked.patient_id, detail=f"navigator {previous} -> {navigator_id}", channel=channel)
+    return locked

@@ -1,0 +1,219 @@
+"""The navigator's worklist and the CLP's escalations: reads across the program's domains, always scoped
+to the patients the actor may see (patients.selectors) and audited per patient shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from oncoliaison.accounts.models import User
+from oncoliaison.careplans.models import Barrier, BarrierStatus, Task
+from oncoliaison.careplans.rules import TASK_OPEN
+from oncoliaison.core import audit, clock
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import Forbidden
+from oncoliaison.monitoring.models import OPEN_STATUSES as ALERT_OPEN
+from oncoliaison.monitoring.models import Alert, ReportSchedule
+from oncoliaison.organisations.models import Membership, Role
+from oncoliaison.patients.models import Patient
+from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
+from oncoliaison.referrals.selectors import triage_queue_for
+
+from . import rules
+
+CATEGORY = "worklist"
+SECTION_LIMIT = 50
+
+
+def require_worklist_role(actor: Actor) -> None:
+    if actor.kind != "staff" or not actor.clinical_organization_ids:
+        raise Forbidden("The worklist is for the clinical staff of a cancer program.")
+
+
+def caseload_patient_ids(actor: Actor, navigator_id: int) -> QuerySet[ProgramEpisode]:
+    """Ids of the visible patients whose open program episode names ``navigator_id`` as navigator."""
+    return ProgramEpisode.objects.filter(
+        navigator_id=navigator_id, status__in=OPEN_EPISODE_STATUSES,
+        patient__in=patient_queryset_for(actor).values("pk"),
+    ).values("patient_id")
+
+
+def _open_tasks(actor: Actor) -> QuerySet[Task]:
+    return Task.objects.filter(status__in=TASK_OPEN, patient__in=patient_queryset_for(actor).values("pk"))
+
+
+@dataclass
+class PatientRow:
+    patient: Patient
+    load: rules.PatientLoad
+    score: int
+    reasons: list[str]
+
+
+@dataclass
+class Worklist:
+    navigator: User
+    today: dt.date
+    new_referrals: list = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    overdue_tasks: list[Task] = field(default_factory=list)
+    upcoming_tasks: list[Task] = field(default_factory=list)
+    barriers: list[Barrier] = field(default_factory=list)
+    reports_overdue: list[ReportSchedule] = field(default_factory=list)
+    patients: list[PatientRow] = field(default_factory=list)
+    escalations: list[Task] = field(default_factory=list)
+    escalated_alerts: list[Alert] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def navigators_for(actor: Actor) -> QuerySet[User]:
+    """Active navigators of the actor's care organisations (for the 'whose list' and reassign choices)."""
+    return User.objects.filter(
+        memberships__organization_id__in=actor.clinical_organization_ids, memberships__role=Role.NAVIGATOR,
+        memberships__active=True, is_active=True,
+    ).distinct().order_by("last_name", "first_name")
+
+
+def _navigator(actor: Actor, navigator_id: int | None) -> User:
+    target = actor.user_id if navigator_id is None else navigator_id
+    if target == actor.user_id:
+        return User.objects.get(pk=actor.user_id)
+    nav = navigators_for(actor).filter(pk=target).first()
+    if nav is None:
+        raise Forbidden("You can open the worklist of a navigator of your own program only.")
+    return nav
+
+
+def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str = "", sort: str = "urgency",
+                 channel: str = "web") -> Worklist:
+    """Everything open for one navigator (the actor by default), most urgent first."""
+    require_worklist_role(actor)
+    nav = _navigator(actor, navigator_id)
+    today = clock.today()
+    now = clock.now()
+    wl = Worklist(navigator=nav, today=today)
+    caseload = caseload_patient_ids(actor, nav.pk)
+
+    tasks = _open_tasks(actor).filter(owner_id=nav.pk).select_related("patient", "care_plan")
+    if priority:
+        tasks = tasks.filter(priority=priority)
+    wl.overdue_tasks = list(tasks.filter(due_date__lt=today).order_by("due_date", "id")[:SECTION_LIMIT])
+    wl.upcoming_tasks = list(
+        tasks.filter(Q(due_date__gte=today) | Q(due_date__isnull=True)).order_by("due_date", "id")[:SECTION_LIMIT]
+    )
+    wl.alerts = list(
+        Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=nav.pk) | Q(patient__in=caseload))
+        .filter(patient__in=patient_queryset_for(actor).values("pk"))
+        .select_related("patient").order_by("deadline", "id")[:SECTION_LIMIT]
+    )
+    wl.barriers = list(
+        Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED)
+        .select_related("patient").order_by("identified_at", "id")[:SECTION_LIMIT]
+    )
+    from oncoliaison.monitoring.selectors import OVERDUE_GRACE
+
+    wl.reports_overdue = list(
+        ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE, patient__in=caseload)
+        .select_related("patient", "instrument").order_by("next_due_at")[:SECTION_LIMIT]
+    )
+    if nav.pk == actor.user_id:
+        wl.new_referrals = triage_queue_for(actor, channel=channel, limit=10)
+    wl.patients = _patients_by_urgency(actor, nav.pk, caseload, today)
+    if sort == "name":
+        wl.patients.sort(key=lambda r: (r.patient.family_name, r.patient.given_name))
+    if actor.admin_organization_ids() and nav.pk == actor.user_id:
+        wl.escalations = escalated_tasks_for(actor)
+        wl.escalated_alerts = list(
+            Alert.objects.filter(status="escalated", escalated_to_id=actor.user_id)
+            .filter(patient__in=patient_queryset_for(actor).values("pk"))
+            .select_related("patient").order_by("deadline")[:SECTION_LIMIT]
+        )
+    wl.counts = {
+        "alerts": len(wl.alerts), "overdue_tasks": len(wl.overdue_tasks), "upcoming_tasks": len(wl.upcoming_tasks),
+        "barriers": len(wl.barriers), "reports_overdue": len(wl.reports_overdue),
+        "new_referrals": len(wl.new_referrals), "patients": len(wl.patients), "escalations": len(wl.escalations),
+    }
+    shown = [t.patient_id for t in wl.overdue_tasks + wl.upcoming_tasks + wl.escalations]
+    shown += [a.patient_id for a in wl.alerts + wl.escalated_alerts]
+    shown += [b.patient_id for b in wl.barriers] + [s.patient_id for s in wl.reports_overdue]
+    shown += [r.patient.pk for r in wl.patients]
+    audit.log_patients_read(actor, shown, category=CATEGORY, resource_type="Patient", action="search",
+                            channel=channel)
+    return wl
+
+
+def _patients_by_urgency(actor: Actor, navigator_id: int, caseload: QuerySet, today: dt.date,
+                         limit: int = 100) -> list[PatientRow]:
+    """The navigator's caseload, each with what is open for them, the most urgent first."""
+    loads: dict[int, dict[str, object]] = {}
+    for row in (
+        Task.objects.filter(patient__in=caseload, status__in=TASK_OPEN, due_date__lt=today)
+        .values("patient_id")
+        .annotate(n=Count("id"), urgent=Count("id", filter=Q(priority__in=rules.ESCALATING_PRIORITIES)))
+    ):
+        loads.setdefault(row["patient_id"], {}).update(overdue_tasks=row["n"], overdue_urgent_tasks=row["urgent"])
+    for row in Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED).values(
+        "patient_id"
+    ).annotate(n=Count("id")):
+        loads.setdefault(row["patient_id"], {})["open_barriers"] = row["n"]
+    for patient_id, severity in Alert.objects.filter(patient__in=caseload, status__in=ALERT_OPEN).values_list(
+        "patient_id", "severity"
+    ):
+        entry = loads.setdefault(patient_id, {})
+        if rules.severity_rank(severity) > rules.severity_rank(str(entry.get("worst_alert", ""))):
+            entry["worst_alert"] = severity
+    ranked = []
+    for patient_id, values in loads.items():
+        load = rules.PatientLoad(**values)  # type: ignore[arg-type]
+        score, reasons = rules.urgency(load)
+        ranked.append((score, patient_id, load, reasons))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    ranked = ranked[:limit]
+    # Patients with nothing open follow, so the caseload is complete.
+    quiet_room = limit - len(ranked)
+    quiet_ids = list(
+        Patient.objects.filter(pk__in=caseload).exclude(pk__in=list(loads)).order_by("family_name", "id")
+        .values_list("pk", flat=True)[: max(quiet_room, 0)]
+    )
+    patients = Patient.objects.in_bulk([r[1] for r in ranked] + quiet_ids)
+    rows = [PatientRow(patients[pid], load, score, reasons) for score, pid, load, reasons in ranked if pid in patients]
+    rows += [PatientRow(patients[pid], rules.PatientLoad(), 0, []) for pid in quiet_ids if pid in patients]
+    return rows
+
+
+def escalated_tasks_for(actor: Actor) -> list[Task]:
+    """Overdue urgent / asap / stat tasks of the CLP's or administrator's programs (the escalation list)."""
+    orgs = actor.admin_organization_ids() & actor.clinical_organization_ids
+    if not orgs:
+        return []
+    return list(
+        _open_tasks(actor).filter(priority__in=rules.ESCALATING_PRIORITIES, due_date__lt=clock.today(),
+                                  patient__organization_id__in=orgs)
+        .select_related("patient", "owner").order_by("due_date", "id")[:SECTION_LIMIT]
+    )
+
+
+def reassignable_navigators(actor: Actor, organization_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organization_id=organization_id, memberships__role=Role.NAVIGATOR, memberships__active=True,
+    ).distinct().order_by("last_name", "first_name")
+
+
+def caseload_summary(actor: Actor, organization_id: int) -> list[dict[str, object]]:
+    """Per navigator: open episodes and open tasks (for the reassign page)."""
+    navs = list(reassignable_navigators(actor, organization_id))
+    episodes = dict(
+        ProgramEpisode.objects.filter(organization_id=organization_id, status__in=OPEN_EPISODE_STATUSES)
+        .values_list("navigator_id").annotate(n=Count("id"))
+    )
+    tasks = dict(
+        _open_tasks(actor).filter(patient__organization_id=organization_id).values_list("owner_id")
+        .annotate(n=Count("id"))
+    )
+    return [{"user": n, "episodes": episodes.get(n.pk, 0), "tasks": tasks.get(n.pk, 0)} for n in navs]
+
+
+__all__ = ["Membership"]

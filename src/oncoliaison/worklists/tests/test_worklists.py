@@ -1,0 +1,151 @@
+"""The navigator's worklist, the CLP's escalations and bulk caseload reassignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from oncoliaison.accounts.models import User
+from oncoliaison.accounts.services import actor_for_user
+from oncoliaison.careplans.models import Task, TaskEvent
+from oncoliaison.careplans.rules import TASK_OPEN
+from oncoliaison.core import clock
+from oncoliaison.core.errors import Forbidden, ValidationFailed
+from oncoliaison.core.models import AuditEvent
+from oncoliaison.demo.seed import seed_demo
+from oncoliaison.organisations.models import Organization
+from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
+from oncoliaison.worklists import rules, selectors, services
+
+
+def test_urgency_puts_severe_alerts_then_overdue_urgent_tasks_first():
+    severe, _ = rules.urgency(rules.PatientLoad(worst_alert="severe"))
+    urgent, reasons = rules.urgency(rules.PatientLoad(overdue_tasks=2, overdue_urgent_tasks=1))
+    moderate, _ = rules.urgency(rules.PatientLoad(worst_alert="moderate", open_barriers=3))
+    routine, _ = rules.urgency(rules.PatientLoad(overdue_tasks=1, reports_overdue=1))
+    quiet, none = rules.urgency(rules.PatientLoad())
+    assert severe > urgent > moderate > routine > quiet == 0
+    assert reasons == ["1 overdue urgent task(s)", "1 overdue task(s)"] and none == []
+
+
+def test_only_overdue_urgent_asap_or_stat_tasks_escalate():
+    today = dt.date(2026, 11, 23)
+    assert rules.task_escalates(priority="urgent", due_date=dt.date(2026, 11, 22), today=today)
+    assert rules.task_escalates(priority="stat", due_date=dt.date(2026, 11, 1), today=today)
+    assert not rules.task_escalates(priority="urgent", due_date=today, today=today)
+    assert not rules.task_escalates(priority="routine", due_date=dt.date(2026, 1, 1), today=today)
+    assert not rules.task_escalates(priority="asap", due_date=None, today=today)
+
+
+@pytest.fixture
+def demo(db):  # type: ignore[no-untyped-def]
+    seed_demo(patients=24)
+    return {u.username: u for u in User.objects.all()}
+
+
+def test_navigator_worklist_shows_their_caseload_only_and_is_audited(demo):
+    nav = actor_for_user(demo["navigator"])
+    wl = selectors.worklist_for(nav)
+    visible = set(patient_queryset_for(nav).values_list("pk", flat=True))
+    caseload = set(ProgramEpisode.objects.filter(navigator=demo["navigator"], status__in=OPEN_EPISODE_STATUSES)
+                   .values_list("patient_id", flat=True))
+    assert caseload, "the demo program enrolls patients with this navigator"
+    assert {r.patient.pk for r in wl.patients} == caseload & visible
+    assert all(t.owner_id == demo["navigator"].pk and t.status in TASK_OPEN for t in wl.overdue_tasks + wl.upcoming_tasks)
+    assert all(t.due_date < clock.today() for t in wl.overdue_tasks)
+    scores = [r.score for r in wl.patients]
+    assert scores == sorted(scores, reverse=True)
+    shown = {r.patient.pk for r in wl.patients}
+    audited = set(AuditEvent.objects.filter(user_id=demo["navigator"].pk, category="worklist")
+                  .values_list("patient_id", flat=True))
+    assert shown <= audited
+
+
+def test_other_organisations_and_roles_do_not_get_the_lead_programs_list(demo):
+    with pytest.raises(Forbidden):
+        selectors.worklist_for(actor_for_user(demo["researcher"]))
+    partner_doc = actor_for_user(demo["partnerdoc"])
+    wl = selectors.worklist_for(partner_doc)
+    lead = Organization.objects.get(slug="riverside-cancer-institute")
+    assert all(r.patient.organization_id != lead.pk for r in wl.patients)
+    with pytest.raises(Forbidden):  # the lead's navigator's list is not theirs to open
+        selectors.worklist_for(partner_doc, navigator_id=demo["navigator"].pk)
+
+
+def test_clp_sees_overdue_urgent_tasks_as_escalations(demo):
+    nav = demo["navigator"]
+    task = Task.objects.filter(patient__organization__slug="riverside-cancer-institute", status__in=TASK_OPEN).first()
+    assert task is not None
+    Task.objects.filter(pk=task.pk).update(priority="urgent", due_date=clock.today() - dt.timedelta(days=2), owner=nav)
+    wl = selectors.worklist_for(actor_for_user(demo["clp"]))
+    assert task.pk in {t.pk for t in wl.escalations}
+    assert selectors.escalated_tasks_for(actor_for_user(nav)) == []  # navigators have no escalation list
+
+
+def test_bulk_reassign_moves_open_episodes_and_tasks_with_history(demo):
+    clp = actor_for_user(demo["clp"])
+    lead = Organization.objects.get(slug="riverside-cancer-institute")
+    nav, nav2 = demo["navigator"], demo["navigator2"]
+    episodes = ProgramEpisode.objects.filter(navigator=nav, status__in=OPEN_EPISODE_STATUSES).count()
+    tasks = Task.objects.filter(owner=nav, status__in=TASK_OPEN, patient__organization=lead).count()
+    assert episodes and tasks
+    result = services.caseload_reassign(actor=clp, organization_id=lead.pk, from_user_id=nav.pk, to_user_id=nav2.pk)
+    assert (result.episodes, result.tasks) == (episodes, tasks)
+    assert not ProgramEpisode.objects.filter(navigator=nav, status__in=OPEN_EPISODE_STATUSES).exists()
+    assert not Task.objects.filter(owner=nav, status__in=TASK_OPEN, patient__organization=lead).exists()
+    assert TaskEvent.objects.filter(owner=nav2, note="Caseload reassigned").count() == tasks
+    episode = ProgramEpisode.objects.filter(navigator=nav2, care_team__isnull=False).first()
+    assert episode is not None
+    assert episode.care_team.participants.filter(user=nav2, role="Nurse navigator", end__isnull=True).exists()
+    assert AuditEvent.objects.filter(category="caseload").count() == 1
+
+
+def test_bulk_reassign_refuses_bad_input_and_other_roles_and_changes_nothing(demo):
+    lead = Organization.objects.get(slug="riverside-cancer-institute")
+    nav = demo["navigator"]
+    before = list(ProgramEpisode.objects.order_by("pk").values_list("navigator_id", flat=True))
+    with pytest.raises(Forbidden):
+        services.caseload_reassign(actor=actor_for_user(nav), organization_id=lead.pk, from_user_id=nav.pk,
+                                   to_user_id=demo["navigator2"].pk)
+    with pytest.raises(ValidationFailed) as exc:
+        services.caseload_reassign(actor=actor_for_user(demo["clp"]), organization_id=lead.pk, from_user_id=nav.pk,
+                                   to_user_id=demo["oncologist"].pk)
+    assert "to_user" in exc.value.field_errors
+    with pytest.raises(Forbidden):
+        services.caseload_reassign(actor=actor_for_user(demo["partnerdoc"]), organization_id=lead.pk,
+                                   from_user_id=nav.pk, to_user_id=demo["navigator2"].pk)
+    assert list(ProgramEpisode.objects.order_by("pk").values_list("navigator_id", flat=True)) == before
+
+
+def test_worklist_page_filters_with_htmx_and_requires_the_right_role(demo, client, django_assert_max_num_queries):
+    url = reverse("worklists:worklist")
+    assert client.get(url).status_code == 302  # log-in first
+    client.force_login(demo["navigator"])
+    with django_assert_max_num_queries(60):
+        page = client.get(url)
+    assert page.status_code == 200 and b"Patients by urgency" in page.content and b"<html" in page.content
+    fragment = client.get(url, {"priority": "urgent", "sort": "name"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200 and b"<html" not in fragment.content and b"Patients by urgency" in fragment.content
+    client.force_login(demo["researcher"])
+    assert client.get(url).status_code == 403
+    # Another organisation's navigator is not a choice: the filter is refused and one's own list shows.
+    client.force_login(demo["partnerdoc"])
+    other = client.get(url, {"navigator": demo["navigator"].pk})
+    assert other.status_code == 200 and b"Worklist of" not in other.content
+
+
+def test_reassign_page_for_clp_only_with_clear_errors(demo, client):
+    url = reverse("worklists:reassign")
+    client.force_login(demo["navigator"])
+    assert client.get(url).status_code == 403
+    client.force_login(demo["clp"])
+    assert client.get(url).status_code == 200
+    nav = demo["navigator"]
+    r = client.post(url, {"from_user": nav.pk, "to_user": nav.pk, "include_episodes": "on"})
+    assert r.status_code == 200 and b"Choose a different navigator" in r.content
+    r = client.post(url, {"from_user": nav.pk, "to_user": demo["navigator2"].pk, "include_episodes": "on",
+                          "include_tasks": "on"}, follow=True)
+    assert b"Reassigned" in r.content
