@@ -1,0 +1,53 @@
+"""POST /fhir of a transaction or batch Bundle, through the oncology adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.scopes import ScopeSet
+from oncoliaison.core.testing import Cast
+from oncoliaison.oncology.fhir import bundle_post, import_source_for
+from oncoliaison.oncology.models import CancerCondition
+
+from .test_importing import small_bundle
+
+
+def client(cast: Cast, scopes: str = "system/*.cruds", org: int | None = None) -> Actor:
+    return Actor(kind="system", client_id="partner-emr", client_organization_id=org or cast.lead.pk,
+                 scopes=ScopeSet.parse(scopes))
+
+
+def test_transaction_answers_a_transaction_response(cast: Cast) -> None:
+    status, body = bundle_post(client(cast), small_bundle())
+    assert status == 200 and body["type"] == "transaction-response"
+    assert [e["response"]["status"] for e in body["entry"]] == ["201 Created"] * 4
+    status, body = bundle_post(client(cast), small_bundle())
+    assert [e["response"]["status"] for e in body["entry"]] == ["200 OK"] * 4
+    assert CancerCondition.objects.get().source_system == import_source_for(client(cast))
+
+
+def test_refused_transaction_answers_an_operation_outcome_naming_the_entry(cast: Cast) -> None:
+    bundle = small_bundle()
+    bundle["entry"][3]["resource"]["valueInteger"] = "one"
+    status, body = bundle_post(client(cast), bundle)
+    assert status == 400 and body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["expression"] == ["Bundle.entry[3]"]
+    assert not CancerCondition.objects.exists()
+
+
+def test_hides_other_organisations_records_go_to_the_clients_own_organisation(cast: Cast) -> None:
+    status, _ = bundle_post(client(cast, org=cast.partner.pk), small_bundle())
+    assert status == 200
+    assert CancerCondition.objects.get().patient.organization_id == cast.partner.pk
+    with pytest.raises(Forbidden):
+        bundle_post(client(cast, org=cast.partner.pk), small_bundle(), organization_id=cast.lead.pk)
+
+
+def test_requires_the_right_role_and_scope(cast: Cast) -> None:
+    with pytest.raises(Forbidden):
+        bundle_post(cast.actor(cast.researcher), small_bundle())
+    status, body = bundle_post(client(cast, scopes="system/*.rs"), small_bundle("batch"))
+    assert status == 200
+    assert {e["response"]["status"] for e in body["entry"]} == {"403 Forbidden"}
