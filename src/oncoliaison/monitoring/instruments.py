@@ -91,6 +91,19 @@ def load_instruments(apps: Any = global_apps) -> None:
         version = Version.objects.create(instrument=inst, version=d["version"], current=True,
                                          recall=d.get("recall", ""), definition=d)
         Item.objects.bulk_create([Item(version=version, **row) for row in items])
+    if apps is global_apps:
+        clear_caches()
+
+
+def clear_caches() -> None:
+    """Forget cached instrument rows (after loading, or when a test database is emptied)."""
+    from . import fhir, services
+
+    definition_for.cache_clear()
+    services._CURRENT.clear()
+    services._VERSION_IDS.clear()
+    fhir._VERSIONS.clear()
+    fhir._ITEMS.clear()
 
 
 # --- rows -> rule definitions ----------------------------------------------------------------------------

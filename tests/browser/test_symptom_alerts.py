@@ -1,0 +1,92 @@
+"""The symptom-alert journey in a real browser: a navigator takes a report by phone (severe pain and a
+red-flag phrase), reads the guidance to the patient, then acknowledges, records the call and resolves the
+alert inline on the worklist (htmx), and opens the symptom history chart — under the strict CSP, with no
+console error and no failed request.
+
+Drives Debian's Chromium (never a downloaded browser) through Playwright against pytest-django's live server.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from oncoliaison.core.testing import PASSWORD
+from oncoliaison.monitoring.instruments import load_instruments
+from oncoliaison.monitoring.models import Alert
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
+]
+
+
+@pytest.fixture
+def browser_page():  # type: ignore[no-untyped-def]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1180, "height": 820})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_phone_report_to_resolved_alert(live_server, transactional_db, cast, browser_page):
+    load_instruments()  # the live server's database is emptied between tests
+    page = browser_page
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("User name").fill(cast.navigator.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    # 1. Phone entry: ESAS-r with severe pain and a red-flag phrase.
+    page.goto(f"{live_server.url}/monitoring/patients/{cast.pat.pk}/phone/esas-r/")
+    page.get_by_label("Pain").select_option("8")
+    for label in ("Tiredness", "Drowsiness", "Nausea", "Lack of appetite", "Shortness of breath",
+                  "Depression", "Anxiety", "Wellbeing"):
+        page.get_by_label(label, exact=False).first.select_option("2")
+    page.get_by_label("Anything else").fill("Had a fever last night")
+    page.get_by_role("button", name="Save report and check alerts").click()
+    expect(page.get_by_role("heading", name="What to do now")).to_be_visible()
+    expect(page.get_by_text("Severe alert")).to_be_visible()
+    alert = Alert.objects.get()
+
+    # 2. The worklist: acknowledge, record the call, resolve — inline.
+    page.get_by_role("link", name="symptom alert worklist").click()
+    row = page.locator(f"#alert-{alert.pk}")
+    expect(row).to_contain_text("Pain: score 8 of 10")
+    row.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Acknowledged")
+    row = page.locator(f"#alert-{alert.pk}")
+    row.get_by_label("Action taken").select_option("called_patient")
+    row.get_by_label("Note").fill("Advised paracetamol; fever 37.9 now")
+    row.get_by_role("button", name="Record").click()
+    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Called the patient")
+    page.locator(f"#alert-{alert.pk}").get_by_role("button", name="Resolve").click()
+    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Resolved")
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
+
+    # 3. The history page draws its charts server-side.
+    page.goto(f"{live_server.url}/monitoring/patients/{cast.pat.pk}/")
+    expect(page.locator("svg.chart").first).to_be_visible()
+    assert problems == []
