@@ -101,3 +101,12 @@ def test_view_only_caregiver_sees_the_symptom_history(cast: Cast) -> None:
     _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "5"})
     html = _client(cast.caregiver).get(reverse("portal:for_patient", args=[cast.pat.pk])).content.decode()
     assert '<svg class="chart"' in html and "Report symptoms" not in html
+
+
+def test_severe_report_tells_the_person_to_call_now(cast: Cast) -> None:
+    r = _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "10"})
+    html = r.content.decode()
+    assert r.status_code == 200 and 'role="alert"' in html
+    from oncoliaison.monitoring.models import Alert
+
+    assert Alert.objects.filter(patient=cast.pat).exists()
