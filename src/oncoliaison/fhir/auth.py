@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import orjson
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -47,6 +47,13 @@ def _no_response(request: HttpRequest) -> HttpResponse:  # pragma: no cover - ne
     return HttpResponse()
 
 
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, answering with the reason instead of rendering the HTML failure page."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
+        return HttpResponseForbidden(reason)
+
+
 def actor_for_request(request: HttpRequest) -> Actor:
     """The actor behind a FHIR request, or a 401."""
     header = request.headers.get("Authorization", "")
@@ -64,9 +71,11 @@ def actor_for_request(request: HttpRequest) -> Actor:
             raise FhirError(401, "Complete the second sign-in step first.", code="login",
                             headers={"WWW-Authenticate": bearer_challenge()})
         if request.method not in {"GET", "HEAD", "OPTIONS"}:
-            rejected = CsrfViewMiddleware(_no_response).process_view(request, _no_response, (), {})
+            rejected = _CsrfCheck(_no_response).process_view(request, _no_response, (), {})
             if rejected is not None:
-                raise FhirError(403, "A signed-in session must send the CSRF token with changes.", code="security")
+                reason = rejected.content.decode()[:200]
+                raise FhirError(403, f"A signed-in session must send the CSRF token with changes ({reason})",
+                                code="security")
         actor = getattr(request, "actor", None)  # built lazily by SessionPolicyMiddleware
         return cast(Actor, actor) if actor is not None else actor_for_user(user, source_address=_source(request))
     raise FhirError(401, "Authentication required: send an OAuth 2.0 bearer token.", code="login",
