@@ -14,7 +14,9 @@ class WorklistFilterForm(forms.Form):
 
     def __init__(self, *args, navigators=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["navigator"].choices = [("", "My list")] + [(n.pk, n.get_full_name() or n.username) for n in navigators]
+        field = self.fields["navigator"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "My list")] + [(n.pk, n.get_full_name() or n.username) for n in navigators]
 
 
 class ReassignForm(forms.Form):
@@ -27,5 +29,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, navigators=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         choices = [(n.pk, n.get_full_name() or n.username) for n in navigators]
-        self.fields["from_user"].choices = choices
-        self.fields["to_user"].choices = choices
+        for name in ("from_user", "to_user"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices

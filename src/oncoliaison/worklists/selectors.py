@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -33,7 +34,7 @@ def require_worklist_role(actor: Actor) -> None:
         raise Forbidden("The worklist is for the clinical staff of a cancer program.")
 
 
-def caseload_patient_ids(actor: Actor, navigator_id: int) -> QuerySet[ProgramEpisode]:
+def caseload_patient_ids(actor: Actor, navigator_id: int) -> QuerySet[ProgramEpisode, Any]:
     """Ids of the visible patients whose open program episode names ``navigator_id`` as navigator."""
     return ProgramEpisode.objects.filter(
         navigator_id=navigator_id, status__in=OPEN_EPISODE_STATUSES,
@@ -78,6 +79,8 @@ def navigators_for(actor: Actor) -> QuerySet[User]:
 
 
 def _navigator(actor: Actor, navigator_id: int | None) -> User:
+    if actor.user_id is None:
+        raise Forbidden("The worklist is for signed-in staff.")
     target = actor.user_id if navigator_id is None else navigator_id
     if target == actor.user_id:
         return User.objects.get(pk=actor.user_id)
