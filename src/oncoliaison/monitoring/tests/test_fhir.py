@@ -92,6 +92,16 @@ def test_create_questionnaire_response_scores_and_alerts(api, cast, frozen):
     Flag.model_validate(flag)
     assert flag["status"] == "active" and flag["code"]["coding"][0]["code"] == "severe"
     assert AuditEvent.objects.filter(channel="fhir", resource_type="Flag", action="read").exists()
+    from fhir.resources.R4B.task import Task
+
+    from oncoliaison.monitoring import services
+
+    services.alert_record_action(actor=cast.actor(cast.navigator), alert=alert, kind="called_patient", note="OK")
+    task = orjson.loads(a.get(f"/Task/symptom-{alert.pk}").content)
+    Task.model_validate(task)
+    assert task["status"] == "in-progress" and task["focus"]["reference"] == f"Flag/{alert.pk}"
+    assert task["owner"]["reference"] == f"Practitioner/{cast.navigator.pk}"
+    assert [n["text"] for n in task["note"]] == ["Acknowledged", "Called the patient: OK"]
 
 
 def test_create_is_idempotent_by_identifier(api, cast, frozen):
