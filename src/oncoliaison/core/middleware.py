@@ -23,8 +23,8 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.source_address = client_address(request)  # type: ignore[attr-defined]
         response = self.get_response(request)
-        if request.path.startswith(("/patients", "/fhir", "/api", "/audit")):
-            # Patient data must not be kept by shared browsers or proxies.
+        if not request.path.startswith("/static/"):
+            # Pages and API answers may hold patient data: shared browsers and proxies must not keep them.
             response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response

@@ -41,3 +41,10 @@ def test_sqlite_runs_wal_full_sync_immediate_transactions():
 
 def test_connections_are_persistent():
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] is None
+
+
+@pytest.mark.django_db
+def test_answers_are_not_stored_by_browsers_or_proxies(client):
+    for url in ("/accounts/login/", "/api/me", "/fhir/metadata", "/refer/"):
+        assert "no-store" in client.get(url).headers["Cache-Control"], url
+    assert "no-store" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
