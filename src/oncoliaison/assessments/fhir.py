@@ -15,10 +15,9 @@ Observation: category ``survey``; ``code`` = LOINC when the score has one (e.g. 
 score code system; ``valueInteger`` or ``valueString``; ``interpretation`` POS/NEG (v3 ObservationInterpretation);
 the reasons are in ``note``; ``derivedFrom`` the QuestionnaireResponse.
 
-These three resource types are also produced by other domains (symptom monitoring, the cancer record).  The
-registry holds one mapper per resource type, so these mappers are *not* registered here: the FHIR routing needs a
-per-type composition before they can be (see docs/needs-assessment-and-care-plans.md).  They are complete and
-tested through direct calls.
+These three resource types are also served by symptom monitoring; the registry composes the mappers of one
+type, and ours carry ids "assessment-<pk>".  A new QuestionnaireResponse is ours when its ``questionnaire`` names
+one of our instruments.
 """
 
 from __future__ import annotations
@@ -27,12 +26,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
-from oncoliaison.fhir import codes
-from oncoliaison.fhir.registry import CREATE, READ, SEARCH, ResourceMapper, reference_to
+from oncoliaison.fhir import codes, params
+from oncoliaison.fhir.registry import (
+    CREATE,
+    READ,
+    SEARCH,
+    ResourceMapper,
+    SearchParam,
+    reference_to,
+    register,
+)
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
@@ -56,6 +63,43 @@ EXT_ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 _STATUS = {InstrumentVersionStatus.DRAFT: "draft", InstrumentVersionStatus.ACTIVE: "active",
            InstrumentVersionStatus.RETIRED: "retired"}
 _INTERPRETATION = {"POS": "Positive", "NEG": "Negative"}
+_SP = "http://hl7.org/fhir/SearchParameter/"
+ID_PREFIX = "assessment"
+
+
+def fid(pk: object) -> str:
+    """The FHIR id of an assessment-domain resource."""
+    return f"{ID_PREFIX}-{pk}"
+
+
+def _pk_from(fhir_id: str) -> int | None:
+    raw = fhir_id.removeprefix(f"{ID_PREFIX}-")
+    return int(raw) if fhir_id.startswith(f"{ID_PREFIX}-") and raw.isdigit() and len(raw) < 19 else None
+
+
+def _prefixed_reference(field: str, resource_type: str) -> Any:
+    def apply(name: str, value: str) -> Q:
+        parts = value.rstrip("/").split("/")
+        if len(parts) > 1 and parts[-2] != resource_type:
+            raise params.bad_value(name, value, f"Use a reference to {resource_type}.")
+        key = _pk_from(parts[-1])
+        return Q(**{field: key}) if key is not None else params.NOTHING
+
+    return apply
+
+
+def _instrument_code_of(name: str, value: str) -> Q:
+    return Q(instrument__code=value.split("|")[0].rstrip("/").split("/")[-1])
+
+
+def _score_code(name: str, value: str) -> Q:
+    system, code = params.token(value)
+    if system in (None, CS_SCORE):
+        q = Q(code=code)
+        return q | Q(loinc_code=code) if system is None else q
+    if system == codes.CS_LOINC:
+        return Q(loinc_code=code)
+    return params.NOTHING
 
 
 def questionnaire_url(instrument: Instrument) -> str:
@@ -102,7 +146,7 @@ def questionnaire_to_fhir(version: InstrumentVersion) -> dict[str, Any]:
         items.append(entry)
     out: dict[str, Any] = {
         "resourceType": "Questionnaire",
-        "id": str(version.pk),
+        "id": fid(version.pk),
         "meta": codes.meta(1, version.created_at),
         "url": questionnaire_url(instrument),
         "version": version.version,
@@ -120,11 +164,19 @@ def questionnaire_to_fhir(version: InstrumentVersion) -> dict[str, Any]:
     return out
 
 
+@register
 class QuestionnaireMapper(ResourceMapper):
     resource_type = "Questionnaire"
     model = InstrumentVersion
+    id_prefix = ID_PREFIX
     interactions = (READ, SEARCH)
-    documentation = "Needs-assessment instruments, one Questionnaire per published version."
+    documentation = ("Needs-assessment instruments (NCCN Distress Thermometer, CMS AHC HRSN), one Questionnaire per "
+                     "published version, licence in copyright.")
+    search_params = (
+        SearchParam("url", "uri", "Canonical URL of the instrument.", _instrument_code_of, _SP + "Questionnaire-url"),
+        SearchParam("name", "string", "Instrument code, e.g. nccn-dt.", params.string_filter(["instrument__code"]),
+                    _SP + "Questionnaire-name"),
+    )
 
     def queryset_for(self, actor: Actor) -> QuerySet[InstrumentVersion]:
         return InstrumentVersion.objects.select_related("instrument")
@@ -163,7 +215,7 @@ def questionnaire_response_to_fhir(a: Assessment) -> dict[str, Any]:
         out_items.append({"linkId": link_id, "text": item["text"], "answer": values})
     out: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
-        "id": str(a.pk),
+        "id": fid(a.pk),
         "meta": codes.meta(a.version, a.updated_at, synthetic=a.patient.synthetic),
         "questionnaire": f"{questionnaire_url(instrument)}|{version.version}",
         "status": a.status,
@@ -246,13 +298,32 @@ def questionnaire_response_from_fhir(resource: dict[str, Any], *, actor: Actor) 
     return ResponseInput(patient, version, answers, when)
 
 
+def _ours(resource: dict[str, Any]) -> bool:
+    url = str(resource.get("questionnaire") or "").partition("|")[0]
+    base = f"{codes.CODE_BASE}/Questionnaire/"
+    return url.startswith(base) and Instrument.objects.filter(code=url.rstrip("/").split("/")[-1]).exists()
+
+
+@register
 class QuestionnaireResponseMapper(ResourceMapper):
     resource_type = "QuestionnaireResponse"
     model = Assessment
+    id_prefix = ID_PREFIX
     interactions = (READ, SEARCH, CREATE)
     patient_linked = True
     audit_category = selectors.CATEGORY
     documentation = "Needs assessments (answers) of patients the caller may see; create submits one for scoring."
+    search_params = (
+        SearchParam("patient", "reference", "The patient assessed.", params.reference_filter("patient_id", "Patient"),
+                    _SP + "QuestionnaireResponse-patient"),
+        SearchParam("subject", "reference", "The patient assessed.", params.reference_filter("patient_id", "Patient"),
+                    _SP + "QuestionnaireResponse-subject"),
+        SearchParam("authored", "date", "When the answers were given.", params.datetime_filter("authored_at"),
+                    _SP + "QuestionnaireResponse-authored"),
+    )
+
+    def claims(self, resource: dict[str, Any]) -> bool:
+        return _ours(resource)
 
     def check_access(self, actor: Actor, interaction: str) -> None:
         require_patient_access_role(actor)
@@ -286,14 +357,14 @@ def score_to_fhir(s: AssessmentScore) -> dict[str, Any]:
         coding.insert(0, codes.coding(codes.CS_LOINC, s.loinc_code, s.display))
     out: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": str(s.pk),
+        "id": fid(s.pk),
         "meta": codes.meta(1, s.effective_at, synthetic=s.patient.synthetic),
         "status": "final",
         "category": [{"coding": [codes.coding(CS_OBS_CATEGORY, "survey", "Survey")]}],
         "code": {"coding": coding, "text": s.display},
         "subject": codes.ref("Patient", s.patient_id),
         "effectiveDateTime": codes.instant(s.effective_at),
-        "derivedFrom": [codes.ref("QuestionnaireResponse", s.assessment_id)],
+        "derivedFrom": [codes.ref("QuestionnaireResponse", fid(s.assessment_id))],
     }
     if s.value_text:
         out["valueString"] = s.value_text
@@ -311,13 +382,26 @@ def score_to_fhir(s: AssessmentScore) -> dict[str, Any]:
     return out
 
 
+@register
 class AssessmentObservationMapper(ResourceMapper):
     resource_type = "Observation"
     model = AssessmentScore
+    id_prefix = ID_PREFIX
     interactions = (READ, SEARCH)
     patient_linked = True
     audit_category = selectors.CATEGORY
-    documentation = "Scores and screening results of needs assessments."
+    documentation = ("Needs-assessment scores and screening results (distress, social-needs domains), with their "
+                     "reasons in note; derivedFrom the QuestionnaireResponse.")
+    search_params = (
+        SearchParam("patient", "reference", "The patient.", params.reference_filter("patient_id", "Patient"),
+                    _SP + "clinical-patient"),
+        SearchParam("subject", "reference", "The patient.", params.reference_filter("patient_id", "Patient"),
+                    _SP + "Observation-subject"),
+        SearchParam("code", "token", f"LOINC code, or a score code in {CS_SCORE}, e.g. distress-thermometer.",
+                    _score_code, _SP + "clinical-code"),
+        SearchParam("derived-from", "reference", "The QuestionnaireResponse.",
+                    _prefixed_reference("assessment_id", "QuestionnaireResponse"), _SP + "Observation-derived-from"),
+    )
 
     def check_access(self, actor: Actor, interaction: str) -> None:
         require_patient_access_role(actor)

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from oncoliaison.assessments.fhir import fid as assessment_fid
 from oncoliaison.assessments.rules import NEEDS, SERVICES
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import ValidationFailed
@@ -137,7 +138,7 @@ class CarePlanMapper(_PatientLinked):
         if plan.created_by_id:
             out["author"] = codes.ref("Practitioner", plan.created_by_id)
         if plan.source_assessment_id:
-            out["supportingInfo"] = [codes.ref("QuestionnaireResponse", plan.source_assessment_id)]
+            out["supportingInfo"] = [codes.ref("QuestionnaireResponse", assessment_fid(plan.source_assessment_id))]
         goals = list(plan.goals.all())
         if goals:
             out["goal"] = [codes.ref("Goal", g.pk) for g in goals]

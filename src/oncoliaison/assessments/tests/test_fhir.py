@@ -60,7 +60,7 @@ def test_questionnaire_response_and_scores_are_valid_fhir(cast: Cast, versions) 
                                         "display": "Social need: Interpersonal safety"}
     assert obs["valueInteger"] == 3 + 5 + 2 + 1
     assert obs["interpretation"][0]["coding"][0]["code"] == "POS"
-    assert obs["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{a.pk}"}]
+    assert obs["derivedFrom"] == [{"reference": f"QuestionnaireResponse/assessment-{a.pk}"}]
     food = _valid(fhir.score_to_fhir(AssessmentScore.objects.get(assessment=a, code="hrsn-food")))
     assert food["dataAbsentReason"]["coding"][0]["code"] == "not-performed"
 
@@ -94,8 +94,8 @@ def test_create_from_fhir_accepts_loinc_or_local_codes(cast: Cast, versions) -> 
     assert a.authored_at == dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
     assert a.scores.get(code="hrsn-food").interpretation == "POS"
     assert AuditEvent.objects.filter(channel="fhir", resource_type="QuestionnaireResponse", action="create").exists()
-    read = mapper.read(actor, str(a.pk))
-    assert _valid(mapper.to_fhir(read))["id"] == str(a.pk)
+    read = mapper.read(actor, f"assessment-{a.pk}")
+    assert _valid(mapper.to_fhir(read))["id"] == f"assessment-{a.pk}"
 
 
 def test_from_fhir_refuses_bad_input_clearly(cast: Cast, versions) -> None:
@@ -117,9 +117,9 @@ def test_hides_other_organisations(cast: Cast, versions) -> None:
     a = _assessment(cast, versions)
     outsider = cast.actor(cast.outsider)
     with pytest.raises(NotFound):
-        fhir.QuestionnaireResponseMapper().read(outsider, str(a.pk))
+        fhir.QuestionnaireResponseMapper().read(outsider, f"assessment-{a.pk}")
     with pytest.raises(NotFound):
-        fhir.AssessmentObservationMapper().read(outsider, str(a.scores.first().pk))
+        fhir.AssessmentObservationMapper().read(outsider, f"assessment-{a.scores.first().pk}")
     # A response about a patient the caller cannot see is refused like an unknown patient.
     with pytest.raises(ValidationFailed, match="not reference a Patient known to you"):
         fhir.questionnaire_response_from_fhir(_qr(cast, []), actor=outsider)
@@ -129,4 +129,68 @@ def test_requires_the_right_role(cast: Cast, versions) -> None:
     for mapper in (fhir.QuestionnaireResponseMapper(), fhir.AssessmentObservationMapper()):
         with pytest.raises(Forbidden):
             mapper.check_access(cast.actor(cast.researcher), "read")
-    assert fhir.QuestionnaireMapper().read(cast.actor(cast.navigator), str(versions["nccn-dt"].pk))
+    assert fhir.QuestionnaireMapper().read(cast.actor(cast.navigator), f"assessment-{versions['nccn-dt'].pk}")
+
+
+# --- over HTTP, composed with the other domains' mappers of the same types ---------------------------------------
+
+def _http(token: str):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    return Client(), {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+
+
+def _token(organization, scopes: str = "system/*.cruds") -> str:  # type: ignore[no-untyped-def]
+    from oncoliaison.accounts.services import api_client_create, token_issue
+
+    issued = api_client_create(organization=organization, scopes=scopes)
+    return token_issue(client_id=issued.client_id, client_secret=issued.client_secret).access_token
+
+
+def test_http_read_search_and_create(cast: Cast, versions) -> None:
+    import orjson
+
+    a = _assessment(cast, versions)
+    client, headers = _http(_token(cast.lead))
+    response = client.get(f"/fhir/QuestionnaireResponse/assessment-{a.pk}", headers=headers)
+    assert response.status_code == 200
+    assert _valid(orjson.loads(response.content))["id"] == f"assessment-{a.pk}"
+    bundle = orjson.loads(client.get("/fhir/Observation", {"derived-from": f"QuestionnaireResponse/assessment-{a.pk}"},
+                                     headers=headers).content)
+    assert {e["resource"]["id"] for e in bundle["entry"]} == {f"assessment-{s.pk}" for s in a.scores.all()}
+    bundle = orjson.loads(client.get("/fhir/Observation", {"code": "http://loinc.org|95614-4",
+                                                            "patient": f"Patient/{cast.pat.pk}"},
+                                     headers=headers).content)
+    assert [e["resource"]["valueInteger"] for e in bundle["entry"]] == [11]
+    bundle = orjson.loads(client.get("/fhir/Questionnaire", {"name": "nccn"}, headers=headers).content)
+    assert [e["resource"]["url"] for e in bundle["entry"]] == [f"{codes.CODE_BASE}/Questionnaire/nccn-dt"]
+    created = client.post("/fhir/QuestionnaireResponse", orjson.dumps(_qr(cast, [
+        {"linkId": "transportation", "answer": [{"valueCoding": {"system": "http://loinc.org", "code": "LA33-6"}}]},
+    ])), content_type="application/fhir+json", headers=headers)
+    assert created.status_code == 201, created.content
+    new_id = orjson.loads(created.content)["id"]
+    assert new_id.startswith("assessment-")
+    assert Assessment.objects.get(pk=int(new_id.split("-")[1])).scores.get(code="hrsn-transportation").interpretation == "POS"
+
+
+def test_http_hides_other_organisations(cast: Cast, versions) -> None:
+    import orjson
+
+    a = _assessment(cast, versions)
+    client, headers = _http(_token(cast.partner))
+    assert client.get(f"/fhir/QuestionnaireResponse/assessment-{a.pk}", headers=headers).status_code == 404
+    assert client.get(f"/fhir/QuestionnaireResponse/assessment-{a.pk + 50}", headers=headers).status_code == 404
+    bundle = orjson.loads(client.get("/fhir/Observation", {"code": "hrsn-safety"}, headers=headers).content)
+    assert bundle["total"] == 0
+
+
+def test_http_requires_the_right_scope(cast: Cast, versions) -> None:
+    import orjson
+
+    a = _assessment(cast, versions)
+    client, headers = _http(_token(cast.lead, "system/QuestionnaireResponse.rs"))
+    assert client.get(f"/fhir/QuestionnaireResponse/assessment-{a.pk}", headers=headers).status_code == 200
+    refused = client.post("/fhir/QuestionnaireResponse", orjson.dumps(_qr(cast, [
+        {"linkId": "transportation", "answer": [{"valueCoding": {"code": "yes"}}]}])),
+        content_type="application/fhir+json", headers=headers)
+    assert refused.status_code == 403

@@ -53,7 +53,7 @@ def test_care_plan_goal_task_are_valid_fhir(cast: Cast, plan: CarePlan) -> None:
     assert response.status_code == 200
     cp = _valid(orjson.loads(response.content))
     assert cp["status"] == "draft" and cp["intent"] == "plan"
-    assert cp["supportingInfo"] == [{"reference": f"QuestionnaireResponse/{plan.source_assessment_id}"}]
+    assert cp["supportingInfo"] == [{"reference": f"QuestionnaireResponse/assessment-{plan.source_assessment_id}"}]
     assert len(cp["goal"]) == 2
     referrals = {a["detail"]["code"]["coding"][0]["code"]: a["detail"]["status"] for a in cp["activity"]
                  if a.get("detail", {}).get("kind") == "ServiceRequest"}
