@@ -404,6 +404,25 @@ def questionnaire_responses_ingest(actor: Actor, resources: list[dict[str, Any]]
     return [o if o is not None else ValidationFailed("Not processed.") for o in outcomes]
 
 
+def batch_response(actor: Actor, bundle: dict[str, Any]) -> dict[str, Any]:
+    """A batch-response Bundle for a batch Bundle whose entries are QuestionnaireResponse creates (for the
+    FHIR app's ``POST [base]``): one entry per request entry, in order, with its status and location or an
+    OperationOutcome."""
+    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
+    outcomes = questionnaire_responses_ingest(actor, [e.get("resource") or {} for e in entries])
+    out: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, SymptomReport):
+            out.append({"response": {"status": "201 Created", "location": f"QuestionnaireResponse/{fid(outcome.pk)}",
+                                     "lastModified": codes.instant(outcome.received_at)}})
+        else:
+            code = {404: "not-found", 403: "forbidden", 409: "conflict"}.get(outcome.status, "processing")
+            out.append({"response": {"status": str(outcome.status), "outcome": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": code, "diagnostics": outcome.message}]}}})
+    return {"resourceType": "Bundle", "type": "batch-response", "entry": out}
+
+
 # --- Observation (derived scores) ---------------------------------------------------------------------------
 
 

@@ -165,3 +165,23 @@ def test_batch_ingest(cast, frozen):
                    memberships=((cast.lead.pk, "system", cast.lead.kind),), scopes=ScopeSet.parse("system/Flag.rs"))
     with pytest.raises(Forbidden):
         questionnaire_responses_ingest(reader, resources)
+
+
+def test_batch_response_bundle(cast, frozen):
+    from fhir.resources.R4B.bundle import Bundle
+
+    from oncoliaison.core.actor import Actor
+    from oncoliaison.core.scopes import ScopeSet
+    from oncoliaison.monitoring.fhir import batch_response
+
+    actor = Actor(kind="system", client_id="app", client_organization_id=cast.lead.pk,
+                  memberships=((cast.lead.pk, "system", cast.lead.kind),),
+                  scopes=ScopeSet.parse("system/QuestionnaireResponse.cr"))
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": qr(cast.pat.pk, [1] * 9), "request": {"method": "POST", "url": "QuestionnaireResponse"}},
+        {"resource": qr(999999, [1] * 9), "request": {"method": "POST", "url": "QuestionnaireResponse"}},
+    ]}
+    response = batch_response(actor, bundle)
+    Bundle.model_validate(response)
+    assert [e["response"]["status"] for e in response["entry"]] == ["201 Created", "404"]
+    assert response["entry"][0]["response"]["location"].startswith("QuestionnaireResponse/symptom-")
