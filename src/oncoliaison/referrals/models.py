@@ -163,9 +163,12 @@ class Referral(models.Model):
 
     @property
     def person_display(self) -> str:
-        if self.patient_id is not None:
+        """The person as the referral named them.  (The linked record may differ, e.g. after a change of
+        name, and is shown only to the receiving program.)"""
+        named = f"{self.given_name} {self.family_name}".strip()
+        if not named and self.patient_id is not None:
             return self.patient.display_name  # type: ignore[union-attr]
-        return f"{self.given_name} {self.family_name}".strip()
+        return named
 
     @property
     def is_open(self) -> bool:

@@ -238,3 +238,19 @@ def test_accept_bad_choice_is_a_clear_error(client, cast):
     res = client.post(reverse("referrals:accept", args=[r.pk]), {"choice": "maybe"})
     assert res.status_code == 400 and b"Choose an existing record" in res.content
     assert Referral.objects.get(pk=r.pk).status == ReferralStatus.RECEIVED
+
+
+def test_referrer_does_not_see_the_programs_record_after_linking(client, cast):
+    from oncoliaison.referrals.services import referral_accept
+
+    r = provider_referral(cast, given_name="Pat", family_name="Patient", birth_date=cast.pat.birth_date)
+    cast.pat.family_name = "Patient-Registered"
+    cast.pat.save()
+    referral_accept(actor=cast.actor(cast.navigator), referral=r, link_patient_id=cast.pat.pk)
+    _login(client, cast.outsider)
+    body = client.get(reverse("referrals:detail", args=[r.pk])).content.decode()
+    assert "Referral of Pat Patient" in body and "Patient-Registered" not in body
+    assert reverse("patients:detail", args=[cast.pat.pk]) not in body
+    _login(client, cast.navigator)
+    body = client.get(reverse("referrals:detail", args=[r.pk])).content.decode()
+    assert "Patient-Registered" in body and reverse("patients:detail", args=[cast.pat.pk]) in body
