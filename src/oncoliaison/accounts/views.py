@@ -98,7 +98,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.user.is_authenticated and request.method == "GET":
         return HttpResponseRedirect(_safe_next(request, next_url))
-    form = LoginForm(request, data=request.POST or None)
+    form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             user = form.get_user()
@@ -146,7 +146,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
     if signed_in and not mfa_enabled(user):
         messages.info(request, "Your organisation requires a second factor. Set up an authenticator app to go on.")
         return redirect("accounts:mfa_enrol")
-    form = MfaCodeForm(request.POST or None)
+    form = MfaCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if mfa_check(user, form.cleaned_data["code"]):
             if signed_in:
@@ -203,7 +203,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if mfa_enabled(user):
         return render(request, "accounts/mfa_enrol.html", {"enabled": True, "disable_form": MfaDisableForm()})
-    form = MfaCodeForm(request.POST or None)
+    form = MfaCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid() and mfa_confirm(user, form.cleaned_data["code"]):
             request.session[MFA_SESSION_KEY] = True
@@ -257,7 +257,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password (e.g. replace the one-time password an administrator issued)."""
     user: User = request.user  # type: ignore[assignment]
-    form = PasswordChangeForm(user, request.POST or None)
+    form = PasswordChangeForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         password_set(actor=actor_for_user(user, source_address=_source(request)), user=user,
                      new_password=form.cleaned_data["new_password1"])

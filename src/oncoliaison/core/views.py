@@ -327,7 +327,7 @@ def _csv_rows(rows: QuerySet[AuditEvent]) -> Iterator[str]:
 def audit_report(request: HttpRequest) -> HttpResponseBase:
     actor = actor_of(request)
     require_admin(actor)
-    form = AuditFilterForm(request.POST or None, actor=actor)
+    form = AuditFilterForm(request.POST if request.method == "POST" else None, actor=actor)
     if request.method == "POST":
         # The patient list comes from the search, so rebuild its choices before validating.
         search = request.POST.get("patient_search", "").strip()[:100]

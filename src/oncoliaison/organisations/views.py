@@ -68,7 +68,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     require_staff(actor)
     if not services._may_create_organizations(actor):
         raise Forbidden("Only administrators of a lead cancer program can add organisations to the network.")
-    form = OrganizationForm(request.POST or None)
+    form = OrganizationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organization_create(actor=actor, data=form.to_data(), channel="web")
@@ -91,7 +91,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff(actor)
     org = get_visible_or_404(selectors.organization_list_for(actor), pk)
     require_admin(actor, org.pk)
-    form = MemberAddForm(request.POST or None)
+    form = MemberAddForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

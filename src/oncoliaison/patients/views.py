@@ -55,7 +55,7 @@ def _require_clinical_staff(request: HttpRequest) -> None:
 def patient_list(request: HttpRequest) -> HttpResponse:
     _require_clinical_staff(request)
     actor = actor_of(request)
-    form = PatientSearchForm(request.POST or None)
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
     ctx: dict[str, Any] = {"form": form, "page": None}
     status = 200
     if request.method == "POST":
@@ -137,7 +137,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     if not actor.clinical_organization_ids:
         raise Forbidden("Registering patients needs a care role in a cancer program or hospital.")
     orgs = _patient_form_orgs(request)
-    form = PatientForm(request.POST or None, organizations=orgs)
+    form = PatientForm(request.POST if request.method == "POST" else None, organizations=orgs)
     if request.method == "POST" and form.is_valid():
         org = next(o for o in orgs if o.pk == form.cleaned_data["organization"])
         try:
@@ -208,7 +208,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
                                        audit_read=request.method == "GET")
     if actor.kind == "staff" and not actor.clinical_organization_ids:
         raise Forbidden("Recording consent needs a care role.")
-    form = ConsentForm(request.POST or None, allowed_kinds=_consent_kinds_for(actor.kind))
+    form = ConsentForm(request.POST if request.method == "POST" else None, allowed_kinds=_consent_kinds_for(actor.kind))
     if request.method == "POST" and form.is_valid():
         grantee_user_id = None
         if form.cleaned_data["kind"] == ConsentKind.CAREGIVER_PROXY and form.cleaned_data["caregiver_username"]:

@@ -410,3 +410,10 @@ def test_expired_session_during_htmx_search_reloads_to_sign_in(client, cast):
     assert response.status_code == 204
     assert response["HX-Redirect"] == f"{reverse('accounts:login')}?next={LIST}"
     assert not AuditEvent.objects.filter(action=AuditAction.SEARCH).exists()
+
+
+def test_consent_kind_error_links_to_the_radio_group(client, cast):
+    _as(client, cast.navigator)
+    html = client.post(reverse("patients:consent_add", args=[cast.pat.pk]), {}).content.decode()
+    i = html.find("error-summary")
+    assert 'href="#id_kind"' in html and 'id="id_kind"' in html, html[i:i + 600]
