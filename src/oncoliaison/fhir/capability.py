@@ -92,6 +92,8 @@ def _statement(base: str) -> dict[str, Any]:
                     ),
                 },
                 "resource": [_resource(m) for m in registry.mappers()],
+                **({"interaction": [{"code": "transaction"}, {"code": "batch"}]}
+                   if registry.bundle_handler() is not None else {}),
             }
         ],
     }

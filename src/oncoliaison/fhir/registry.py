@@ -277,6 +277,25 @@ def get(resource_type: str) -> ResourceMapper | None:
     return _REGISTRY.get(resource_type)
 
 
+# (actor, transaction or batch Bundle) -> (HTTP status, response Bundle or OperationOutcome)
+BundleHandler = Callable[[Actor, dict[str, Any]], tuple[int, dict[str, Any]]]
+_BUNDLE_HANDLER: list[BundleHandler] = []
+
+
+def register_bundle_handler(handler: BundleHandler) -> BundleHandler:
+    """Decorator: the domain that processes ``POST [base]`` transaction and batch Bundles (one per server).
+
+    The handler raises the domain's typed errors (Forbidden, ValidationFailed...) for the view to map."""
+    if _BUNDLE_HANDLER and getattr(_BUNDLE_HANDLER[0], "__qualname__", "") != handler.__qualname__:
+        raise RuntimeError("Only one handler may process transaction and batch Bundles.")
+    _BUNDLE_HANDLER[:] = [handler]
+    return handler
+
+
+def bundle_handler() -> BundleHandler | None:
+    return _BUNDLE_HANDLER[0] if _BUNDLE_HANDLER else None
+
+
 def mappers() -> list[ResourceMapper]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 

@@ -18,5 +18,6 @@ urlpatterns = [
     re_path(rf"^[/]{_TYPE}/_search$", views.search_post, name="search"),
     re_path(rf"^[/]{_TYPE}/{_ID}$", views.instance, name="instance"),
     re_path(rf"^[/]{_TYPE}/?$", views.type_level, name="type"),
+    re_path(r"^[/]?$", views.system_level, name="system"),
     re_path(r"^.*$", views.unknown, name="unknown"),
 ]

@@ -419,5 +419,21 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_view
+def system_level(request: HttpRequest) -> HttpResponse:
+    """``POST [base]`` with a transaction or batch Bundle, handed to the domain that registered for it."""
+    handler = registry.bundle_handler()
+    if handler is None:
+        raise FhirError(404, "Transaction and batch Bundles are not supported by this server.", code="not-supported")
+    if request.method != "POST":
+        raise FhirError(405, "POST a transaction or batch Bundle here.", headers={"Allow": "POST"})
+    actor = actor_for_request(request)
+    bundle = _body(request, "Bundle")
+    if bundle.get("type") not in {"transaction", "batch"}:
+        raise FhirError(400, "POST [base] takes a Bundle of type transaction or batch.", expression=["type"])
+    status, body = handler(actor, bundle)
+    return fhir_response(body, status)
+
+
+@fhir_view
 def unknown(request: HttpRequest) -> HttpResponse:
     raise FhirError(404, "This FHIR endpoint or interaction is not supported.", code="not-supported")

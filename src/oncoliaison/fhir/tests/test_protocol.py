@@ -59,3 +59,53 @@ def test_every_consent_kind_validates(cast, lead_api, kind):
     # And what was read can be written back unchanged.
     response = lead_api.put(f"/Consent/{consent.pk}", resource)
     assert response.status_code == 200, response.content
+
+
+# --- POST [base]: transaction and batch Bundles -----------------------------------------------------------
+
+
+@pytest.fixture
+def bundle_handler():  # type: ignore[no-untyped-def]
+    """A stand-in for the domain that registers for Bundles: it answers with what it was given."""
+    from oncoliaison.core.errors import Forbidden
+    from oncoliaison.fhir.capability import _statement
+
+    seen: list = []
+
+    def handle(actor, bundle):  # type: ignore[no-untyped-def]
+        if not actor.allows("Patient", "c"):
+            raise Forbidden("Token scope does not allow importing patients.")
+        seen.append((actor.client_id, bundle["type"]))
+        return 200, {"resourceType": "Bundle", "type": f"{bundle['type']}-response", "entry": []}
+
+    saved = list(registry._BUNDLE_HANDLER)
+    registry._BUNDLE_HANDLER[:] = [handle]
+    _statement.cache_clear()
+    yield seen
+    registry._BUNDLE_HANDLER[:] = saved
+    _statement.cache_clear()
+
+
+def test_transaction_bundles_go_to_the_registered_handler(cast, lead_api, make_token, bundle_handler):
+    from oncoliaison.fhir.tests.conftest import Fhir
+
+    response = lead_api.post("", {"resourceType": "Bundle", "type": "transaction", "entry": []})
+    assert response.status_code == 200, response.content
+    assert body(response)["type"] == "transaction-response"
+    assert bundle_handler[0][1] == "transaction"
+    assert lead_api.post("/", {"resourceType": "Bundle", "type": "batch"}).status_code == 200
+    assert lead_api.post("", {"resourceType": "Bundle", "type": "collection"}).status_code == 400
+    assert lead_api.post("", {"resourceType": "Patient"}).status_code == 400
+    assert lead_api.get("").status_code == 405
+    assert Fhir().post("", {"resourceType": "Bundle", "type": "batch"}).status_code == 401
+    read_only = Fhir(make_token(scopes="system/Patient.rs"))
+    assert read_only.post("", {"resourceType": "Bundle", "type": "batch"}).status_code == 403
+    statement = body(lead_api.get("/metadata"))
+    assert statement["rest"][0]["interaction"] == [{"code": "transaction"}, {"code": "batch"}]
+
+
+def test_without_a_handler_bundles_are_not_supported(cast, lead_api):
+    if registry.bundle_handler() is not None:
+        pytest.skip("a domain has registered a Bundle handler")
+    assert lead_api.post("", {"resourceType": "Bundle", "type": "transaction"}).status_code == 404
+    assert "interaction" not in body(lead_api.get("/metadata"))["rest"][0]
