@@ -1,0 +1,26 @@
+"""Work queued FHIR Bulk Data exports (when TASKS uses a queue rather than the immediate backend)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run queued FHIR Bulk Data export jobs (each claimed once with a conditional update)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", action="store_true", help="Keep polling for new jobs.")
+        parser.add_argument("--interval", type=float, default=5.0, help="Seconds between polls with --loop.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from oncoliaison.fhir.bulk import run_queued_jobs
+
+        while True:
+            ran = run_queued_jobs()
+            self.stdout.write(f"Ran {ran} export job(s).")
+            if not options["loop"]:
+                return
+            time.sleep(options["interval"])
