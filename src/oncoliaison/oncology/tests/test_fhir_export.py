@@ -12,9 +12,10 @@ from django.test import Client
 
 from oncoliaison.core.models import AuditAction, AuditEvent
 from oncoliaison.core.testing import Cast
+from oncoliaison.fhir.bulk import export_job_run, run_queued_jobs
 from oncoliaison.oncology import models as m
 from oncoliaison.oncology.importing import bundle_import, system_actor_for
-from oncoliaison.patients.models import Patient
+from oncoliaison.patients.models import Consent, ConsentKind, Patient
 
 from .test_fhir_mappers import get, import_mcode, import_synthea, token, validate
 
@@ -159,3 +160,134 @@ def test_round_trip_everything_import_everything_keeps_the_clinical_content(cast
         return sorted(out)
 
     assert content(second) == content(first)
+
+
+# --- Bulk Data $export --------------------------------------------------------------------------------------
+
+
+def kick_off(path: str, tok: str | None, prefer: bool = True, **query: str) -> Any:
+    headers = {"Accept": "application/fhir+json"}
+    if tok:
+        headers["Authorization"] = f"Bearer {tok}"
+    if prefer:
+        headers["Prefer"] = "respond-async"
+    return Client().get(f"/fhir{path}", query, headers=headers)
+
+
+def follow(response: Any, tok: str) -> dict[str, Any]:
+    """Poll the status URL until the manifest; return it."""
+    assert response.status_code == 202, response.content[:300]
+    status_url = response["Content-Location"]
+    assert "/fhir/bulkstatus/" in status_url
+    for _ in range(5):
+        polled = Client().get(status_url.split("testserver", 1)[1], headers={"Authorization": f"Bearer {tok}"})
+        if polled.status_code == 200:
+            return orjson.loads(polled.content)  # type: ignore[no-any-return]
+        assert polled.status_code == 202 and polled["X-Progress"]
+        run_queued_jobs()
+    raise AssertionError("the export did not finish")
+
+
+def download(manifest: dict[str, Any], tok: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in manifest["output"]:
+        response = Client().get(item["url"].split("testserver", 1)[1],
+                                headers={"Authorization": f"Bearer {tok}", "Accept": "application/fhir+ndjson"})
+        assert response.status_code == 200 and response["Content-Type"] == "application/fhir+ndjson"
+        lines = b"".join(response.streaming_content).splitlines()
+        assert len(lines) == item["count"]
+        out[item["type"]] = [orjson.loads(line) for line in lines]
+    return out
+
+
+def test_system_export_end_to_end(cast: Cast) -> None:
+    import_mcode(cast)
+    tok = token(cast)
+    manifest = follow(kick_off("/$export", tok), tok)
+    assert manifest["requiresAccessToken"] is True and manifest["error"] == []
+    assert manifest["request"].endswith("/fhir/$export") and manifest["transactionTime"]
+    files = download(manifest, tok)
+    assert set(files) >= {"Patient", "Condition", "Observation", "Procedure", "MedicationRequest"}
+    for resources in files.values():
+        for r in resources:
+            validate(r)
+    lead_patients = set(Patient.objects.filter(organization=cast.lead).values_list("pk", flat=True))
+    assert {int(p["id"]) for p in files["Patient"]} == lead_patients
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, channel="fhir-bulk",
+                                     patient_id__isnull=False).count() == len(lead_patients)
+    # only the same client downloads the files
+    other = token(cast)
+    url = manifest["output"][0]["url"].split("testserver", 1)[1]
+    assert Client().get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    assert Client().get(url).status_code == 401
+
+
+def test_type_and_since(cast: Cast) -> None:
+    import_mcode(cast)
+    tok = token(cast)
+    files = download(follow(kick_off("/Patient/$export", tok, _type="Condition,Procedure"), tok), tok)
+    assert set(files) == {"Condition", "Procedure"}
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert follow(kick_off("/$export", tok, _since=future), tok)["output"] == []
+    assert kick_off("/$export", tok, _type="Basic").status_code == 400
+    assert kick_off("/$export", tok, _since="last week").status_code == 400
+    assert kick_off("/$export", tok, _outputFormat="text/csv").status_code == 400
+    assert kick_off("/$export", tok, prefer=False).status_code == 400
+
+
+def test_partner_exports_a_consented_patient_and_not_an_unconsented_one(cast: Cast) -> None:
+    import_mcode(cast)
+    shared, unshared = list(Patient.objects.filter(organization=cast.lead, conditions__isnull=False)
+                            .distinct().order_by("pk")[:2])
+    Consent.objects.create(patient=shared, kind=ConsentKind.DATA_SHARING, grantee_organization=cast.partner,
+                           organization=cast.lead)
+    partner = token(cast, cast.partner)
+    files = download(follow(kick_off(f"/Group/{cast.lead.pk}/$export", partner), partner), partner)
+    assert {p["id"] for p in files["Patient"]} == {str(shared.pk)}
+    subjects = {r["subject"]["reference"] for rtype, rs in files.items() if rtype != "Patient" for r in rs}
+    assert subjects == {f"Patient/{shared.pk}"}
+    assert f"Patient/{unshared.pk}" not in subjects
+    system = download(follow(kick_off("/$export", partner), partner), partner)
+    assert {p["id"] for p in system["Patient"]} == {str(shared.pk), str(cast.other_patient.pk)}
+
+
+def test_group_hides_other_organisations(cast: Cast) -> None:
+    import_mcode(cast)
+    partner = token(cast, cast.partner)
+    hidden = kick_off(f"/Group/{cast.lead.pk}/$export", partner)
+    missing = kick_off("/Group/999999/$export", partner)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.content == missing.content
+
+
+def test_requires_the_right_role(cast: Cast) -> None:
+    assert kick_off("/$export", None).status_code == 401
+    nav = Client()
+    nav.force_login(cast.navigator)
+    assert nav.get("/fhir/$export", headers={"Prefer": "respond-async"}).status_code == 403
+    assert kick_off("/$export", token(cast, scopes="system/Patient.s")).status_code == 403
+    assert kick_off("/$export", token(cast, scopes="system/Patient.rs"), _type="Condition").status_code == 403
+    only_conditions = token(cast, scopes="system/Condition.rs")
+    assert [o["type"] for o in follow(kick_off("/$export", only_conditions), only_conditions)["output"]] in (
+        [], ["Condition"])
+
+
+def test_queued_job_polls_with_progress_runs_once_and_cancels(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    import_mcode(cast)
+    tok = token(cast)
+    response = kick_off("/$export", tok)
+    assert response.status_code == 202
+    path = response["Content-Location"].split("testserver", 1)[1]
+    polled = Client().get(path, headers={"Authorization": f"Bearer {tok}"})
+    assert polled.status_code == 202 and polled["X-Progress"] == "queued" and polled["Retry-After"]
+    job = m.ExportJob.objects.get()
+    assert run_queued_jobs() == 1 and run_queued_jobs() == 0  # claimed once
+    assert export_job_run(job.pk) is False
+    assert Client().get(path, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+    assert Client().delete(path, headers={"Authorization": f"Bearer {tok}"}).status_code == 202
+    assert Client().get(path, headers={"Authorization": f"Bearer {tok}"}).status_code == 404
+    assert not any((settings.VAR_DIR / "exports" / job.key).glob("*.ndjson"))
+    second = kick_off("/$export", tok)["Content-Location"].split("testserver", 1)[1]
+    assert Client().delete(second, headers={"Authorization": f"Bearer {tok}"}).status_code == 202
+    assert run_queued_jobs() == 0
