@@ -11,6 +11,24 @@ from . import registry
 # Change this date whenever what the server supports changes (the snapshot test will remind you).
 CAPABILITY_DATE = "2026-11-23"
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+BULK = "http://hl7.org/fhir/uv/bulkdata/"
+
+# Operations (bulk.py, everything.py).  A Group is an organisation's patient list: Group/[id]/$export with the
+# Organization id exports that organisation's patients the client may see (its own, or shared by consent).
+SYSTEM_OPERATIONS = [
+    {"name": "export", "definition": f"{BULK}OperationDefinition/export",
+     "documentation": "Bulk Data export of every patient the client may see (Prefer: respond-async; _type, "
+                      "_since). Group/[id]/$export (id = an Organization id) exports that organisation's "
+                      "patients the client may see: its own, or shared with it by an active data-sharing consent."},
+]
+TYPE_OPERATIONS = {
+    "Patient": [
+        {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+         "documentation": "The patient (mCODE Cancer Patient) and their cancer record; _type and _since."},
+        {"name": "export", "definition": f"{BULK}OperationDefinition/patient-export",
+         "documentation": "Bulk Data export of all patients the client may see."},
+    ],
+}
 
 
 def _software_version() -> str:
@@ -43,6 +61,8 @@ def _resource(mapper: registry.ResourceMapper) -> dict[str, Any]:
             entry["definition"] = p.definition
         params.append(entry)
     out["searchParam"] = params
+    if mapper.resource_type in TYPE_OPERATIONS:
+        out["operation"] = TYPE_OPERATIONS[mapper.resource_type]
     return out
 
 
@@ -54,6 +74,7 @@ def _statement(base: str) -> dict[str, Any]:
         "date": CAPABILITY_DATE,
         "publisher": "OncoLiaison",
         "kind": "instance",
+        "instantiates": [f"{BULK}CapabilityStatement/bulk-data"],
         "software": {"name": "OncoLiaison", "version": _software_version()},
         "implementation": {"description": "OncoLiaison FHIR R4 server (Cancer Liaison Program)", "url": base},
         "fhirVersion": "4.0.1",
@@ -92,6 +113,7 @@ def _statement(base: str) -> dict[str, Any]:
                     ),
                 },
                 "resource": [_resource(m) for m in registry.mappers()],
+                "operation": SYSTEM_OPERATIONS,
                 **({"interaction": [{"code": "transaction"}, {"code": "batch"}]}
                    if registry.bundle_handler() is not None else {}),
             }
