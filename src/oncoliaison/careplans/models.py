@@ -130,6 +130,9 @@ class TaskPriority(models.TextChoices):
     STAT = "stat", "Immediately (stat)"
 
 
+_OPEN_TASK_STATUSES = ["requested", "accepted", "in-progress", "on-hold"]  # = rules.TASK_OPEN
+
+
 class Task(models.Model):
     care_plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="tasks")
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="care_tasks")
@@ -157,6 +160,11 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["owner", "status", "due_date"]),
             models.Index(fields=["patient", "status"]),
+            # Worklists read open tasks only, by owner or by patient, soonest due first.
+            models.Index(fields=["owner", "due_date"], condition=Q(status__in=_OPEN_TASK_STATUSES),
+                         name="task_open_by_owner_due"),
+            models.Index(fields=["patient", "due_date"], include=["priority", "id"],
+                         condition=Q(status__in=_OPEN_TASK_STATUSES), name="task_open_by_patient_due"),
         ]
         constraints = [
             models.CheckConstraint(

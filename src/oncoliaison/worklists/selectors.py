@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet
 
 from oncoliaison.accounts.models import User
 from oncoliaison.careplans.models import Barrier, BarrierStatus, Task
@@ -19,7 +20,7 @@ from oncoliaison.monitoring.models import OPEN_STATUSES as ALERT_OPEN
 from oncoliaison.monitoring.models import Alert, ReportSchedule
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.patients.models import Patient
-from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.patients.selectors import patient_access_q, patient_queryset_for
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
 from oncoliaison.referrals.selectors import triage_queue_for
 
@@ -35,15 +36,33 @@ def require_worklist_role(actor: Actor) -> None:
 
 
 def caseload_patient_ids(actor: Actor, navigator_id: int) -> QuerySet[ProgramEpisode, Any]:
-    """Ids of the visible patients whose open program episode names ``navigator_id`` as navigator."""
+    """Ids of patients whose open episode at one of the actor's programs names ``navigator_id`` as navigator.
+
+    This only narrows (by index); whether each patient may still be seen — a shared patient whose consent
+    was revoked may not — is checked on the rows shown (``_keep_visible``)."""
     return ProgramEpisode.objects.filter(
         navigator_id=navigator_id, status__in=OPEN_EPISODE_STATUSES,
-        patient__in=patient_queryset_for(actor).values("pk"),
-    ).values("patient_id")
+        organization_id__in=actor.clinical_organization_ids,
+    ).values("patient_id").order_by()
+
+
+def _keep_visible(actor: Actor, sections: list[list[Any]], patient_of: Any = lambda row: row.patient_id) -> None:
+    """Drop, in place, rows of patients the actor may not see: one query for every row shown."""
+    ids = {patient_of(row) for rows in sections for row in rows}
+    visible = set(patient_queryset_for(actor).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for rows in sections:
+        rows[:] = [row for row in rows if patient_of(row) in visible][:SECTION_LIMIT]
 
 
 def _open_tasks(actor: Actor) -> QuerySet[Task]:
-    return Task.objects.filter(status__in=TASK_OPEN, patient__in=patient_queryset_for(actor).values("pk"))
+    q = patient_access_q(actor, "patient")
+    if q is None:
+        return Task.objects.none()
+    return Task.objects.filter(q, status__in=TASK_OPEN)
+
+
+# Sections over-fetch a little so that rows dropped by _keep_visible rarely leave a section short.
+_FETCH = SECTION_LIMIT + 10
 
 
 @dataclass
@@ -98,33 +117,34 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     today = clock.today()
     now = clock.now()
     wl = Worklist(navigator=nav, today=today)
+    # Each section is narrowed by index (owner, caseload) and fetched with its patients; the access rule is
+    # then checked once for all rows shown (_keep_visible) rather than as a subquery in every section.
     caseload = caseload_patient_ids(actor, nav.pk)
 
-    tasks = _open_tasks(actor).filter(owner_id=nav.pk).select_related("patient", "care_plan")
+    tasks = Task.objects.filter(owner_id=nav.pk, status__in=TASK_OPEN).select_related("patient")
     if priority:
         tasks = tasks.filter(priority=priority)
-    wl.overdue_tasks = list(tasks.filter(due_date__lt=today).order_by("due_date", "id")[:SECTION_LIMIT])
+    wl.overdue_tasks = list(tasks.filter(due_date__lt=today).order_by("due_date", "id")[:_FETCH])
     wl.upcoming_tasks = list(
-        tasks.filter(Q(due_date__gte=today) | Q(due_date__isnull=True)).order_by("due_date", "id")[:SECTION_LIMIT]
+        tasks.filter(Q(due_date__gte=today) | Q(due_date__isnull=True)).order_by("due_date", "id")[:_FETCH]
     )
     wl.alerts = list(
         Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=nav.pk) | Q(patient__in=caseload))
-        .filter(patient__in=patient_queryset_for(actor).values("pk"))
-        .select_related("patient").order_by("deadline", "id")[:SECTION_LIMIT]
+        .select_related("patient").order_by("deadline", "id")[:_FETCH]
     )
     wl.barriers = list(
         Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED)
-        .select_related("patient").order_by("identified_at", "id")[:SECTION_LIMIT]
+        .select_related("patient").order_by("identified_at", "id")[:_FETCH]
     )
     from oncoliaison.monitoring.selectors import OVERDUE_GRACE
 
     wl.reports_overdue = list(
         ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE, patient__in=caseload)
-        .select_related("patient", "instrument").order_by("next_due_at")[:SECTION_LIMIT]
+        .select_related("patient", "instrument").order_by("next_due_at")[:_FETCH]
     )
-    if nav.pk == actor.user_id:
-        wl.new_referrals = triage_queue_for(actor, channel=channel, limit=10)
     wl.patients = _patients_by_urgency(actor, nav.pk, caseload, today)
+    _keep_visible(actor, [wl.overdue_tasks, wl.upcoming_tasks, wl.alerts, wl.barriers, wl.reports_overdue])
+    _keep_visible(actor, [wl.patients], patient_of=lambda row: row.patient.pk)
     if sort == "name":
         wl.patients.sort(key=lambda r: (r.patient.family_name, r.patient.given_name))
     if actor.admin_organization_ids() and nav.pk == actor.user_id:
@@ -143,44 +163,70 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     shown += [a.patient_id for a in wl.alerts + wl.escalated_alerts]
     shown += [b.patient_id for b in wl.barriers] + [s.patient_id for s in wl.reports_overdue]
     shown += [r.patient.pk for r in wl.patients]
-    audit.log_patients_read(actor, shown, category=CATEGORY, resource_type="Patient", action="search",
-                            channel=channel)
+    with transaction.atomic():  # one commit for the page's audit rows (the queue's and the worklist's)
+        if nav.pk == actor.user_id:
+            wl.new_referrals = triage_queue_for(actor, channel=channel, limit=10)
+            wl.counts["new_referrals"] = len(wl.new_referrals)
+        audit.log_patients_read(actor, shown, category=CATEGORY, resource_type="Patient", action="search",
+                                channel=channel)
     return wl
 
 
-def _patients_by_urgency(actor: Actor, navigator_id: int, caseload: QuerySet, today: dt.date,
-                         limit: int = 100) -> list[PatientRow]:
-    """The navigator's caseload, each with what is open for them, the most urgent first."""
-    loads: dict[int, dict[str, object]] = {}
-    for row in (
-        Task.objects.filter(patient__in=caseload, status__in=TASK_OPEN, due_date__lt=today)
+def _task_loads(patient_filter: Q, today: dt.date) -> QuerySet[Task, Any]:
+    return (
+        Task.objects.filter(patient_filter, status__in=TASK_OPEN, due_date__lt=today)
         .values("patient_id")
         .annotate(n=Count("id"), urgent=Count("id", filter=Q(priority__in=rules.ESCALATING_PRIORITIES)))
-    ):
-        loads.setdefault(row["patient_id"], {}).update(overdue_tasks=row["n"], overdue_urgent_tasks=row["urgent"])
-    for row in Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED).values(
-        "patient_id"
-    ).annotate(n=Count("id")):
-        loads.setdefault(row["patient_id"], {})["open_barriers"] = row["n"]
-    for patient_id, severity in Alert.objects.filter(patient__in=caseload, status__in=ALERT_OPEN).values_list(
-        "patient_id", "severity"
-    ):
-        entry = loads.setdefault(patient_id, {})
+        .order_by()
+    )
+
+
+def _patients_by_urgency(actor: Actor, navigator_id: int, caseload: QuerySet[ProgramEpisode, Any], today: dt.date,
+                         limit: int = _FETCH) -> list[PatientRow]:
+    """The navigator's caseload, the most urgent first (rules.urgency), then patients with nothing open.
+
+    The database ranks: the candidates are every patient with an open alert and the top ``limit`` by overdue
+    tasks and by open barriers; only those are scored exactly in Python, so the cost does not grow with
+    the size of the caseload."""
+    in_caseload = Q(patient__in=caseload)
+    top_by_tasks = _task_loads(in_caseload, today).annotate(
+        score=F("urgent") * 300 + (F("n") - F("urgent")) * 50).order_by("-score", "patient_id")[:limit]
+    candidates = {row["patient_id"] for row in top_by_tasks}
+    candidates |= set(
+        Barrier.objects.filter(in_caseload).exclude(status=BarrierStatus.RESOLVED).values("patient_id")
+        .annotate(n=Count("id")).order_by("-n", "patient_id").values_list("patient_id", flat=True)[:limit]
+    )
+    alerts = list(Alert.objects.filter(in_caseload, status__in=ALERT_OPEN).values_list("patient_id", "severity"))
+    candidates |= {pid for pid, _ in alerts}
+    loads: dict[int, dict[str, object]] = {pid: {} for pid in candidates}
+    if candidates:
+        for row in _task_loads(Q(patient_id__in=candidates), today):
+            loads[row["patient_id"]].update(overdue_tasks=row["n"], overdue_urgent_tasks=row["urgent"])
+        for pid, n in (
+            Barrier.objects.filter(patient_id__in=candidates).exclude(status=BarrierStatus.RESOLVED)
+            .values("patient_id").annotate(n=Count("id")).values_list("patient_id", "n")
+        ):
+            loads[pid]["open_barriers"] = n
+    for patient_id, severity in alerts:
+        entry = loads[patient_id]
         if rules.severity_rank(severity) > rules.severity_rank(str(entry.get("worst_alert", ""))):
             entry["worst_alert"] = severity
     ranked = []
     for patient_id, values in loads.items():
         load = rules.PatientLoad(**values)  # type: ignore[arg-type]
         score, reasons = rules.urgency(load)
-        ranked.append((score, patient_id, load, reasons))
+        if score:
+            ranked.append((score, patient_id, load, reasons))
     ranked.sort(key=lambda r: (-r[0], r[1]))
     ranked = ranked[:limit]
-    # Patients with nothing open follow, so the caseload is complete.
+    # Patients with nothing open follow, so a small caseload is listed whole.
     quiet_room = limit - len(ranked)
-    quiet_ids = list(
-        Patient.objects.filter(pk__in=caseload).exclude(pk__in=list(loads)).order_by("family_name", "id")
-        .values_list("pk", flat=True)[: max(quiet_room, 0)]
-    )
+    quiet_ids: list[int] = []
+    if quiet_room > 0:
+        quiet_ids = list(
+            Patient.objects.filter(pk__in=caseload).exclude(pk__in=[r[1] for r in ranked])
+            .order_by("family_name", "id").values_list("pk", flat=True)[:quiet_room]
+        )
     patients = Patient.objects.in_bulk([r[1] for r in ranked] + quiet_ids)
     rows = [PatientRow(patients[pid], load, score, reasons) for score, pid, load, reasons in ranked if pid in patients]
     rows += [PatientRow(patients[pid], rules.PatientLoad(), 0, []) for pid in quiet_ids if pid in patients]
