@@ -186,6 +186,11 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Public self-referral: which lead program receives them (slug; default: the only active lead program)
+# and how many one address may send per hour.
+SELF_REFERRAL_ORGANIZATION = env_str("SELF_REFERRAL_ORGANIZATION", "")
+SELF_REFERRAL_LIMIT_PER_HOUR = env_int("SELF_REFERRAL_LIMIT_PER_HOUR", 5)
+
 # OAuth 2.0 client-credentials tokens for systems (FHIR and JSON API)
 API_TOKEN_LIFETIME_SECONDS = env_int("API_TOKEN_LIFETIME_SECONDS", 3600)
 
