@@ -51,7 +51,7 @@ from .everything import allowed_types, parse_since, parse_types, resources_of
 from .outcome import FhirError, error_response, fhir_response
 from .views import fhir_view, log_unexpected
 
-CHANNEL = "fhir-bulk"
+CHANNEL = "fhir"  # audit channel (bulk exports are told apart by resource_type Bundle / ExportJob)
 NDJSON = "application/fhir+ndjson"
 _FORMATS = {"application/fhir+ndjson", "application/ndjson", "ndjson"}
 _KICKOFF_PARAMS = {"_outputFormat", "_type", "_since"}

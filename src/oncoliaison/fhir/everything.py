@@ -106,10 +106,7 @@ def resources_of(patient_ids: Sequence[int], types: Sequence[str], since: dt.dat
             for mapper in RECORD_MAPPERS:
                 if mapper.resource_type != rtype:
                     continue
-                rows = mapper.rows_for_patients(chunk)
-                if since is not None:
-                    rows = rows.filter(updated_at__gte=since)
-                for row in rows.order_by("pk").iterator(chunk_size=2000):
+                for row in mapper.export_rows(chunk, since):
                     yield rtype, mapper.to_fhir(row)
 
 

@@ -213,7 +213,7 @@ def test_system_export_end_to_end(cast: Cast) -> None:
             validate(r)
     lead_patients = set(Patient.objects.filter(organization=cast.lead).values_list("pk", flat=True))
     assert {int(p["id"]) for p in files["Patient"]} == lead_patients
-    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, channel="fhir-bulk",
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, channel="fhir", resource_type="Bundle",
                                      patient_id__isnull=False).count() == len(lead_patients)
     # only the same client downloads the files
     other = token(cast)
