@@ -266,7 +266,6 @@ def export_status(request: HttpRequest, key: str) -> HttpResponse:
         raise FhirError(500, "The export failed; it has been logged. Start a new export.", code="exception")
     response = fhir_response(_manifest(job, base_url(request)))
     response["Content-Type"] = "application/json"
-    response["Expires"] = "0"
     return response
 
 

@@ -291,3 +291,19 @@ def test_queued_job_polls_with_progress_runs_once_and_cancels(cast: Cast, settin
     second = kick_off("/$export", tok)["Content-Location"].split("testserver", 1)[1]
     assert Client().delete(second, headers={"Authorization": f"Bearer {tok}"}).status_code == 202
     assert run_queued_jobs() == 0
+
+
+def test_worker_command_runs_queued_jobs_and_deletes_old_files(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    import_mcode(cast)
+    tok = token(cast)
+    kick_off("/$export", tok, _type="Condition")
+    call_command("run_export_jobs", "--keep-days", "1")
+    job = m.ExportJob.objects.get()
+    assert job.status == m.ExportStatus.COMPLETED and (settings.VAR_DIR / "exports" / job.key / "Condition.ndjson").is_file()
+    m.ExportJob.objects.filter(pk=job.pk).update(finished_at=job.finished_at - dt.timedelta(days=2))
+    call_command("run_export_jobs", "--keep-days", "1")
+    assert not (settings.VAR_DIR / "exports" / job.key).exists()
+    assert m.ExportJob.objects.get().status == m.ExportStatus.CANCELLED
