@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "oncoliaison.portal",
     "oncoliaison.messaging",
     "oncoliaison.worklists",
+    "oncoliaison.dashboard",
 ]
 
 MIDDLEWARE = [

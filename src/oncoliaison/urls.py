@@ -19,4 +19,5 @@ urlpatterns = [
     path("portal/", include("oncoliaison.portal.urls")),
     path("messages/", include("oncoliaison.messaging.urls")),
     path("worklist/", include("oncoliaison.worklists.urls")),
+    path("dashboard/", include("oncoliaison.dashboard.urls")),
 ]

@@ -176,6 +176,18 @@ def median(values: list[float]) -> float | None:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def percentile(values: list[float], p: float) -> float | None:
+    """The p-th percentile (0 < p <= 100) by the nearest-rank method: the smallest value such that at least
+    p per cent of the values are at or below it (so p90 of ten values is the 9th smallest).  None when empty."""
+    if not values:
+        return None
+    if not 0 < p <= 100:
+        raise ValueError("p must be in (0, 100]")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil(n * p / 100), at least 1
+    return ordered[int(rank) - 1]
+
+
 def interval_days(pairs: list[tuple[dt.datetime | None, dt.datetime | None]]) -> list[float]:
     """Days between each (start, end) pair that has both ends, ignoring ends before starts."""
     return [(end - start).total_seconds() / 86400 for start, end in pairs

@@ -196,6 +196,8 @@ class ReferralMeasures:
     median_days_to_acceptance: float | None
     median_days_to_first_appointment: float | None  # from receipt
     acceptance_rate: float | None  # accepted / decided (accepted + declined)
+    p90_days_to_first_contact: float | None = None  # nearest-rank 90th percentile (rules.percentile)
+    p90_days_to_first_appointment: float | None = None
 
 
 def referral_measures_for(actor: Actor, *, start: dt.datetime, end: dt.datetime,
@@ -237,4 +239,6 @@ def referral_measures_for(actor: Actor, *, start: dt.datetime, end: dt.datetime,
         median_days_to_acceptance=rules.median(rules.interval_days([(r[3], r[5]) for r in rows])),
         median_days_to_first_appointment=rules.median(rules.interval_days([(r[3], r[6]) for r in rows])),
         acceptance_rate=by_status.get(ReferralStatus.ACCEPTED, 0) / decided if decided else None,
+        p90_days_to_first_contact=rules.percentile(rules.interval_days([(r[3], r[4]) for r in rows]), 90),
+        p90_days_to_first_appointment=rules.percentile(rules.interval_days([(r[3], r[6]) for r in rows]), 90),
     )
