@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from . import views
@@ -16,4 +16,5 @@ urlpatterns = [
     path("welcome/", views.welcome, name="welcome"),
     path("staff/patients/<int:patient_id>/invite/", views.staff_invite, name="staff_invite"),
     path("language/", set_language, name="set_language"),
+    path("", include("oncoliaison.portal.assessments_urls")),
 ]
