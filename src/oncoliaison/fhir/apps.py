@@ -11,3 +11,4 @@ class FhirConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("fhir")
+        from . import bundles  # noqa: F401 - registers the POST [base] dispatcher
