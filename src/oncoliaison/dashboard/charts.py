@@ -22,7 +22,7 @@ AXIS_HEIGHT = 40
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.1f}".rstrip("0").rstrip(".")
+    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def _nice_max(value: float) -> float:
@@ -41,14 +41,17 @@ def _nice_max(value: float) -> float:
 
 
 def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, description: str, value_label: str,
-              category_label: str, chart_id: str, unit: str = "") -> SafeString:
-    """A horizontal bar chart: one bar per (label, value), value axis from 0 with ticks at 0, ½ and the max."""
+              category_label: str, chart_id: str, unit: str = "", counts: bool = True) -> SafeString:
+    """A horizontal bar chart: one bar per (label, value), value axis from 0 with ticks at 0, half and the
+    max.  ``counts``: the values are whole numbers, so the ticks are too."""
     cid = "".join(ch for ch in chart_id if ch.isalnum() or ch in "-_") or "chart"
     plot_left = LABEL_WIDTH
     plot_width = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     n = max(len(bars), 1)
     height = TOP + n * (BAR_HEIGHT + GAP) + AXIS_HEIGHT
     top_value = _nice_max(max((v for _, v in bars), default=0))
+    if counts and top_value % 2:
+        top_value *= 2  # 1 -> 2, 5 -> 10: the middle tick is a whole number
     axis_y = TOP + n * (BAR_HEIGHT + GAP)
     parts = [
         f'<svg class="bar-chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '

@@ -52,11 +52,12 @@ class PeriodForm(forms.Form):
 def _measures(request: HttpRequest) -> tuple[PeriodForm, selectors.ProgramMeasures | None]:
     actor = actor_of(request)
     selectors.require_dashboard_role(actor)  # 403 before anything else for other roles
-    form = PeriodForm(request.GET or None, actor=actor)
+    default = rules.default_period(clock.today())
+    form = PeriodForm(request.GET or None, actor=actor, initial={"start": default.first, "end": default.last})
     if request.GET and not form.is_valid():
         return form, None
     data = form.cleaned_data if request.GET else {}
-    period = data.get("period") or rules.default_period(clock.today())
+    period = data.get("period") or default
     return form, selectors.program_measures_for(actor, period=period, organization_id=data.get("organization"))
 
 
@@ -82,7 +83,7 @@ def _charts(m: selectors.ProgramMeasures) -> dict[str, Any]:
             value_label="Referrals", category_label="Month"),
         "timeliness": charts.bar_chart(
             timeliness, title=f"Days from referral to first contact and first appointment, {span}",
-            chart_id="chart-timeliness", unit=" d",
+            chart_id="chart-timeliness", unit=" d", counts=False,
             description="Median and 90th percentile of days from receipt of the referral.",
             value_label="Days from referral", category_label="Interval"),
         "screening": charts.bar_chart(
@@ -92,8 +93,7 @@ def _charts(m: selectors.ProgramMeasures) -> dict[str, Any]:
                         "NCCN Distress Thermometer.",
             value_label="Patients", category_label="Screening"),
         "barriers": charts.bar_chart(
-            [(f"{b.label} opened", b.opened) for b in m.barriers]
-            + [(f"{b.label} resolved", b.resolved) for b in m.barriers],
+            [bar for b in m.barriers for bar in ((f"{b.label} opened", b.opened), (f"{b.label} resolved", b.resolved))],
             title=f"Barriers to care opened and resolved, {span}", chart_id="chart-barriers",
             description="Barriers identified and barriers resolved in the period, by kind.",
             value_label="Barriers", category_label="Kind"),

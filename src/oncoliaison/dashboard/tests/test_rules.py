@@ -115,3 +115,11 @@ def test_bar_chart_is_accessible_and_escapes_text():
     assert "style=" not in svg
     assert "No data in this period" in str(bar_chart([], title="t", description="d", value_label="v",
                                                      category_label="c", chart_id="c2"))
+
+
+def test_bar_chart_ticks_of_counts_are_whole_numbers():
+    svg = str(bar_chart([("a", 1)], title="t", description="d", value_label="v", category_label="c", chart_id="c"))
+    assert ">0.5</text>" not in svg and ">1</text>" in svg and ">2</text>" in svg
+    svg = str(bar_chart([("a", 0.4)], title="t", description="d", value_label="v", category_label="c",
+                        chart_id="c", counts=False))
+    assert ">0.25</text>" in svg and ">0.5</text>" in svg and ">0.4</text>" in svg
