@@ -16,6 +16,7 @@ from oncoliaison.patients.selectors import visible_patient_ids_q
 
 from .models import (
     OPEN_STATUSES,
+    ActionKind,
     Alert,
     AlertAction,
     InstrumentItem,
@@ -77,6 +78,57 @@ def alert_get_for(actor: Actor, alert_id: int | str) -> Alert:
         alert_queryset_for(actor).select_related("patient", "assigned_to", "escalated_to", "acknowledged_by"),
         alert_id,
     )
+
+
+# What the patient (or a caregiver they granted access) is told about the care team's response to an alert:
+# the actions that concern them, never the staff's notes or internal steps.
+PATIENT_FACING_ACTIONS = (
+    ActionKind.CALLED_PATIENT,
+    ActionKind.ADVISED,
+    ActionKind.ESCALATED_TO_PHYSICIAN,
+    ActionKind.SENT_TO_EMERGENCY,
+)
+
+
+@dataclass(frozen=True)
+class AlertResponse:
+    """One of the patient's symptom alerts as the portal shows it."""
+
+    reported_at: dt.datetime
+    severity: str
+    deadline: dt.datetime
+    open: bool
+    actions: tuple[tuple[dt.datetime, str], ...]  # (when, ActionKind), patient-facing only, oldest first
+
+
+def alert_responses_for_patient(actor: Actor, patient: Patient, *, since: dt.datetime | None = None,
+                                limit: int = 5, channel: str = "web") -> list[AlertResponse]:
+    """The care team's responses to the patient's recent symptom alerts, newest first.
+
+    For the portal: the patient themself or a caregiver with proxy access (``patient`` from the portal's
+    access guard); anyone who may not see the patient gets NotFound.  Only patient-facing actions are
+    disclosed (a call, self-care advice, referral to a physician or to emergency) — not staff notes, names
+    or the alert's clinical summary.  The read is audited."""
+    visible = _visible_patients(actor)
+    if visible is None or not visible.filter(pk=patient.pk).exists():
+        from oncoliaison.core.errors import NotFound
+
+        raise NotFound()
+    qs = Alert.objects.filter(patient=patient)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    alerts = list(
+        qs.prefetch_related(Prefetch("actions", queryset=AlertAction.objects.filter(
+            kind__in=PATIENT_FACING_ACTIONS).order_by("at", "id")))
+        .order_by("-created_at", "-id")[:limit]
+    )
+    if alerts:
+        audit.log_patients_read(actor, [patient.pk], category=CATEGORY, resource_type="Flag", channel=channel)
+    return [
+        AlertResponse(a.created_at, a.severity, a.deadline, a.status in OPEN_STATUSES,
+                      tuple((act.at, act.kind) for act in a.actions.all()))
+        for a in alerts
+    ]
 
 
 def overdue_schedules_for(actor: Actor, now: dt.datetime | None = None, limit: int = 200) -> list[ReportSchedule]:

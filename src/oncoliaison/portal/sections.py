@@ -91,3 +91,39 @@ def symptom_section(actor: Actor, patient: Patient) -> dict[str, Any]:
                               chart_id=f"chart-{code}"),
         })
     return {"available": True, "charts": charts, "report_count": len(reports), "days": HISTORY_DAYS}
+
+
+RESPONSE_DAYS = 30
+
+
+def alert_response_section(actor: Actor, patient: Patient, *, proxy: bool) -> dict[str, Any]:
+    """The care team's responses to the patient's symptom alerts of the last 30 days ("Your care team
+    responded on <date>: called you"), worded for the patient or for a caregiver."""
+    if not apps.is_installed("oncoliaison.monitoring"):
+        return {"available": False}
+    import datetime as dt
+
+    from django.utils.translation import gettext as _
+
+    from oncoliaison.monitoring.selectors import alert_responses_for_patient
+
+    to_patient = {
+        "called_patient": _("called you"),
+        "advised": _("gave you advice on looking after yourself"),
+        "escalated_physician": _("asked a doctor to review your symptoms"),
+        "sent_emergency": _("told you to go to the emergency department"),
+    }
+    to_proxy = {
+        "called_patient": _("called the patient"),
+        "advised": _("gave advice on looking after the symptoms"),
+        "escalated_physician": _("asked a doctor to review the symptoms"),
+        "sent_emergency": _("advised going to the emergency department"),
+    }
+    words = to_proxy if proxy else to_patient
+    rows = []
+    for r in alert_responses_for_patient(actor, patient, since=clock.now() - dt.timedelta(days=RESPONSE_DAYS)):
+        rows.append({
+            "reported_at": r.reported_at, "deadline": r.deadline, "open": r.open,
+            "responses": [{"at": at, "text": words.get(kind, "")} for at, kind in r.actions if kind in words],
+        })
+    return {"available": True, "alerts": rows}

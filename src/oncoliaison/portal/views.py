@@ -54,6 +54,7 @@ def _patient_page(request: HttpRequest, subject: selectors.PortalSubject) -> Htt
         "plan": sections.care_plan_section(actor, patient),
         "resources": sections.resources_section(actor, patient),
         "symptoms": sections.symptom_section(actor, patient),
+        "alert_responses": sections.alert_response_section(actor, patient, proxy=subject.is_proxy),
         "may_report": subject.allows(ProxyAction.REPORT),
         "may_message": subject.allows(ProxyAction.MESSAGE),
     }
