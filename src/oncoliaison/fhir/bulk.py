@@ -80,10 +80,11 @@ def _require_client(actor: Actor) -> None:
         raise Forbidden("Bulk export is for API clients (OAuth 2.0 client credentials).")
 
 
-def _kick_off(request: HttpRequest, level: str, group: Organization | None) -> HttpResponse:
+def _kick_off(request: HttpRequest, level: str, group: Organization | None, actor: Actor | None = None
+              ) -> HttpResponse:
     if request.method != "GET":
         raise FhirError(405, "Start an export with GET.", headers={"Allow": "GET"})
-    actor = actor_for_request(request)
+    actor = actor or actor_for_request(request)
     _require_client(actor)
     if "respond-async" not in request.headers.get("Prefer", "").replace(" ", ""):
         raise FhirError(400, "A bulk export must be asked for with 'Prefer: respond-async'.", expression=["Prefer"])
@@ -131,7 +132,7 @@ def group_export(request: HttpRequest, pk: str) -> HttpResponse:
         raise NotFound()
     if group.pk != actor.client_organization_id and not patient_queryset_for(actor).filter(organization=group).exists():
         raise NotFound()
-    return _kick_off(request, ExportLevel.GROUP, group)
+    return _kick_off(request, ExportLevel.GROUP, group, actor)
 
 
 # --- the work ------------------------------------------------------------------------------------------
