@@ -223,3 +223,14 @@ def test_nav_link_for_administrators_only(client, cast):
     assert reverse("dashboard:dashboard") in client.get("/").content.decode()
     client.force_login(cast.navigator)
     assert reverse("dashboard:dashboard") not in client.get("/").content.decode()
+
+
+def test_page_query_budget_does_not_grow_with_the_data(client, cast, program_data, django_assert_max_num_queries):
+    """Every measure is an aggregate query: the page's query count is fixed, whatever the volume."""
+    client.force_login(cast.admin)
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("dashboard:dashboard"), QUERY).status_code == 200
+    for i in range(20):
+        _referral(cast, org=cast.lead, source="event", received=D(2026, 4, 1 + i), contact=D(2026, 4, 2 + i))
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("dashboard:dashboard"), QUERY).status_code == 200
