@@ -83,6 +83,10 @@ ROUTES: dict[str, dict[str, str]] = {
     "portal:support_revoke": {"consent_id": "patients.Consent"},
     "portal:support_resend": {"consent_id": "patients.Consent"},
     "portal:staff_invite": {"patient_id": "patients.Patient"},
+    "portal:screens_for": {"patient_id": "patients.Patient"},
+    "portal:screen_fill_for": {"patient_id": "patients.Patient"},
+    "portal:screen_done": {"pk": "assessments.Assessment"},
+    "portal:screen_done_for": {"patient_id": "patients.Patient", "pk": "assessments.Assessment"},
     "messaging:new_for": {"patient_id": "patients.Patient"},
     "messaging:thread": {"thread_id": "messaging.Thread"},
     "messaging:reply": {"thread_id": "messaging.Thread"},
@@ -127,6 +131,7 @@ ROUTES: dict[str, dict[str, str]] = {
 # Routes that also take a non-id argument: a real value for it.
 EXTRA_KWARGS = {
     "assessments:new": lambda: {"code": apps.get_model("assessments.Instrument").objects.values_list("code", flat=True).first()},
+    "portal:screen_fill_for": lambda: {"code": "nccn-dt"},
     "monitoring:phone_report": lambda: {
         "code": apps.get_model("monitoring.SymptomInstrument").objects.values_list("code", flat=True).first()
     },
@@ -144,6 +149,8 @@ NOT_PATIENT_DATA = {
     "monitoring:permission_record": "instrument licence administration",
     "monitoring:permission_disable": "instrument licence administration",
     "portal:invite_accept": "one-time invitation token (random, hashed)",
+    "portal:screen_fill": "instrument code; the patient is the signed-in patient themself",
+    "dashboard:export": "aggregate measures of one's own organisation (403 for others); the slug names a table",
     "api:organization_get": "network directory",
     "api:organization_update": "administration of one's own organisation",
     "api:membership_list": "administration of one's own organisation",
