@@ -52,8 +52,12 @@ PORTAL_INSTRUMENTS = frozenset({"nccn-dt", "ahc-hrsn-core"})
 def screen_list(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     actor = actor_of(request)
     subject = _subject(actor, patient_id)
+    last_sent: dict[str, Any] = {}
+    for a in assessments.completed_assessments_for_patient(actor, subject.patient).order_by("authored_at"):
+        last_sent[a.instrument_version.instrument.code] = a.authored_at
+    screens = [{"version": v, "last_sent": last_sent.get(v.instrument.code)} for v in _available(actor, subject)]
     return _render(request, "portal/assessment_list.html", {
-        "subject": subject, "patient": subject.patient, "versions": _available(actor, subject),
+        "subject": subject, "patient": subject.patient, "screens": screens,
     })
 
 

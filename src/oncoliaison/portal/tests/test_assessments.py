@@ -49,6 +49,7 @@ def test_patient_fills_the_distress_thermometer(cast: Cast) -> None:
     assert ReferralSuggestion.objects.filter(assessment=assessment).exists()
     done = c.get(r["Location"])
     assert done.status_code == 200 and "care team will review" in done.content.decode()
+    assert "Last sent on" in c.get(reverse("portal:screens")).content.decode()
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, resource_type="QuestionnaireResponse",
                                      patient_id=cast.pat.pk).exists()
 
