@@ -6,48 +6,11 @@ server.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages 
 
 from __future__ import annotations
 
-import os
-
-# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from browsing import shot
+from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditAction, AuditEvent
 from oncoliaison.core.testing import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1180, "height": 820})  # a landscape tablet
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transactional_db, cast, browser_page):
@@ -73,7 +36,7 @@ def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transac
 
     expect(page.get_by_role("heading", name="Welcome, Grace Navigator")).to_be_visible()
     expect(page.get_by_role("heading", name="My patients")).to_be_visible()
-    _shot(page, "home")
+    shot(page, "home")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
     page.get_by_label("Name").fill("pat")
@@ -87,7 +50,7 @@ def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transac
     expect(page.get_by_text("Synthetic record")).to_be_visible()
     expect(page.get_by_text("L-1001")).to_be_visible()
     expect(page.get_by_role("heading", name="Care team", exact=True)).to_be_visible()
-    _shot(page, "patient-summary")
+    shot(page, "patient-summary")
 
     # Print: the audit row is written first (POST from a static script, no inline JavaScript), then the
     # browser's print dialog opens (a no-op in headless Chromium).

@@ -8,50 +8,13 @@ Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages.
 
 from __future__ import annotations
 
-import os
-
-# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from browsing import shot
+from playwright.sync_api import expect
 
 from oncoliaison.assessments.models import Assessment, SuggestionStatus
 from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.careplans.models import Barrier, CarePlan, Task
 from oncoliaison.core.testing import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1180, "height": 820})  # a landscape tablet
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"care-plan-{name}.png"), full_page=True)
 
 
 def test_distress_screen_to_care_plan(live_server, transactional_db, cast, browser_page):
@@ -76,7 +39,7 @@ def test_distress_screen_to_care_plan(live_server, transactional_db, cast, brows
     page.get_by_label("Worry or anxiety").check()
     page.get_by_label("Finances").check()
     page.get_by_label("Transportation").check()
-    _shot(page, "form")
+    shot(page, "care-plan-form")
     page.get_by_role("button", name="Record the assessment").click()
 
     # 2. The result: positive, with reasons and proposed referrals.
@@ -91,7 +54,7 @@ def test_distress_screen_to_care_plan(live_server, transactional_db, cast, brows
     money_row.get_by_label("Note").fill("Already has a financial counsellor")
     money_row.get_by_role("button", name="Reject").click()
     expect(page.locator(f"#suggestion-{money.pk}")).to_contain_text("Rejected by Grace Navigator")
-    _shot(page, "result")
+    shot(page, "care-plan-result")
     psych.refresh_from_db()
     money.refresh_from_db()
     assert (psych.status, money.status) == (SuggestionStatus.ACCEPTED, SuggestionStatus.REJECTED)
@@ -101,7 +64,7 @@ def test_distress_screen_to_care_plan(live_server, transactional_db, cast, brows
     expect(page.get_by_text("A draft care plan was generated.")).to_be_visible()
     expect(page.get_by_role("heading", name="Feel less distressed and better able to cope")).to_be_visible()
     plan = CarePlan.objects.get()
-    _shot(page, "plan")
+    shot(page, "care-plan-plan")
 
     # 4. Complete a task inline.
     task = Task.objects.filter(care_plan=plan).order_by("id").first()
@@ -125,5 +88,5 @@ def test_distress_screen_to_care_plan(live_server, transactional_db, cast, brows
     # 6. Activate the plan.
     page.get_by_role("button", name="Mark active").click()
     expect(page.get_by_text("The plan status was changed.")).to_be_visible()
-    _shot(page, "plan-active")
+    shot(page, "care-plan-plan-active")
     assert problems == []

@@ -10,40 +10,13 @@ Phone-sized viewport: the portal is mobile first.  Set ONCOLIAISON_SCREENSHOTS=/
 
 from __future__ import annotations
 
-import os
-
-# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from browsing import PHONE, shot
+from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.testing import PASSWORD
 from oncoliaison.messaging.models import Message
 from oncoliaison.patients.models import Consent
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _watch(page, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -74,11 +47,6 @@ def _sign_in(page, base: str, username: str, next_path: str) -> None:  # type: i
     page.get_by_role("button", name="Sign in").click()
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def test_view_only_caregiver_cannot_report_or_message_and_loses_everything_on_revocation(
@@ -98,7 +66,7 @@ def test_view_only_caregiver_cannot_report_or_message_and_loses_everything_on_re
     expect(carer.get_by_text("Grace Navigator")).to_be_visible()
     expect(carer.get_by_role("link", name="Report symptoms")).to_have_count(0)
     expect(carer.get_by_role("link", name="Write to the care team")).to_have_count(0)
-    _shot(carer, "portal-caregiver-view-only")
+    shot(carer, "portal-caregiver-view-only")
 
     # Typing the addresses does not help: reporting and messaging are refused.
     carer.goto(f"{base}/portal/for/{pid}/report/")
@@ -116,7 +84,7 @@ def test_view_only_caregiver_cannot_report_or_message_and_loses_everything_on_re
     patient.get_by_role("link", name="My support network").first.click()
     expect(patient.get_by_role("heading", name="My support network")).to_be_visible()
     expect(patient.get_by_text("Cara Carer")).to_be_visible()
-    _shot(patient, "portal-support-network")
+    shot(patient, "portal-support-network")
     patient.get_by_role("button", name="Remove Cara's access").click()
     expect(patient.get_by_text("Access removed.")).to_be_visible()
     expect(patient.get_by_text("Access ended")).to_be_visible()
@@ -132,7 +100,7 @@ def test_view_only_caregiver_cannot_report_or_message_and_loses_everything_on_re
     expect(carer.get_by_text("Pat Patient")).to_have_count(0)
     carer.goto(f"{base}/portal/for/{pid}/report/")
     expect(carer.get_by_role("heading", name="Page not found")).to_be_visible()
-    _shot(carer, "portal-caregiver-after-revocation")
+    shot(carer, "portal-caregiver-after-revocation")
 
     assert problems == [], problems  # no CSP violation, no script error
     assert AuditEvent.objects.filter(category="consent", action="update", patient_id=pid).exists()
@@ -170,7 +138,7 @@ def test_patient_messages_the_team_and_the_navigator_replies_in_place(live_serve
     patient.goto(thread_url)
     expect(patient.get_by_text("Rinse with salt water; I will call you today.")).to_be_visible()
     expect(patient.get_by_text("Read by Grace Navigator")).to_be_visible()
-    _shot(patient, "portal-thread")
+    shot(patient, "portal-thread")
     assert problems == [], problems
 
 
@@ -186,16 +154,16 @@ def test_patient_reports_symptoms_and_sees_the_chart(live_server, transactional_
     expect(patient.get_by_role("heading", name="How are you feeling?")).to_be_visible()
     patient.get_by_role("group", name="Pain").get_by_label("6", exact=True).check()
     patient.get_by_role("group", name="Tiredness").get_by_label("3", exact=True).check()
-    _shot(patient, "portal-report")
+    shot(patient, "portal-report")
     patient.get_by_role("button", name="Send to my care team").click()
     expect(patient.get_by_role("heading", name="Thank you — your report was sent")).to_be_visible()
-    _shot(patient, "portal-report-done")
+    shot(patient, "portal-report-done")
     patient.get_by_role("link", name="Back to the portal").click()
     chart = patient.get_by_role("img", name="Pain")
     expect(chart).to_be_visible()
     patient.get_by_text("See the numbers").first.click()
     expect(patient.get_by_role("cell", name="6", exact=True).first).to_be_visible()
-    _shot(patient, "portal-home-chart")
+    shot(patient, "portal-home-chart")
     assert problems == [], problems
 
 
@@ -228,7 +196,7 @@ def test_staff_invite_a_patient_who_sets_up_their_account(live_server, transacti
     expect(newcomer.get_by_role("heading", name="Your account is ready")).to_be_visible()
     newcomer.get_by_role("link", name="Not now — go to my portal").click()
     expect(newcomer.get_by_role("heading", name="Hello, Nina")).to_be_visible()
-    _shot(newcomer, "portal-new-patient")
+    shot(newcomer, "portal-new-patient")
 
     # The link worked once.
     again = _page(browser, problems)

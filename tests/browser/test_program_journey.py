@@ -13,15 +13,10 @@ server.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages.
 
 from __future__ import annotations
 
-import os
-
-# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from browsing import PHONE, TABLET, shot
+from playwright.sync_api import expect
 
 from oncoliaison.assessments.models import Assessment, ReferralSuggestion
 from oncoliaison.assessments.testing import load_instruments
@@ -31,27 +26,6 @@ from oncoliaison.core.testing import PASSWORD, _staff
 from oncoliaison.organisations.models import Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.referrals.models import Referral
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-TABLET = {"width": 1180, "height": 820}
-PHONE = {"width": 390, "height": 844}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _page(browser, problems: list[str], viewport: dict[str, int] = TABLET):  # type: ignore[no-untyped-def]
@@ -72,11 +46,6 @@ def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"journey-{name}.png"), full_page=True)
 
 
 def test_self_referral_to_the_dashboard(live_server, transactional_db, cast, browser):
@@ -122,7 +91,7 @@ def test_self_referral_to_the_dashboard(live_server, transactional_db, cast, bro
     expect(nurse.get_by_role("heading", name="Cancer Liaison Program: Lena Marsh")).to_be_visible()
     episode = ProgramEpisode.objects.get()
     assert (episode.patient_id, episode.navigator_id, episode.clp_id) == (patient.pk, cast.navigator.pk, clp.pk)
-    _shot(nurse, "episode")
+    shot(nurse, "journey-episode")
 
     # 4. The navigator invites the patient to the portal; the patient sets up an account.
     nurse.goto(f"{base}/patients/{patient.pk}/")
@@ -152,11 +121,11 @@ def test_self_referral_to_the_dashboard(live_server, transactional_db, cast, bro
     lena.get_by_label("Worry or anxiety").check()
     lena.get_by_label("Finances").check()
     lena.get_by_label("Transportation").check()
-    _shot(lena, "portal-distress-form")
+    shot(lena, "journey-portal-distress-form")
     lena.get_by_role("button", name="Send to my care team").click()
     expect(lena.get_by_role("heading", name="Thank you — your answers were sent")).to_be_visible()
     expect(lena.get_by_text("Your care team will review them")).to_be_visible()
-    _shot(lena, "portal-distress-sent")
+    shot(lena, "journey-portal-distress-sent")
     assessment = Assessment.objects.get()
     assert assessment.patient_id == patient.pk and assessment.filled_by == "patient" and assessment.positive
 
@@ -176,7 +145,7 @@ def test_self_referral_to_the_dashboard(live_server, transactional_db, cast, bro
     tasks = Task.objects.filter(care_plan=plan).order_by("id")
     assert tasks.exists()
     expect(nurse.locator(f"#task-{tasks[0].pk}")).to_be_visible()
-    _shot(nurse, "care-plan")
+    shot(nurse, "journey-care-plan")
 
     # 7. The navigator completes a task and resolves a barrier.
     task = tasks[0]
@@ -212,5 +181,5 @@ def test_self_referral_to_the_dashboard(live_server, transactional_db, cast, bro
     assert csv_text.splitlines()[1] == "1,1,0,100.0"
     assert "Lena" not in csv_text and "Marsh" not in csv_text
     assert AuditEvent.objects.filter(action=AuditAction.EXPORT, category="program_measures").count() == 1
-    _shot(linda, "dashboard")
+    shot(linda, "journey-dashboard")
     assert problems == [], problems

@@ -8,50 +8,13 @@ server.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages.
 
 from __future__ import annotations
 
-import os
-
-# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from browsing import shot
+from playwright.sync_api import expect
 
 from oncoliaison.core.testing import PASSWORD, _staff
 from oncoliaison.organisations.models import Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.referrals.models import Referral
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1180, "height": 820})  # a landscape tablet
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"referral-{name}.png"), full_page=True)
 
 
 def test_self_referral_to_enrollment(live_server, transactional_db, cast, browser_page):
@@ -72,11 +35,11 @@ def test_self_referral_to_enrollment(live_server, transactional_db, cast, browse
     page.get_by_label("How can we help?").fill("My doctor found a lump; I would like help with the next steps.")
     page.get_by_label("How did you hear about the program?").select_option(label="Web search")
     page.get_by_label("I agree that the Cancer Liaison Program may contact me").check()
-    _shot(page, "public-form")
+    shot(page, "referral-public-form")
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_role("heading", name="Thank you — we have your request")).to_be_visible()
     assert page.url == f"{live_server.url}/refer/received/"
-    _shot(page, "public-received")
+    shot(page, "referral-public-received")
 
     # 2. The navigator signs in and finds it in the triage queue.
     page.goto(f"{live_server.url}/accounts/login/")
@@ -87,7 +50,7 @@ def test_self_referral_to_enrollment(live_server, transactional_db, cast, browse
     expect(page.get_by_role("heading", name="Referral queue")).to_be_visible()
     entry = page.get_by_role("link", name="Lena Marsh")
     expect(entry).to_be_visible()
-    _shot(page, "queue")
+    shot(page, "referral-queue")
     entry.click()
     expect(page.get_by_role("heading", name="Referral of Lena Marsh")).to_be_visible()
     expect(page.get_by_text("Web search")).to_be_visible()
@@ -105,7 +68,7 @@ def test_self_referral_to_enrollment(live_server, transactional_db, cast, browse
     page.get_by_role("link", name="Enroll in the program…").click()
     expect(page.get_by_label("Nurse navigator")).to_have_value(str(cast.navigator.pk))
     page.get_by_label("Cancer Liaison Physician").select_option(label="Maria Liaison")
-    _shot(page, "enroll")
+    shot(page, "referral-enroll")
     page.get_by_role("button", name="Enroll").click()
 
     # 5. The episode page shows the care team.
@@ -113,7 +76,7 @@ def test_self_referral_to_enrollment(live_server, transactional_db, cast, browse
     team = page.locator("ul.care-team")
     expect(team).to_contain_text("Nurse navigator: Grace Navigator")
     expect(team).to_contain_text("Cancer Liaison Physician: Maria Liaison")
-    _shot(page, "episode")
+    shot(page, "referral-episode")
     episode = ProgramEpisode.objects.get()
     assert (episode.navigator_id, episode.clp_id, episode.referral_id) == (cast.navigator.pk, clp.pk, referral.pk)
     assert problems == []

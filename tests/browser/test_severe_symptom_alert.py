@@ -11,47 +11,27 @@ under the strict CSP, with no script error, CSP violation or failed request.
 
 from __future__ import annotations
 
-import os
-import re
-
-# Playwright runs an event loop in this thread; pytest-django's ORM access from the same thread is safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-from pathlib import Path
-
 import pytest
+from browsing import PHONE, settled
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.testing import PASSWORD
 from oncoliaison.monitoring.instruments import load_instruments
 from oncoliaison.monitoring.models import Alert, AlertAction
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
 TIMEOUT_MS = 30_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+@pytest.fixture(autouse=True)
+def _patient_waits():  # type: ignore[no-untyped-def]
     expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-            expect.set_options(timeout=5_000)  # Playwright's default, for the other browser tests
+    yield
+    expect.set_options(timeout=5_000)  # Playwright's default, for the other browser tests
 
 
 def _page(browser, problems: list[str], viewport: dict[str, int]):  # type: ignore[no-untyped-def]
@@ -71,13 +51,6 @@ def _sign_in(page, base: str, username: str, next_path: str) -> None:  # type: i
     page.get_by_role("button", name="Sign in").click()
 
 
-HTMX_BUSY = re.compile(r"htmx-(request|swapping|settling|added)")
-
-
-def _settled(row):  # type: ignore[no-untyped-def]
-    """The row once htmx has swapped it in and bound its forms (so the next click goes through htmx)."""
-    expect(row).not_to_have_class(HTMX_BUSY)
-    return row
 
 
 def _local(when, pattern: str) -> str:  # type: ignore[no-untyped-def]
@@ -139,17 +112,17 @@ def test_severe_portal_report_reaches_the_navigator_and_the_response_reaches_the
 
     # 3. Acknowledge, then record the call — each swapped in place.
     url_before = nurse.url
-    _settled(row).get_by_role("button", name="Acknowledge").click()
+    settled(row).get_by_role("button", name="Acknowledge").click()
     row = nurse.locator(f"#alert-{alert.pk}")
     expect(row).to_contain_text("Acknowledged")
     expect(row.get_by_role("button", name="Acknowledge")).to_have_count(0)
-    _settled(row)
+    settled(row)
     row.get_by_label("Action taken").select_option("called_patient")
     row.get_by_label("Note").fill("Advised to come to the infusion unit for bloods and assessment.")
     row.get_by_role("button", name="Record").click()
     log = nurse.locator(f"#alert-{alert.pk}").get_by_role("list", name="Actions taken")
     expect(log).to_contain_text("Called the patient")
-    _settled(nurse.locator(f"#alert-{alert.pk}"))
+    settled(nurse.locator(f"#alert-{alert.pk}"))
     assert nurse.url == url_before  # htmx swapped the row, no navigation
     call = AlertAction.objects.get(alert=alert, kind="called_patient")
     alert.refresh_from_db()

@@ -8,51 +8,12 @@ Drives Debian's Chromium (never a downloaded browser) through Playwright against
 
 from __future__ import annotations
 
-import os
-import re
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from browsing import settled
+from playwright.sync_api import expect
 
 from oncoliaison.core.testing import PASSWORD
 from oncoliaison.monitoring.instruments import load_instruments
 from oncoliaison.monitoring.models import Alert
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make browser)"),
-]
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1180, "height": 820})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-HTMX_BUSY = re.compile(r"htmx-(request|swapping|settling|added)")
-
-
-def _settled(row):  # type: ignore[no-untyped-def]
-    """The row once htmx has swapped it in and bound its forms (so the next click goes through htmx)."""
-    expect(row).not_to_have_class(HTMX_BUSY)
-    return row
 
 
 def test_phone_report_to_resolved_alert(live_server, transactional_db, cast, browser_page):
@@ -86,12 +47,12 @@ def test_phone_report_to_resolved_alert(live_server, transactional_db, cast, bro
     expect(row).to_contain_text("Pain: score 8 of 10")
     row.get_by_role("button", name="Acknowledge").click()
     expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Acknowledged")
-    row = _settled(page.locator(f"#alert-{alert.pk}"))
+    row = settled(page.locator(f"#alert-{alert.pk}"))
     row.get_by_label("Action taken").select_option("called_patient")
     row.get_by_label("Note").fill("Advised paracetamol; fever 37.9 now")
     row.get_by_role("button", name="Record").click()
     expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Called the patient")
-    _settled(page.locator(f"#alert-{alert.pk}")).get_by_role("button", name="Resolve").click()
+    settled(page.locator(f"#alert-{alert.pk}")).get_by_role("button", name="Resolve").click()
     expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Resolved", timeout=30_000)
     alert.refresh_from_db()
     assert alert.status == "resolved"

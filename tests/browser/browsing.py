@@ -1,0 +1,32 @@
+"""Helpers shared by the browser tests (fixtures are in conftest.py beside this file)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+# Debian's Chromium, never a downloaded browser; the flags keep it off the (closed) network.
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+TABLET = {"width": 1180, "height": 820}
+PHONE = {"width": 390, "height": 844}
+
+HTMX_BUSY = re.compile(r"htmx-(request|swapping|settling|added)")
+
+
+def settled(row):  # type: ignore[no-untyped-def]
+    """The element once htmx has swapped it in and bound its forms (so the next click goes through htmx)."""
+    expect(row).not_to_have_class(HTMX_BUSY)
+    return row
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Keep a screenshot when ONCOLIAISON_SCREENSHOTS names a folder (for a visual check; never committed)."""
+    folder = os.environ.get("ONCOLIAISON_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
