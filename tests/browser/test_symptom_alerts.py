@@ -46,12 +46,20 @@ def test_phone_report_to_resolved_alert(live_server, transactional_db, cast, bro
     row = page.locator(f"#alert-{alert.pk}")
     expect(row).to_contain_text("Pain: score 8 of 10")
     row.get_by_role("button", name="Acknowledge").click()
-    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Acknowledged")
+    log = page.locator(f"#alert-{alert.pk}").get_by_role("list", name="Actions taken")
+    expect(log).to_contain_text("Acknowledged")
+    # Resolving before anything was done is refused in the row itself (a 422 that htmx swaps in).
+    settled(page.locator(f"#alert-{alert.pk}")).get_by_role("button", name="Resolve").click()
+    expect(page.locator(f"#alert-{alert.pk}").get_by_role("alert")).to_contain_text("Record what was done")
+    assert sorted(problems) == [f"422 {live_server.url}/monitoring/alerts/{alert.pk}/resolve/",
+                                "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+    problems.clear()
     row = settled(page.locator(f"#alert-{alert.pk}"))
     row.get_by_label("Action taken").select_option("called_patient")
     row.get_by_label("Note").fill("Advised paracetamol; fever 37.9 now")
     row.get_by_role("button", name="Record").click()
-    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Called the patient")
+    # The action log, not the row: the row's own drop-down already lists "Called the patient".
+    expect(log).to_contain_text("Called the patient")
     settled(page.locator(f"#alert-{alert.pk}")).get_by_role("button", name="Resolve").click()
     expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Resolved", timeout=30_000)
     alert.refresh_from_db()
