@@ -74,7 +74,7 @@ def fill(patients: int, tasks_per_patient: int) -> None:
     from django.db import connection
 
     # Tasks and barriers in SQL: ten tasks per patient owned by the patient's navigator, 60 % completed,
-    # 10 % urgent, due within ±60 days; a barrier for one patient in five.
+    # 10 % urgent, due within ±60 days; a barrier for one patient in five of each caseload.
     with connection.cursor() as cur:
         cur.execute(
             """
@@ -99,9 +99,9 @@ def fill(patients: int, tasks_per_patient: int) -> None:
             INSERT INTO careplans_barrier (patient_id, kind, description, status, actions, identified_at,
                                            resolution, reasons, version, created_at, updated_at)
             SELECT p.id, 'transportation', '', 'open', '', CURRENT_DATE - 10, '', '[]', 1, now(), now()
-            FROM patients_patient p WHERE p.organization_id = %s AND p.id %% 5 = 0
+            FROM patients_patient p WHERE p.organization_id = %s AND (p.id / %s) %% 5 = 0
             """,
-            [org.pk],
+            [org.pk, NAVIGATORS],  # one patient in five of every navigator's caseload
         )
     print(f"  patients, plans and episodes, then tasks and barriers filled at {time.perf_counter() - t0:.0f} s", flush=True)
     # Autovacuum would have run on a real system: set the visibility map so index-only scans apply.

@@ -6,14 +6,16 @@ with the change it records.  Rows carry ids, never names or identifiers of patie
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
-from . import clock
+from . import bulk, clock
 from .actor import Actor
 from .crypto import audit_hmac_key
 from .models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
@@ -40,14 +42,18 @@ _FIELDS = (
 )
 
 
-def _canonical(event: AuditEvent) -> bytes:
+def _canonical_values(values: Iterable[object]) -> bytes:
+    """The hashed text: the ``_FIELDS`` values in order, joined by the unit separator."""
     parts = []
-    for name in _FIELDS:
-        value = getattr(event, name)
-        if name == "recorded_at":
+    for value in values:
+        if isinstance(value, dt.datetime):
             value = value.isoformat(timespec="microseconds")
         parts.append("" if value is None else str(value))
     return "\x1f".join(parts).encode()
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    return _canonical_values(getattr(event, name) for name in _FIELDS)
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -65,44 +71,40 @@ class Entry:
     detail: str = ""
 
 
+_COLUMNS = (*_FIELDS, "hash")
+
+
 def record(actor: Actor, entries: Iterable[Entry], *, channel: str = "") -> None:
     """Append entries for ``actor`` in one locked step of the chain."""
     entries = list(entries)
     if not entries:
         return
     now = clock.now()
+    key = audit_hmac_key()
+    user = (actor.user_id, actor.username[:150], actor.client_id or "", actor.primary_role[:32],
+            actor.primary_organization_id)
+    source = actor.source_address[:64]
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             head = AuditChainHead.objects.create(pk=1)
         seq, prev = head.last_seq, head.last_hash
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for e in entries:
             seq += 1
-            row = AuditEvent(
-                seq=seq,
-                recorded_at=now,
-                user_id=actor.user_id,
-                username=actor.username[:150],
-                client_id=actor.client_id or "",
-                role=actor.primary_role[:32],
-                organization_id=actor.primary_organization_id,
-                patient_id=e.patient_id,
-                action=e.action,
-                category=e.category,
-                resource_type=e.resource_type,
-                resource_id=str(e.resource_id)[:64],
-                outcome=e.outcome,
-                source_address=actor.source_address[:64],
-                channel=channel,
-                detail=e.detail[:300],
-                prev_hash=prev,
-            )
-            row.hash = compute_hash(row)
-            prev = row.hash
-            rows.append(row)
-        AuditEvent.objects.bulk_create(rows)
+            # In _FIELDS order.
+            values = (seq, now, *user, e.patient_id, e.action, e.category, e.resource_type,
+                      str(e.resource_id)[:64], e.outcome, source, channel, e.detail[:300], prev)
+            prev = hmac.new(key, _canonical_values(values), hashlib.sha256).hexdigest()
+            rows.append((*values, prev))
+        _insert(rows)
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
+
+
+def _insert(rows: list[tuple[object, ...]]) -> None:
+    # The stored timestamp in the database's own form (the hash covers the Python value, read back equal).
+    at = connections[router.db_for_write(AuditEvent)].ops.adapt_datetimefield_value
+    bulk.insert_rows(AuditEvent, _COLUMNS, [(row[0], at(cast(dt.datetime, row[1])), *row[2:]) for row in rows])
 
 
 def log(

@@ -16,10 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
-from oncoliaison.core import audit, clock
+from oncoliaison.core import audit, bulk, clock
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import (
@@ -537,7 +537,7 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
                 assigned_to_id=navigators.get(pid),
             )
             alerts.append(p.alert)
-    # Answers and scores are plain rows written with one executemany each (the ORM's per-instance work
+    # Answers and scores are plain rows appended in bulk (COPY on PostgreSQL; the ORM's per-instance work
     # dominated batch ingest); they are never updated.
     _insert_rows(SymptomAnswer, ("report_id", "link_id", "value", "text"), answer_rows)
     _insert_rows(SymptomScore, ("report_id", "patient_id", "kind", "code", "label", "value", "max_value", "band",
@@ -562,13 +562,7 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
 
 
 def _insert_rows(model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - names from models
+    bulk.insert_rows(model, columns, rows)
 
 
 def _notify_new_alerts(alert_ids: list[int]) -> None:

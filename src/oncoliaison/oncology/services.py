@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models, transaction
 from django.db.models import Model, Q
 
-from oncoliaison.core import audit, clock
+from oncoliaison.core import audit, bulk, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditAction
@@ -99,17 +99,13 @@ def _converter(f: Any) -> Any:
 
 
 def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT plain rows with one prepared statement (executemany).
+    """INSERT plain rows in bulk (``core.bulk``: COPY on PostgreSQL, one prepared executemany elsewhere).
 
     The same conversions as ``bulk_create`` (each field's ``get_db_prep_save``), without building a model
     instance and compiling SQL per value — the import's hottest path.  Unset fields take their defaults;
     ``created_at`` / ``updated_at`` are set here (no ``pre_save`` runs).
     """
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    # Identifiers come from the model's own metadata (quoted); every value is a bound parameter.
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
     now = clock.now()
     defaults = {f.attname: f.get_default() for f in fields}
     defaults["created_at"] = defaults["updated_at"] = now
@@ -118,9 +114,7 @@ def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     for row in rows:
         merged = {**defaults, **row}
         params.append([convert(merged[f.attname]) for f, convert in zip(fields, converters, strict=True)])
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), _CHUNK):
-            cursor.executemany(sql, params[start:start + _CHUNK])
+    bulk.insert_rows(model, [f.column for f in fields], params, chunk=_CHUNK)
 
 
 def _entry_key(entry: dict) -> str:

@@ -52,7 +52,12 @@ class ProgramEpisode(models.Model):
                 name="program_episode_period_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status"])]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            # A navigator's caseload (worklists) read from the index alone: every worklist section joins it.
+            models.Index(fields=["navigator", "organization", "patient"],
+                         condition=Q(status__in=["planned", "active", "onhold"]), name="episode_open_caseload"),
+        ]
 
     def __str__(self) -> str:
         return f"Program episode #{self.pk}"

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from oncoliaison.core import audit
+from oncoliaison.core import audit, bulk
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.models import AuditAction, AuditChainHead, AuditEvent
 
@@ -161,3 +161,23 @@ def test_log_patients_read_writes_one_row_per_distinct_patient():
                             action=AuditAction.SEARCH, channel="fhir")
     assert sorted(AuditEvent.objects.values_list("patient_id", flat=True)) == [5, 6]
     assert set(AuditEvent.objects.values_list("action", flat=True)) == {"search"}
+
+
+@pytest.mark.django_db
+def test_a_large_disclosure_is_written_whole_and_verifies():
+    """Lists of many patients take the bulk path (COPY on PostgreSQL): every row, every field, one chain."""
+    audit.log(ACTOR, AuditAction.READ, category="demographics", resource_type="Patient", resource_id=1, patient_id=1)
+    ids = list(range(100, 100 + 3 * bulk.COPY_FROM))
+    audit.log_patients_read(ACTOR, ids, category="worklist", resource_type="Patient", action=AuditAction.SEARCH,
+                            channel="web")
+    rows = list(AuditEvent.objects.order_by("seq"))
+    assert [r.seq for r in rows] == list(range(1, 2 + len(ids)))
+    assert [r.patient_id for r in rows[1:]] == ids
+    last = rows[-1]
+    assert (last.user_id, last.username, last.role, last.organization_id, last.source_address) == \
+        (7, "grace", "navigator", 1, "10.0.0.5")
+    assert (last.action, last.category, last.resource_id, last.channel, last.client_id, last.detail) == \
+        ("search", "worklist", str(ids[-1]), "web", "", "")
+    assert rows[1].prev_hash == rows[0].hash
+    assert AuditChainHead.objects.get(pk=1).last_hash == last.hash
+    assert audit.verify_chain() == (len(rows), None)

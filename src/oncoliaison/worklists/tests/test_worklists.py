@@ -48,6 +48,8 @@ def demo(db):  # type: ignore[no-untyped-def]
 
 def test_navigator_worklist_shows_their_caseload_only_and_is_audited(demo):
     nav = actor_for_user(demo["navigator"])
+    undated = Task.objects.filter(owner=demo["navigator"], status__in=TASK_OPEN, due_date__gte=clock.today()).first()
+    Task.objects.filter(pk=undated.pk).update(due_date=None)
     wl = selectors.worklist_for(nav)
     visible = set(patient_queryset_for(nav).values_list("pk", flat=True))
     caseload = set(ProgramEpisode.objects.filter(navigator=demo["navigator"], status__in=OPEN_EPISODE_STATUSES)
@@ -58,6 +60,13 @@ def test_navigator_worklist_shows_their_caseload_only_and_is_audited(demo):
     assert all(t.due_date < clock.today() for t in wl.overdue_tasks)
     scores = [r.score for r in wl.patients]
     assert scores == sorted(scores, reverse=True)
+    # Upcoming: soonest due first, undated last (on both databases).
+    upcoming = wl.upcoming_tasks
+    assert upcoming and all(t.due_date is None or t.due_date >= clock.today() for t in upcoming)
+    dated = [t.due_date for t in upcoming if t.due_date is not None]
+    assert dated == sorted(dated)
+    assert [t.due_date is None for t in upcoming] == sorted(t.due_date is None for t in upcoming)
+    assert upcoming[-1].pk == undated.pk
     shown = {r.patient.pk for r in wl.patients}
     audited = set(AuditEvent.objects.filter(user_id=demo["navigator"].pk, category="worklist")
                   .values_list("patient_id", flat=True))
