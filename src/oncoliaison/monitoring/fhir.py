@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from oncoliaison.fhir import codes, params
+from oncoliaison.fhir import codes, params, validation
 from oncoliaison.fhir.registry import (
     CREATE,
     READ,
@@ -382,7 +382,7 @@ def questionnaire_responses_ingest(actor: Actor, resources: list[dict[str, Any]]
             if resource.get("resourceType") != "QuestionnaireResponse":
                 raise ValidationFailed("Each entry must be a QuestionnaireResponse.")
             resource = {k: v for k, v in resource.items() if k != "id"}
-            QRModel.model_validate(resource)
+            validation.validate(QRModel, resource)
             inputs.append((n, response_input(resource)))
         except ValidationError as exc:
             outcomes[n] = ValidationFailed(f"Not a valid QuestionnaireResponse: {exc.errors()[0]['msg']}")

@@ -23,6 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, ValidationFailed
+from oncoliaison.fhir import validation
 from oncoliaison.patients.models import PatientIdentifier
 from oncoliaison.patients.selectors import patient_queryset_for
 from oncoliaison.patients.services import PatientData
@@ -251,7 +252,7 @@ def validate_resource(resource: dict) -> str:
     except (KeyError, ValueError, LookupError):
         return f"'{rtype}' is not a FHIR R4 resource type."
     try:
-        model.model_validate(resource)
+        validation.validate(model, resource)
     except PydanticValidationError as exc:
         return _validation_reason(exc)
     except (TypeError, ValueError) as exc:

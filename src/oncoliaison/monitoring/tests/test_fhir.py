@@ -185,3 +185,27 @@ def test_batch_response_bundle(cast, frozen):
     Bundle.model_validate(response)
     assert [e["response"]["status"] for e in response["entry"]] == ["201 Created", "404"]
     assert response["entry"][0]["response"]["location"].startswith("QuestionnaireResponse/symptom-")
+
+
+def test_batch_ingest_refuses_a_malformed_entry_and_stores_the_others(cast, frozen):
+    from pydantic import ValidationError
+
+    from oncoliaison.core.actor import Actor
+    from oncoliaison.core.errors import ValidationFailed
+    from oncoliaison.core.scopes import ScopeSet
+
+    actor = Actor(kind="system", client_id="app", client_organization_id=cast.lead.pk,
+                  memberships=((cast.lead.pk, "system", cast.lead.kind),),
+                  scopes=ScopeSet.parse("system/QuestionnaireResponse.cr"))
+    bad = qr(cast.pat.pk, [2] * 9, identifier="b-2")
+    bad["item"][4]["answer"] = [{"valueInteger": "four"}]  # its neighbours are the same as the good entries'
+    resources = [qr(cast.pat.pk, [2] * 9, identifier="b-1"), bad, qr(cast.pat.pk, [2] * 9, identifier="b-3")]
+    outcomes = questionnaire_responses_ingest(actor, resources)
+    assert isinstance(outcomes[0], SymptomReport) and isinstance(outcomes[2], SymptomReport)
+    assert isinstance(outcomes[1], ValidationFailed)
+    assert outcomes[1].message == ("Not a valid QuestionnaireResponse: Input should be a valid integer, unable to "
+                                   "parse string as an integer")
+    with pytest.raises(ValidationError):
+        QuestionnaireResponse.model_validate(bad)
+    assert sorted(SymptomReport.objects.values_list("source_id", flat=True)) == ["b-1", "b-3"]
+    assert AuditEvent.objects.filter(resource_type="QuestionnaireResponse").count() == 2

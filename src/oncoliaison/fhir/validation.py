@@ -1,0 +1,122 @@
+"""Validating incoming resources with the ``fhir.resources`` R4B models, without validating the same element
+content twice.
+
+Batches repeat most of their elements: a symptom batch's answer items take a handful of values, an mCODE
+bundle's resources share their codes, categories, subjects, encounters and profiles.  fhir.resources
+validates a nested element on its own (its validator does not depend on where the element sits) and
+accepts an already validated element model as it is.  So ``validate`` validates each distinct complex
+element once (remembered by its element type and exact JSON content, at every level of nesting) and then
+the resource with those element models in place of their dicts: the same checks, each distinct element's
+done once per process.
+
+Any failure is reported by validating the whole resource as given, so errors (messages, locations, order)
+are exactly those of ``Model.model_validate(resource)``.  Only plain JSON values (dict, list, str, int,
+bool, None, finite float) are remembered; anything else is validated each time.
+"""
+
+from __future__ import annotations
+
+import typing
+from functools import cache
+from typing import Any
+
+import orjson
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.element import Element
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+
+# Remembered element models; emptied when it reaches this size (the benefit is in repetition, which a
+# batch shows within itself).
+MAX_REMEMBERED = 50_000
+_remembered: dict[tuple[type[FHIRAbstractModel], bytes], FHIRAbstractModel] = {}
+_KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def model_for(resource_type: str) -> type[FHIRAbstractModel]:
+    """The R4B model class of a resource type (KeyError, ValueError or LookupError when there is none)."""
+    return typing.cast(type[FHIRAbstractModel], get_fhir_model_class(resource_type))
+
+
+def validate(model: type[FHIRAbstractModel], resource: dict[str, Any]) -> None:
+    """Raise pydantic's ValidationError exactly when ``model.model_validate(resource)`` would."""
+    try:
+        _build(model, resource)
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        model.model_validate(resource)  # the whole resource as given, for its own errors
+
+
+def _build(model: type[FHIRAbstractModel], value: dict[str, Any]) -> FHIRAbstractModel:
+    """``model.model_validate(value)`` with the complex elements of ``value`` validated once each."""
+    fields = _element_fields(model)
+    replaced: dict[str, Any] = {}
+    for key, item in value.items():
+        spec = fields.get(key)
+        if spec is None:
+            continue
+        element, many = spec
+        if many:
+            if type(item) is list and item and all(type(v) is dict for v in item):
+                replaced[key] = [_element(element, v) for v in item]
+        elif type(item) is dict:
+            replaced[key] = _element(element, item)
+    return model.model_validate({**value, **replaced} if replaced else value)
+
+
+def _element(model: type[FHIRAbstractModel], value: dict[str, Any]) -> FHIRAbstractModel:
+    key = _key(value)
+    if key is None:
+        return _build(model, value)
+    found = _remembered.get((model, key))
+    if found is None:
+        found = _build(model, value)
+        if len(_remembered) >= MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered[(model, key)] = found
+    return found
+
+
+def _key(value: dict[str, Any]) -> bytes | None:
+    """The exact JSON text of a plain JSON value (sorted keys), else None.
+
+    orjson refuses subclasses, dates and dataclasses here; what it writes for other non-JSON values (UUID,
+    Enum, NaN) does not read back equal, so the round trip tells plain values from the rest."""
+    try:
+        text = orjson.dumps(value, option=_KEY_OPTIONS)
+    except orjson.JSONEncodeError:
+        return None
+    return text if orjson.loads(text) == value else None
+
+
+@cache
+def _element_fields(model: type[FHIRAbstractModel]) -> dict[str, tuple[type[FHIRAbstractModel], bool]]:
+    """Input key → (element model, is a list) for the complex-typed elements of ``model``; resources
+    (``contained``) are left to the model's own validation."""
+    out: dict[str, tuple[type[FHIRAbstractModel], bool]] = {}
+    for name, info in model.model_fields.items():
+        found = _element_type(info.annotation)
+        if found is None:
+            continue
+        element, many = found
+        if not issubclass(element, Element):
+            continue
+        out[info.alias or name] = (element, many)
+    return out
+
+
+def _element_type(annotation: Any, many: bool = False) -> tuple[type[FHIRAbstractModel], bool] | None:
+    get = getattr(annotation, "get_model_klass", None)
+    if get is not None:
+        element = get()
+        return (element, many) if isinstance(element, type) and issubclass(element, FHIRAbstractModel) else None
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return None
+    is_list = origin in (list, typing.List)  # noqa: UP006
+    for arg in typing.get_args(annotation):
+        if arg is type(None):
+            continue
+        found = _element_type(arg, many or is_list)
+        if found is not None:
+            return found
+    return None
