@@ -53,6 +53,7 @@ def main() -> int:
     import orjson
     from django.core.management import call_command
     from django.db import connection
+    from fhir.resources.R4B import get_fhir_model_class
 
     from oncoliaison.oncology.importing import (
         STORED_TYPES,
@@ -82,12 +83,15 @@ def main() -> int:
 
         t0 = time.perf_counter()
         seen: set[str] = set()
-        for b in bundles:  # one-time: import the fhir.resources model classes used below
+        for b in bundles:  # one-time: import the fhir.resources model classes of every type present
             for e in b["entry"]:
                 rtype = e["resource"]["resourceType"]
-                if rtype in STORED_TYPES and rtype not in seen:
+                if rtype not in seen:
                     seen.add(rtype)
-                    validate_resource(e["resource"])
+                    if rtype in STORED_TYPES:
+                        validate_resource(e["resource"])
+                    else:
+                        get_fhir_model_class(rtype)  # the import checks that the type exists
         warm_s = time.perf_counter() - t0
 
         org = Organization.objects.create(slug="bench-lead", name="Benchmark lead program",

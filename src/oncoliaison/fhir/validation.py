@@ -54,7 +54,10 @@ def _build(model: type[FHIRAbstractModel], value: dict[str, Any]) -> FHIRAbstrac
         spec = fields.get(key)
         if spec is None:
             continue
-        element, many = spec
+        element_type, many = spec
+        element = _element_class(element_type)
+        if element is None:
+            continue
         if many:
             if type(item) is list and item and all(type(v) is dict for v in item):
                 replaced[key] = [_element(element, v) for v in item]
@@ -89,26 +92,29 @@ def _key(value: dict[str, Any]) -> bytes | None:
 
 
 @cache
-def _element_fields(model: type[FHIRAbstractModel]) -> dict[str, tuple[type[FHIRAbstractModel], bool]]:
-    """Input key → (element model, is a list) for the complex-typed elements of ``model``; resources
-    (``contained``) are left to the model's own validation."""
-    out: dict[str, tuple[type[FHIRAbstractModel], bool]] = {}
+def _element_fields(model: type[FHIRAbstractModel]) -> dict[str, tuple[Any, bool]]:
+    """Input key → (element type, is a list) for the complex-typed elements of ``model``.  The element's
+    model class is looked up at first use (``_element_class``), so no module is imported for elements that
+    never come."""
+    out: dict[str, tuple[Any, bool]] = {}
     for name, info in model.model_fields.items():
         found = _element_type(info.annotation)
-        if found is None:
-            continue
-        element, many = found
-        if not issubclass(element, Element):
-            continue
-        out[info.alias or name] = (element, many)
+        if found is not None:
+            out[info.alias or name] = found
     return out
 
 
-def _element_type(annotation: Any, many: bool = False) -> tuple[type[FHIRAbstractModel], bool] | None:
-    get = getattr(annotation, "get_model_klass", None)
-    if get is not None:
-        element = get()
-        return (element, many) if isinstance(element, type) and issubclass(element, FHIRAbstractModel) else None
+@cache
+def _element_class(element_type: Any) -> type[FHIRAbstractModel] | None:
+    """The model class of an element type; None for resources (``contained``), left to the model's own
+    validation."""
+    model = element_type.get_model_klass()
+    return model if isinstance(model, type) and issubclass(model, Element) else None
+
+
+def _element_type(annotation: Any, many: bool = False) -> tuple[Any, bool] | None:
+    if hasattr(annotation, "get_model_klass"):
+        return annotation, many
     origin = typing.get_origin(annotation)
     if origin is None:
         return None

@@ -53,19 +53,25 @@ _CHUNK = 500
 def _existing(model: type[Model], source_system: str, source_ids: list[str]) -> dict[str, tuple[int, str, int]]:
     """source_id → (pk, content_hash, patient_id) of rows already imported from this source.
 
-    Plain parameterised SQL: the ORM's per-value handling of large IN lists cost more than the query.
+    Plain parameterised SQL: the ORM's per-value handling of large IN lists cost more than the query.  On
+    PostgreSQL the ids go as one array (``= ANY(%s)``), so the statement text never changes and the driver
+    converts it once; an IN list of placeholders is re-tokenised on every call, in Python.
     """
     found: dict[str, tuple[int, str, int]] = {}
+    if not source_ids:
+        return found
     qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
+    select = (f"SELECT source_id, id, content_hash, patient_id FROM {qn(model._meta.db_table)} "  # noqa: S608
+              "WHERE source_system = %s AND source_id ")  # table from the model's metadata
+    queries: list[tuple[str, list[Any]]]
+    if connection.vendor == "postgresql":
+        queries = [(select + "= ANY(%s)", [source_system, list(source_ids)])]
+    else:
+        queries = [(select + f"IN ({', '.join(['%s'] * len(chunk))})", [source_system, *chunk])
+                   for chunk in (source_ids[n:n + _CHUNK] for n in range(0, len(source_ids), _CHUNK))]
     with connection.cursor() as cursor:
-        for start in range(0, len(source_ids), _CHUNK):
-            chunk = source_ids[start:start + _CHUNK]
-            cursor.execute(
-                f"SELECT source_id, id, content_hash, patient_id FROM {table} "  # noqa: S608 - table from metadata
-                f"WHERE source_system = %s AND source_id IN ({', '.join(['%s'] * len(chunk))})",
-                [source_system, *chunk],
-            )
+        for sql, params in queries:
+            cursor.execute(sql, params)
             for sid, pk, digest, pid in cursor.fetchall():
                 found[sid] = (pk, digest, pid)
     return found
