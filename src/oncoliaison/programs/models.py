@@ -38,6 +38,16 @@ class ProgramEpisode(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The patient's open work as the navigator's worklist ranks it (careplans.workload keeps it): overdue
+    # open tasks (urgent among them) and open barriers, and the urgency they add up to (worklists.rules).
+    # ``load_stale`` is set by every task or barrier write of the patient; ``load_valid_until`` is the
+    # day an open task next falls overdue.  A stale or expired load is recomputed when a worklist reads it.
+    load_overdue_tasks = models.PositiveIntegerField(default=0, editable=False)
+    load_overdue_urgent_tasks = models.PositiveIntegerField(default=0, editable=False)
+    load_open_barriers = models.PositiveIntegerField(default=0, editable=False)
+    load_score = models.IntegerField(default=0, editable=False)
+    load_stale = models.BooleanField(default=True, editable=False)
+    load_valid_until = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-period_start", "-id"]
@@ -57,6 +67,10 @@ class ProgramEpisode(models.Model):
             # A navigator's caseload (worklists) read from the index alone: every worklist section joins it.
             models.Index(fields=["navigator", "organization", "patient"],
                          condition=Q(status__in=["planned", "active", "onhold"]), name="episode_open_caseload"),
+            # ... and ranked by its load, with what tells whether the load must be recomputed.
+            models.Index(fields=["navigator", "organization", "-load_score", "patient"],
+                         include=["load_stale", "load_valid_until"],
+                         condition=Q(status__in=["planned", "active", "onhold"]), name="episode_open_by_load"),
         ]
 
     def __str__(self) -> str:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from oncoliaison.accounts.models import User
+from oncoliaison.careplans import workload
 from oncoliaison.careplans.models import Barrier, BarrierStatus, Task
 from oncoliaison.careplans.rules import TASK_OPEN
 from oncoliaison.core import audit, clock
@@ -35,15 +36,15 @@ def require_worklist_role(actor: Actor) -> None:
         raise Forbidden("The worklist is for the clinical staff of a cancer program.")
 
 
-def caseload_patient_ids(actor: Actor, navigator_id: int) -> QuerySet[ProgramEpisode, Any]:
-    """Ids of patients whose open episode at one of the actor's programs names ``navigator_id`` as navigator.
+def caseload_episodes(actor: Actor, navigator_id: int) -> QuerySet[ProgramEpisode]:
+    """Open episodes at one of the actor's programs that name ``navigator_id`` as navigator.
 
     This only narrows (by index); whether each patient may still be seen — a shared patient whose consent
     was revoked may not — is checked on the rows shown (``_keep_visible``)."""
     return ProgramEpisode.objects.filter(
         navigator_id=navigator_id, status__in=OPEN_EPISODE_STATUSES,
         organization_id__in=actor.clinical_organization_ids,
-    ).values("patient_id").order_by()
+    )
 
 
 def _patient_of(row: Any) -> int:
@@ -64,6 +65,10 @@ def _open_tasks(actor: Actor) -> QuerySet[Task]:
         return Task.objects.none()
     return Task.objects.filter(q, status__in=TASK_OPEN)
 
+
+# What a worklist row shows of its patient (a name and a link); the rest of the record is not read.
+_SHOWN = ("id", "organization_id", "given_name", "family_name")
+_UNSHOWN = tuple(f"patient__{f.name}" for f in Patient._meta.concrete_fields if f.attname not in _SHOWN)
 
 # Sections over-fetch a little so that rows dropped by _keep_visible rarely leave a section short.
 _FETCH = SECTION_LIMIT + 10
@@ -123,9 +128,10 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     wl = Worklist(navigator=nav, today=today)
     # Each section is narrowed by index (owner, caseload) and fetched with its patients; the access rule is
     # then checked once for all rows shown (_keep_visible) rather than as a subquery in every section.
-    caseload = caseload_patient_ids(actor, nav.pk)
+    episodes = caseload_episodes(actor, nav.pk)
+    caseload = episodes.values("patient_id").order_by()
 
-    tasks = Task.objects.filter(owner_id=nav.pk, status__in=TASK_OPEN).select_related("patient")
+    tasks = Task.objects.filter(owner_id=nav.pk, status__in=TASK_OPEN).select_related("patient").defer(*_UNSHOWN)
     if priority:
         tasks = tasks.filter(priority=priority)
     wl.overdue_tasks = list(tasks.filter(due_date__lt=today).order_by("due_date", "id")[:_FETCH])
@@ -135,19 +141,21 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
         wl.upcoming_tasks += tasks.filter(due_date__isnull=True).order_by("id")[:_FETCH - len(wl.upcoming_tasks)]
     wl.alerts = list(
         Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=nav.pk) | Q(patient__in=caseload))
-        .select_related("patient").order_by("deadline", "id")[:_FETCH]
+        .select_related("patient").defer(*_UNSHOWN).order_by("deadline", "id")[:_FETCH]
     )
-    wl.barriers = list(
-        Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED)
-        .select_related("patient").order_by("identified_at", "id")[:_FETCH]
-    )
+    # The section's ids first, then its rows with their patients (joining patients before the limit would
+    # read one patient row per open barrier of the caseload).
+    barrier_ids = list(Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED)
+                       .order_by("identified_at", "id").values_list("pk", flat=True)[:_FETCH])
+    wl.barriers = list(Barrier.objects.filter(pk__in=barrier_ids).select_related("patient").defer(*_UNSHOWN)
+                       .order_by("identified_at", "id"))
     from oncoliaison.monitoring.selectors import OVERDUE_GRACE
 
     wl.reports_overdue = list(
         ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE, patient__in=caseload)
-        .select_related("patient", "instrument").order_by("next_due_at")[:_FETCH]
+        .select_related("patient", "instrument").defer(*_UNSHOWN).order_by("next_due_at")[:_FETCH]
     )
-    wl.patients = _patients_by_urgency(actor, nav.pk, caseload, today)
+    wl.patients = _patients_by_urgency(episodes, today)
     _keep_visible(actor, [wl.overdue_tasks, wl.upcoming_tasks, wl.alerts, wl.barriers, wl.reports_overdue,
                           wl.patients])
     if sort == "name":
@@ -177,48 +185,28 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     return wl
 
 
-def _task_loads(patient_filter: Q, today: dt.date) -> QuerySet[Task, Any]:
-    return (
-        Task.objects.filter(patient_filter, status__in=TASK_OPEN, due_date__lt=today)
-        .values("patient_id")
-        .annotate(n=Count("id"), urgent=Count("id", filter=Q(priority__in=rules.ESCALATING_PRIORITIES)))
-        .order_by()
-    )
-
-
-def _patients_by_urgency(actor: Actor, navigator_id: int, caseload: QuerySet[ProgramEpisode, Any], today: dt.date,
-                         limit: int = _FETCH) -> list[PatientRow]:
+def _patients_by_urgency(episodes: QuerySet[ProgramEpisode], today: dt.date, limit: int = _FETCH) -> list[PatientRow]:
     """The navigator's caseload, the most urgent first (rules.urgency), then patients with nothing open.
 
-    The database ranks: the candidates are every patient with an open alert and the top ``limit`` by overdue
-    tasks and by open barriers; only those are scored exactly in Python, so the cost does not grow with
-    the size of the caseload."""
-    in_caseload = Q(patient__in=caseload)
-    top_by_tasks = _task_loads(in_caseload, today).annotate(
-        score=F("urgent") * 300 + (F("n") - F("urgent")) * 50).order_by("-score", "patient_id")[:limit]
-    candidates = {row["patient_id"] for row in top_by_tasks}
-    candidates |= set(
-        Barrier.objects.filter(in_caseload).exclude(status=BarrierStatus.RESOLVED).values("patient_id")
-        .annotate(n=Count("id")).order_by("-n", "patient_id").values_list("patient_id", flat=True)[:limit]
-    )
-    alerts = list(Alert.objects.filter(in_caseload, status__in=ALERT_OPEN).values_list("patient_id", "severity"))
-    candidates |= {pid for pid, _ in alerts}
-    loads: dict[int, dict[str, object]] = {pid: {} for pid in candidates}
-    if candidates:
-        for row in _task_loads(Q(patient_id__in=candidates), today):
-            loads[row["patient_id"]].update(overdue_tasks=row["n"], overdue_urgent_tasks=row["urgent"])
-        for pid, n in (
-            Barrier.objects.filter(patient_id__in=candidates).exclude(status=BarrierStatus.RESOLVED)
-            .values("patient_id").annotate(n=Count("id")).values_list("patient_id", "n")
-        ):
-            loads[pid]["open_barriers"] = n
-    for patient_id, severity in alerts:
-        entry = loads[patient_id]
-        if rules.severity_rank(severity) > rules.severity_rank(str(entry.get("worst_alert", ""))):
-            entry["worst_alert"] = severity
+    Each open episode carries its patient's task and barrier load (careplans.workload; stale or expired
+    loads are recomputed first), so the ranking reads the top of one index whatever the caseload's size;
+    open alerts, few and changing by the minute, are added live.  Urgency is a sum of parts, so the top
+    ``limit`` by stored load plus every patient with an open alert hold the top ``limit`` overall."""
+    workload.refresh_stale(episodes, today)
+    fields = ("patient_id", "load_overdue_tasks", "load_overdue_urgent_tasks", "load_open_barriers")
+    loads = {row["patient_id"]: row for row in
+             episodes.filter(load_score__gt=0).order_by("-load_score", "patient_id").values(*fields)[:limit]}
+    worst: dict[int, str] = {}
+    for patient_id, severity in Alert.objects.filter(
+            patient__in=episodes.values("patient_id").order_by(), status__in=ALERT_OPEN,
+    ).values_list("patient_id", "severity"):
+        if rules.severity_rank(severity) > rules.severity_rank(worst.get(patient_id, "")):
+            worst[patient_id] = severity
+    if missing := worst.keys() - loads.keys():
+        loads.update((row["patient_id"], row) for row in episodes.filter(patient_id__in=missing).values(*fields))
     ranked = []
     for patient_id, values in loads.items():
-        load = rules.PatientLoad(**values)  # type: ignore[arg-type]
+        load = workload.as_patient_load(values, worst.get(patient_id, ""))
         score, reasons = rules.urgency(load)
         if score:
             ranked.append((score, patient_id, load, reasons))
@@ -229,10 +217,11 @@ def _patients_by_urgency(actor: Actor, navigator_id: int, caseload: QuerySet[Pro
     quiet_ids: list[int] = []
     if quiet_room > 0:
         quiet_ids = list(
-            Patient.objects.filter(pk__in=caseload).exclude(pk__in=[r[1] for r in ranked])
+            Patient.objects.filter(pk__in=episodes.values("patient_id").order_by())
+            .exclude(pk__in=[r[1] for r in ranked])
             .order_by("family_name", "id").values_list("pk", flat=True)[:quiet_room]
         )
-    patients = Patient.objects.in_bulk([r[1] for r in ranked] + quiet_ids)
+    patients = Patient.objects.only(*_SHOWN).in_bulk([r[1] for r in ranked] + quiet_ids)
     rows = [PatientRow(patients[pid], load, score, reasons) for score, pid, load, reasons in ranked if pid in patients]
     rows += [PatientRow(patients[pid], rules.PatientLoad(), 0, []) for pid in quiet_ids if pid in patients]
     return rows
