@@ -20,7 +20,7 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.models import Patient
 
-from . import services
+from . import services, workload
 from .models import Barrier, CarePlan, Task
 
 # name, category, needs, languages, cancer types, cost, audience, eligibility
@@ -154,6 +154,7 @@ def seed_care_coordination(rng: random.Random, *, lead: Organization, staff: dic
             if t.due_date:
                 Task.objects.filter(pk=t.pk).update(due_date=t.due_date - dt.timedelta(days=shift))
         Barrier.objects.filter(care_plan=plan).update(identified_at=start)
+        workload.mark_stale([plan.patient_id])  # the due dates moved outside the task services
         if tasks and n % 3 == 1:
             services.task_complete(actor=nav, task=Task.objects.get(pk=tasks[0].pk), note="Done at the visit",
                                    channel="cli")
