@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
-from oncoliaison.core import audit, bulk, clock
+from oncoliaison.core import audit, bulk, bulkcreate, clock
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import (
@@ -509,7 +509,7 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
         )
         reports.append(p.report)
     try:
-        SymptomReport.objects.bulk_create(reports)
+        bulkcreate.create_all(SymptomReport, reports)
     except IntegrityError as exc:
         raise Conflict("A report with this resource id was received at the same time; retry.") from exc
     answer_rows: list[tuple[Any, ...]] = []
@@ -543,7 +543,7 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
     _insert_rows(SymptomScore, ("report_id", "patient_id", "kind", "code", "label", "value", "max_value", "band",
                                 "note"), score_rows)
     if alerts:
-        Alert.objects.bulk_create(alerts)
+        bulkcreate.create_all(Alert, alerts)
     _advance_schedules(prepared)
     entries = []
     for p in prepared:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Model, Q
 
 from oncoliaison.core import audit, bulk, clock
 from oncoliaison.core.actor import Actor
+from oncoliaison.core.bulkcreate import db_value
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.patients.models import PatientIdentifier
@@ -88,22 +89,6 @@ def _unclaimed(identifiers: list[IdentifierData]) -> list[IdentifierData]:
     return [i for i in identifiers if (i.system, i.value) not in taken]
 
 
-def _converter(f: Any) -> Any:
-    """The database value of a Python value for field ``f``: the backend adapters ``get_db_prep_save``
-    ends in, called directly (text, numbers, booleans and keys go as they are)."""
-    ops = connection.ops
-    if isinstance(f, models.DateTimeField):
-        return ops.adapt_datetimefield_value
-    if isinstance(f, models.DateField):
-        return ops.adapt_datefield_value
-    if isinstance(f, models.DecimalField):
-        return lambda v: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
-    if isinstance(f, (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
-                      models.ForeignKey)):
-        return lambda v: v
-    return lambda v: f.get_db_prep_save(v, connection)
-
-
 def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     """INSERT plain rows in bulk (``core.bulk``: COPY on PostgreSQL, one prepared executemany elsewhere).
 
@@ -115,7 +100,7 @@ def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     now = clock.now()
     defaults = {f.attname: f.get_default() for f in fields}
     defaults["created_at"] = defaults["updated_at"] = now
-    converters = [_converter(f) for f in fields]
+    converters = [db_value(f, connection) for f in fields]
     params = []
     for row in rows:
         merged = {**defaults, **row}

@@ -209,3 +209,35 @@ def test_batch_ingest_refuses_a_malformed_entry_and_stores_the_others(cast, froz
         QuestionnaireResponse.model_validate(bad)
     assert sorted(SymptomReport.objects.values_list("source_id", flat=True)) == ["b-1", "b-3"]
     assert AuditEvent.objects.filter(resource_type="QuestionnaireResponse").count() == 2
+
+
+def test_large_batch_stores_reports_and_alerts_with_their_ids(cast, frozen):
+    """Enough entries for the bulk path (COPY with ids from the sequence on PostgreSQL)."""
+    import datetime as dt
+
+    from oncoliaison.core.actor import Actor
+    from oncoliaison.core.scopes import ScopeSet
+
+    actor = Actor(kind="system", client_id="app", client_organization_id=cast.lead.pk,
+                  memberships=((cast.lead.pk, "system", cast.lead.kind),),
+                  scopes=ScopeSet.parse("system/QuestionnaireResponse.cr"))
+    resources = []
+    for n in range(30):
+        resource = qr(cast.pat.pk, [9] * 9, text="worse today" if n % 2 else "", identifier=f"big-{n}")
+        resource["authored"] = (frozen.now - dt.timedelta(minutes=60 - n)).isoformat()
+        resources.append(resource)
+    outcomes = questionnaire_responses_ingest(actor, resources)
+    assert all(isinstance(o, SymptomReport) for o in outcomes)
+    stored = {r.pk: r for r in SymptomReport.objects.filter(pk__in=[o.pk for o in outcomes])}
+    assert len(stored) == 30
+    assert [stored[o.pk].source_id for o in outcomes] == [f"big-{n}" for n in range(30)]
+    alerts = list(Alert.objects.filter(report_id__in=stored))
+    assert len(alerts) == 30 and all(a.patient_id == cast.pat.pk and a.reasons for a in alerts)
+    assert {a.pk for a in alerts} == {o.alert.pk for o in outcomes}
+    assert stored[outcomes[1].pk].free_text == "worse today"
+    assert AuditEvent.objects.filter(resource_type="QuestionnaireResponse",
+                                     resource_id__in=[str(pk) for pk in stored]).count() == 30
+    assert AuditEvent.objects.filter(resource_type="Flag", resource_id__in=[str(a.pk) for a in alerts]).count() == 30
+    again = questionnaire_responses_ingest(actor, resources)  # idempotent: the stored reports come back
+    assert [o.pk for o in again] == [o.pk for o in outcomes]
+    assert SymptomReport.objects.count() == 30
