@@ -388,7 +388,9 @@ def questionnaire_responses_ingest(actor: Actor, resources: list[dict[str, Any]]
             outcomes[n] = ValidationFailed(f"Not a valid QuestionnaireResponse: {exc.errors()[0]['msg']}")
         except DomainError as exc:
             outcomes[n] = exc
-    patients = {p.pk: p for p in Patient.objects.filter(pk__in={d.patient_id for _, d in inputs})}
+    # The submission needs the patient's id and organisation only.
+    patients = {p.pk: p for p in Patient.objects.filter(pk__in={d.patient_id for _, d in inputs})
+                .only("pk", "organization_id")}
     subs, order = [], []
     for n, d in inputs:
         patient = patients.get(d.patient_id)
