@@ -128,6 +128,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from oncoliaison import wsgi  # noqa: F401 - the server's own start-up (it freezes start-up objects for the GC)
+
     call_command("migrate", verbosity=0)
     from oncoliaison.accounts.models import User
     from oncoliaison.accounts.services import actor_for_user

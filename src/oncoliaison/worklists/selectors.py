@@ -68,7 +68,15 @@ def _open_tasks(actor: Actor) -> QuerySet[Task]:
 
 # What a worklist row shows of its patient (a name and a link); the rest of the record is not read.
 _SHOWN = ("id", "organization_id", "given_name", "family_name")
-_UNSHOWN = tuple(f"patient__{f.name}" for f in Patient._meta.concrete_fields if f.attname not in _SHOWN)
+_ROW_PATIENT = tuple(f"patient__{f}" for f in _SHOWN)
+_PATIENT_UNSHOWN = tuple(f"patient__{f.name}" for f in Patient._meta.concrete_fields if f.attname not in _SHOWN)
+# ... and of each section's rows, what the page shows (fewer columns to read and convert).
+_TASK_SHOWN = ("id", "care_plan_id", "patient_id", "description", "due_date", "priority", "status", "owner_id",
+               "version", *_ROW_PATIENT)
+_ALERT_SHOWN = ("id", "patient_id", "deadline", "severity", "status", "summary", "assigned_to_id", "version",
+                *_ROW_PATIENT)
+_BARRIER_SHOWN = ("id", "patient_id", "care_plan_id", "description", "kind", "status", "identified_at", "version",
+                  *_ROW_PATIENT)
 
 # Sections over-fetch a little so that rows dropped by _keep_visible rarely leave a section short.
 _FETCH = SECTION_LIMIT + 10
@@ -131,7 +139,7 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     episodes = caseload_episodes(actor, nav.pk)
     caseload = episodes.values("patient_id").order_by()
 
-    tasks = Task.objects.filter(owner_id=nav.pk, status__in=TASK_OPEN).select_related("patient").defer(*_UNSHOWN)
+    tasks = Task.objects.filter(owner_id=nav.pk, status__in=TASK_OPEN).select_related("patient").only(*_TASK_SHOWN)
     if priority:
         tasks = tasks.filter(priority=priority)
     wl.overdue_tasks = list(tasks.filter(due_date__lt=today).order_by("due_date", "id")[:_FETCH])
@@ -141,19 +149,19 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
         wl.upcoming_tasks += tasks.filter(due_date__isnull=True).order_by("id")[:_FETCH - len(wl.upcoming_tasks)]
     wl.alerts = list(
         Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=nav.pk) | Q(patient__in=caseload))
-        .select_related("patient").defer(*_UNSHOWN).order_by("deadline", "id")[:_FETCH]
+        .select_related("patient").only(*_ALERT_SHOWN).order_by("deadline", "id")[:_FETCH]
     )
     # The section's ids first, then its rows with their patients (joining patients before the limit would
     # read one patient row per open barrier of the caseload).
     barrier_ids = list(Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED)
                        .order_by("identified_at", "id").values_list("pk", flat=True)[:_FETCH])
-    wl.barriers = list(Barrier.objects.filter(pk__in=barrier_ids).select_related("patient").defer(*_UNSHOWN)
+    wl.barriers = list(Barrier.objects.filter(pk__in=barrier_ids).select_related("patient").only(*_BARRIER_SHOWN)
                        .order_by("identified_at", "id"))
     from oncoliaison.monitoring.selectors import OVERDUE_GRACE
 
     wl.reports_overdue = list(
         ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE, patient__in=caseload)
-        .select_related("patient", "instrument").defer(*_UNSHOWN).order_by("next_due_at")[:_FETCH]
+        .select_related("patient", "instrument").defer(*_PATIENT_UNSHOWN).order_by("next_due_at")[:_FETCH]
     )
     wl.patients = _patients_by_urgency(episodes, today)
     _keep_visible(actor, [wl.overdue_tasks, wl.upcoming_tasks, wl.alerts, wl.barriers, wl.reports_overdue,
@@ -221,7 +229,7 @@ def _patients_by_urgency(episodes: QuerySet[ProgramEpisode], today: dt.date, lim
             .exclude(pk__in=[r[1] for r in ranked])
             .order_by("family_name", "id").values_list("pk", flat=True)[:quiet_room]
         )
-    patients = Patient.objects.only(*_SHOWN).in_bulk([r[1] for r in ranked] + quiet_ids)
+    patients = Patient.objects.only(*_SHOWN).order_by().in_bulk([r[1] for r in ranked] + quiet_ids)
     rows = [PatientRow(patients[pid], load, score, reasons) for score, pid, load, reasons in ranked if pid in patients]
     rows += [PatientRow(patients[pid], rules.PatientLoad(), 0, []) for pid in quiet_ids if pid in patients]
     return rows

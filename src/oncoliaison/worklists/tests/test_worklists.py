@@ -133,7 +133,10 @@ def test_worklist_page_filters_with_htmx_and_requires_the_right_role(demo, clien
     url = reverse("worklists:worklist")
     assert client.get(url).status_code == 302  # log-in first
     client.force_login(demo["navigator"])
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(50):  # the first read also recomputes the caseload's stored loads
+        client.get(url)
+    # 34 today: a fixed number whatever the rows (a deferred column read per row would add one per row).
+    with django_assert_max_num_queries(40):
         page = client.get(url)
     assert page.status_code == 200 and b"Patients by urgency" in page.content and b"<html" in page.content
     fragment = client.get(url, {"priority": "urgent", "sort": "name"}, HTTP_HX_REQUEST="true")
