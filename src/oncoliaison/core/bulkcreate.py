@@ -47,7 +47,7 @@ def create_all(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     assert pk is not None
     with conn.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, pk.column, len(objs)])
+                       [conn.ops.quote_name(meta.db_table), pk.column, len(objs)])
         ids = [row[0] for row in cursor.fetchall()]
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     converters = [db_value(f, conn) for f in fields]

@@ -25,9 +25,9 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.element import Element
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
-# Remembered element models; emptied when it reaches this size (the benefit is in repetition, which a
-# batch shows within itself).
-MAX_REMEMBERED = 50_000
+# Remembered element models (about 5 kB each); emptied when it reaches this size.  The benefit is in
+# repetition, which a batch or a bundle shows within itself.
+MAX_REMEMBERED = 4096
 _remembered: dict[tuple[type[FHIRAbstractModel], bytes], FHIRAbstractModel] = {}
 _KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
                 | orjson.OPT_PASSTHROUGH_DATACLASS)
