@@ -7,7 +7,7 @@ validates a nested element on its own (its validator does not depend on where th
 accepts an already validated element model as it is.  So ``validate`` validates each distinct complex
 element once (remembered by its element type and exact JSON content, at every level of nesting) and then
 the resource with those element models in place of their dicts: the same checks, each distinct element's
-done once per process.
+done once per ``batch()`` block.
 
 Any failure is reported by validating the whole resource as given, so errors (messages, locations, order)
 are exactly those of ``Model.model_validate(resource)``.  Only plain JSON values (dict, list, str, int,
@@ -16,7 +16,10 @@ bool, None, finite float) are remembered; anything else is validated each time.
 
 from __future__ import annotations
 
+import threading
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -26,9 +29,24 @@ from fhir.resources.R4B.element import Element
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
 # Remembered element models (about 5 kB each); emptied when it reaches this size.  The benefit is in
-# repetition, which a batch or a bundle shows within itself.
+# repetition, which a batch or a bundle shows within itself, so elements are remembered only inside a
+# ``batch()`` block and forgotten at its end: no patient's data outlives the request that brought it, and
+# how long a validation takes never tells one client what another sent.
 MAX_REMEMBERED = 4096
-_remembered: dict[tuple[type[FHIRAbstractModel], bytes], FHIRAbstractModel] = {}
+_memory = threading.local()
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Remember validated elements while the block runs (one batch Bundle, one imported Bundle)."""
+    outer = getattr(_memory, "elements", None)
+    if outer is None:
+        _memory.elements = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _memory.elements = None
 _KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
                 | orjson.OPT_PASSTHROUGH_DATACLASS)
 
@@ -67,15 +85,17 @@ def _build(model: type[FHIRAbstractModel], value: dict[str, Any]) -> FHIRAbstrac
 
 
 def _element(model: type[FHIRAbstractModel], value: dict[str, Any]) -> FHIRAbstractModel:
-    key = _key(value)
-    if key is None:
+    remembered: dict[tuple[type[FHIRAbstractModel], bytes], FHIRAbstractModel] | None = \
+        getattr(_memory, "elements", None)
+    key = _key(value) if remembered is not None else None
+    if remembered is None or key is None:
         return _build(model, value)
-    found = _remembered.get((model, key))
+    found = remembered.get((model, key))
     if found is None:
         found = _build(model, value)
-        if len(_remembered) >= MAX_REMEMBERED:
-            _remembered.clear()
-        _remembered[(model, key)] = found
+        if len(remembered) >= MAX_REMEMBERED:
+            remembered.clear()
+        remembered[(model, key)] = found
     return found
 
 

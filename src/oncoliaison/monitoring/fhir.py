@@ -377,17 +377,18 @@ def questionnaire_responses_ingest(actor: Actor, resources: list[dict[str, Any]]
         raise Forbidden("The access token's scopes do not allow creating QuestionnaireResponse resources.")
     outcomes: list[SymptomReport | DomainError | None] = [None] * len(resources)
     inputs: list[tuple[int, ResponseInput]] = []
-    for n, resource in enumerate(resources):
-        try:
-            if resource.get("resourceType") != "QuestionnaireResponse":
-                raise ValidationFailed("Each entry must be a QuestionnaireResponse.")
-            resource = {k: v for k, v in resource.items() if k != "id"}
-            validation.validate(QRModel, resource)
-            inputs.append((n, response_input(resource)))
-        except ValidationError as exc:
-            outcomes[n] = ValidationFailed(f"Not a valid QuestionnaireResponse: {exc.errors()[0]['msg']}")
-        except DomainError as exc:
-            outcomes[n] = exc
+    with validation.batch():  # the batch's repeated elements are validated once
+        for n, resource in enumerate(resources):
+            try:
+                if resource.get("resourceType") != "QuestionnaireResponse":
+                    raise ValidationFailed("Each entry must be a QuestionnaireResponse.")
+                resource = {k: v for k, v in resource.items() if k != "id"}
+                validation.validate(QRModel, resource)
+                inputs.append((n, response_input(resource)))
+            except ValidationError as exc:
+                outcomes[n] = ValidationFailed(f"Not a valid QuestionnaireResponse: {exc.errors()[0]['msg']}")
+            except DomainError as exc:
+                outcomes[n] = exc
     # The submission needs the patient's id and organisation only.
     patients = {p.pk: p for p in Patient.objects.filter(pk__in={d.patient_id for _, d in inputs})
                 .only("pk", "organization_id")}

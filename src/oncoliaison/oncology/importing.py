@@ -418,15 +418,16 @@ def bundle_import(
     # Content already stored unchanged from this source was valid when it came: skip re-validating it.
     digests = {i: content_hash(r) for i, r in resources.items()}
     unchanged = _stored_unchanged(source, {_entry_source_id(entries[i], r): digests[i] for i, r in resources.items()})
-    for i, resource in list(resources.items()):
-        rtype = resource["resourceType"]
-        reason = _scope_reason(actor, rtype)
-        if not reason and _entry_source_id(entries[i], resource) not in unchanged:
-            reason = validate_resource(resource)
-        if reason:
-            code = "forbidden" if reason.startswith("Token scope") else "invalid"
-            result.rejected.append(EntryIssue(i, rtype, str(resource.get("id") or ""), reason, code))
-            del resources[i]
+    with validation.batch():  # the Bundle's repeated elements (codes, references, profiles) validated once
+        for i, resource in list(resources.items()):
+            rtype = resource["resourceType"]
+            reason = _scope_reason(actor, rtype)
+            if not reason and _entry_source_id(entries[i], resource) not in unchanged:
+                reason = validate_resource(resource)
+            if reason:
+                code = "forbidden" if reason.startswith("Token scope") else "invalid"
+                result.rejected.append(EntryIssue(i, rtype, str(resource.get("id") or ""), reason, code))
+                del resources[i]
 
     plan = ImportPlan(source_system=source, organization_id=org_id, synthetic=synthetic)
 

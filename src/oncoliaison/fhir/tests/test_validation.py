@@ -41,36 +41,44 @@ BAD_VALUES = [None, 5, "x", [], {}, [None], {"bogus": 1}, [{"coding": "x"}], Tru
 @pytest.mark.parametrize("where", [("code",), ("category", 0), ("category", 0, "coding", 0, "code"),
                                    ("valueQuantity", "value"), ("subject",), ("status",)])
 def test_same_verdict_and_errors_as_the_model(where: tuple[Any, ...], bad: Any) -> None:
-    validation.validate(Observation, _observation())  # remember the good elements first
     resource = _observation()
     target: Any = resource
     for step in where[:-1]:
         target = target[step]
     target[where[-1]] = bad
     expected = _errors(Observation, resource, lambda m, r: m.model_validate(r))
-    assert _errors(Observation, resource, validation.validate) == expected
+    with validation.batch():
+        validation.validate(Observation, _observation())  # remember the good elements first
+        assert _errors(Observation, resource, validation.validate) == expected
+    assert _errors(Observation, resource, validation.validate) == expected  # and with nothing remembered
 
 
 def test_a_remembered_element_does_not_hide_a_bad_neighbour() -> None:
     good = {"linkId": "esas-1", "answer": [{"valueInteger": 1}]}
     qr = {"resourceType": "QuestionnaireResponse", "status": "completed", "item": [good]}
-    validation.validate(QuestionnaireResponse, qr)
     bad = copy.deepcopy(qr)
     bad["item"].append({"linkId": "esas-2", "answer": [{"valueInteger": "abc"}]})
-    with pytest.raises(ValidationError) as caught:
+    with validation.batch(), pytest.raises(ValidationError) as caught:
+        validation.validate(QuestionnaireResponse, qr)
         validation.validate(QuestionnaireResponse, bad)
     assert caught.value.errors()[0]["loc"] == ("item", 1, "answer", 0, "valueInteger")
     assert caught.value.errors()[0]["msg"] == "Input should be a valid integer, unable to parse string as an integer"
 
 
-def test_elements_are_validated_once_and_only_plain_json_is_remembered() -> None:
-    validation._remembered.clear()
-    validation.validate(Observation, _observation(7))
-    size = len(validation._remembered)
-    validation.validate(Observation, _observation(7))
-    assert len(validation._remembered) == size
-    validation.validate(Observation, _observation(8))  # a new valueQuantity, the rest remembered
-    assert len(validation._remembered) == size + 1
+def test_elements_are_remembered_once_within_a_batch_and_forgotten_after() -> None:
+    validation.validate(Observation, _observation(7))  # outside a batch nothing is remembered
+    assert getattr(validation._memory, "elements", None) is None
+    with validation.batch():
+        remembered = validation._memory.elements
+        validation.validate(Observation, _observation(7))
+        size = len(remembered)
+        assert size > 0
+        validation.validate(Observation, _observation(7))
+        assert len(remembered) == size
+        with validation.batch():  # nested: the same memory
+            validation.validate(Observation, _observation(8))  # a new valueQuantity, the rest remembered
+        assert len(remembered) == size + 1
+    assert validation._memory.elements is None  # no patient data outlives the batch
     assert validation._key({"value": uuid.uuid4()}) is None
     assert validation._key({"value": float("nan")}) is None
     assert validation._key({"value": 1}) != validation._key({"value": True}) != validation._key({"value": 1.0})
