@@ -388,6 +388,7 @@ def bundle_import(
     # 1. read and validate, one entry at a time
     index = _Index()
     resources: dict[int, dict] = {}
+    unsupported: dict[int, dict] = {}
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
@@ -405,15 +406,21 @@ def bundle_import(
             result.rejected.append(EntryIssue(i, rtype, rid, f"Entry {clash} has the same fullUrl.", "duplicate"))
             continue
         if rtype not in STORED_TYPES and rtype not in SUPPORTING_TYPES:
-            try:
-                get_fhir_model_class(rtype)
-            except (KeyError, ValueError, LookupError):
-                result.rejected.append(EntryIssue(i, rtype, rid, f"'{rtype}' is not a FHIR R4 resource type."))
+            unsupported[i] = resource
+            continue
+        resources[i] = resource
+
+    # Resources the record does not keep are validated too (a transaction with an invalid one stores
+    # nothing), then reported as not stored.
+    with validation.batch():
+        for i, resource in unsupported.items():
+            rtype = resource["resourceType"]
+            reason = validate_resource(resource)
+            if reason:
+                result.rejected.append(EntryIssue(i, rtype, str(resource.get("id") or ""), reason))
                 continue
             result.unsupported[rtype] += 1
             result.not_stored_entries.append(i)
-            continue
-        resources[i] = resource
 
     # Content already stored unchanged from this source was valid when it came: skip re-validating it.
     digests = {i: content_hash(r) for i, r in resources.items()}

@@ -211,6 +211,23 @@ def test_transaction_with_one_invalid_entry_stores_nothing_and_names_it(cast: Ca
     assert AuditEvent.objects.count() == audit_before
 
 
+def test_resources_the_record_does_not_keep_are_validated_too(cast: Cast, lead_system: Actor) -> None:
+    """An Encounter is not stored, but an invalid one still refuses its transaction, naming the entry."""
+    encounter = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+                 "subject": {"reference": "urn:uuid:p-1"}}
+    bundle = small_bundle()
+    bundle["entry"].append({"fullUrl": "urn:uuid:e-1", "resource": dict(encounter, period={"start": "soon"}),
+                            "request": {"method": "POST", "url": "Encounter"}})
+    before = counts()
+    result = bundle_import(actor=lead_system, bundle=bundle, source="urn:test")
+    assert not result.stored and [(i.index, i.resource_type) for i in result.rejected] == [(4, "Encounter")]
+    assert "period" in result.rejected[0].reason
+    assert counts() == before
+    bundle["entry"][4]["resource"] = encounter
+    result = bundle_import(actor=lead_system, bundle=bundle, source="urn:test")
+    assert result.stored and result.rejected == [] and result.unsupported["Encounter"] == 1
+
+
 def test_transaction_with_a_mapping_problem_stores_nothing(cast: Cast, lead_system: Actor) -> None:
     bundle = small_bundle()
     bundle["entry"][3]["resource"]["valueInteger"] = 7  # ECOG is 0-5
