@@ -109,3 +109,12 @@ def test_inactive_membership_removes_access(cast):
     cast.navigator.memberships.update(active=False)
     assert visible(cast, cast.navigator) == set()
     assert Patient.objects.count() == 2
+
+
+def test_the_quick_role_check_agrees_with_the_access_rule(cast) -> None:  # type: ignore[no-untyped-def]
+    users = [cast.navigator, cast.oncologist, cast.admin, cast.outsider, cast.researcher, cast.patient_user,
+             cast.caregiver]
+    actors = [cast.actor(u) for u in users] + [Actor(kind="patient", user_id=None, username="nobody")]
+    for actor in actors:
+        assert selectors.may_see_patients(actor) == (selectors.patient_access_q(actor) is not None), actor.username
+    assert {selectors.may_see_patients(a) for a in actors} == {True, False}
