@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from oncoliaison.core import audit, clock
+from oncoliaison.core import audit, clock, selectors
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound
@@ -270,31 +270,23 @@ def _chain_status(*, force: bool) -> dict[str, Any]:
     return status
 
 
-def _audit_rows_for(actor: Actor, organization_id: int) -> QuerySet[AuditEvent]:
-    """Audit rows an organisation's administrator may review: actions by its people and actions on its
-    patients' records by anyone (an accounting of disclosures)."""
-    from oncoliaison.patients.models import Patient
-
-    require_admin(actor, organization_id)
-    own_patients = Patient.objects.filter(organization_id=organization_id).values("pk")
-    return AuditEvent.objects.filter(Q(organization_id=organization_id) | Q(patient_id__in=own_patients))
-
-
-def _filtered(rows: QuerySet[AuditEvent], data: dict[str, Any]) -> QuerySet[AuditEvent]:
+def _filtered_rows(actor: Actor, organization_id: int, data: dict[str, Any]) -> QuerySet[AuditEvent]:
+    """The report's rows: the shared selector (what the organisation may review) with the form's filters;
+    dates are whole days in the current time zone."""
     tz = timezone.get_current_timezone()
-    if data.get("user"):
-        rows = rows.filter(user_id=data["user"])
-    if data.get("action"):
-        rows = rows.filter(action=data["action"])
-    if data.get("patient"):
-        rows = rows.filter(patient_id=data["patient"])
+    since = until = None
     if data.get("date_from"):
-        rows = rows.filter(recorded_at__gte=dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=tz))
+        since = dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=tz)
     if data.get("date_to"):
-        rows = rows.filter(
-            recorded_at__lt=dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        )
-    return rows.order_by("-seq")
+        until = dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return selectors.audit_event_list_for(
+        actor, organization_id, user_id=_int_or_none(data.get("user")), patient_id=_int_or_none(data.get("patient")),
+        action=data.get("action") or "", since=since, until=until,
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value not in (None, "") else None
 
 
 _CSV_FIELDS = ("seq", "recorded_at", "username", "client_id", "role", "organization_id", "patient_id", "action",
@@ -344,7 +336,7 @@ def audit_report(request: HttpRequest) -> HttpResponseBase:
     org_id = data.get("organization") or actor.primary_organization_id
     if org_id not in actor.admin_organization_ids():
         org_id = min(actor.admin_organization_ids())
-    rows = _filtered(_audit_rows_for(actor, org_id), data)
+    rows = _filtered_rows(actor, org_id, data)
     if request.method == "POST" and request.POST.get("export") == "csv":
         audit.log(actor, AuditAction.EXPORT, category="audit-log", resource_type="AuditEvent",
                   detail=f"audit report CSV, organisation {org_id}", channel="web")
