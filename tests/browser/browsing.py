@@ -18,6 +18,25 @@ PHONE = {"width": 390, "height": 844}
 HTMX_BUSY = re.compile(r"htmx-(request|swapping|settling|added)")
 
 
+def watch_problems(page, problems: list[str] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """Collect what a user should never meet: console errors, uncaught exceptions, failed requests."""
+    found: list[str] = [] if problems is None else problems
+    page.on("console", lambda msg: found.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: found.append(str(exc)))
+    page.on("response", lambda r: found.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return found
+
+
+def sign_in(page, base_url: str, username: str, next_path: str = "/accounts/login/") -> None:  # type: ignore[no-untyped-def]
+    """Open ``next_path`` (the log-in page, or a page that leads to it) and sign in with the test password."""
+    from oncoliaison.core.testing import PASSWORD
+
+    page.goto(f"{base_url}{next_path}")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def settled(row):  # type: ignore[no-untyped-def]
     """The element once htmx has swapped it in and bound its forms (so the next click goes through htmx)."""
     expect(row).not_to_have_class(HTMX_BUSY)

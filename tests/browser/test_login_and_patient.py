@@ -6,7 +6,7 @@ server.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages 
 
 from __future__ import annotations
 
-from browsing import shot
+from browsing import shot, watch_problems
 from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditAction, AuditEvent
@@ -15,10 +15,7 @@ from oncoliaison.core.testing import PASSWORD
 
 def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transactional_db, cast, browser_page):
     page = browser_page
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    problems = watch_problems(page)
 
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")

@@ -8,27 +8,20 @@ Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages.
 
 from __future__ import annotations
 
-from browsing import shot
+from browsing import shot, sign_in, watch_problems
 from playwright.sync_api import expect
 
 from oncoliaison.assessments.models import Assessment, SuggestionStatus
 from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.careplans.models import Barrier, CarePlan, Task
-from oncoliaison.core.testing import PASSWORD
 
 
 def test_distress_screen_to_care_plan(live_server, transactional_db, cast, browser_page):
     load_instruments(cast)
     page = browser_page
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    problems = watch_problems(page)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("User name").fill(cast.navigator.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, cast.navigator.username)
 
     # 1. From the patient summary to the assessments, then fill the DT on the patient's behalf.
     page.goto(f"{live_server.url}/patients/{cast.pat.pk}/")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browsing import PHONE, TABLET, shot
+from browsing import PHONE, TABLET, shot, watch_problems
 from playwright.sync_api import expect
 
 from oncoliaison.assessments.models import Assessment, ReferralSuggestion
@@ -32,9 +32,7 @@ def _page(browser, problems: list[str], viewport: dict[str, int] = TABLET):  # t
     """A fresh browser context (its own cookies) that records script errors, CSP violations and failures."""
     page = browser.new_context(viewport=viewport, accept_downloads=True).new_page()
     page.set_default_timeout(15_000)
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    watch_problems(page, problems)
     return page
 
 

@@ -8,10 +8,10 @@ server.  Set ONCOLIAISON_SCREENSHOTS=/some/dir to keep screenshots of the pages.
 
 from __future__ import annotations
 
-from browsing import shot
+from browsing import shot, sign_in, watch_problems
 from playwright.sync_api import expect
 
-from oncoliaison.core.testing import PASSWORD, _staff
+from oncoliaison.core.testing import _staff
 from oncoliaison.organisations.models import Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.referrals.models import Referral
@@ -20,10 +20,7 @@ from oncoliaison.referrals.models import Referral
 def test_self_referral_to_enrollment(live_server, transactional_db, cast, browser_page):
     page = browser_page
     clp = _staff("maria", "Maria", "Liaison", cast.lead, Role.CLP)
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    problems = watch_problems(page)
 
     # 1. The public page, no log-in.
     page.goto(f"{live_server.url}/refer/")
@@ -42,10 +39,7 @@ def test_self_referral_to_enrollment(live_server, transactional_db, cast, browse
     shot(page, "referral-public-received")
 
     # 2. The navigator signs in and finds it in the triage queue.
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("User name").fill(cast.navigator.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, cast.navigator.username)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
     expect(page.get_by_role("heading", name="Referral queue")).to_be_visible()
     entry = page.get_by_role("link", name="Lena Marsh")

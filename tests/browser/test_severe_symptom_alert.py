@@ -12,7 +12,7 @@ under the strict CSP, with no script error, CSP violation or failed request.
 from __future__ import annotations
 
 import pytest
-from browsing import PHONE, settled
+from browsing import PHONE, settled, watch_problems
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
@@ -38,9 +38,7 @@ def _page(browser, problems: list[str], viewport: dict[str, int]):  # type: igno
     """A fresh browser context (its own cookies) that records script errors, CSP violations and failed requests."""
     page = browser.new_context(viewport=viewport).new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    watch_problems(page, problems)
     return page
 
 

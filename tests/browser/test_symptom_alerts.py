@@ -8,10 +8,9 @@ Drives Debian's Chromium (never a downloaded browser) through Playwright against
 
 from __future__ import annotations
 
-from browsing import settled
+from browsing import settled, sign_in, watch_problems
 from playwright.sync_api import expect
 
-from oncoliaison.core.testing import PASSWORD
 from oncoliaison.monitoring.instruments import load_instruments
 from oncoliaison.monitoring.models import Alert
 
@@ -19,15 +18,9 @@ from oncoliaison.monitoring.models import Alert
 def test_phone_report_to_resolved_alert(live_server, transactional_db, cast, browser_page):
     load_instruments()  # the live server's database is emptied between tests
     page = browser_page
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    problems = watch_problems(page)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("User name").fill(cast.navigator.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, cast.navigator.username)
 
     # 1. Phone entry: ESAS-r with severe pain and a red-flag phrase.
     page.goto(f"{live_server.url}/monitoring/patients/{cast.pat.pk}/phone/esas-r/")
