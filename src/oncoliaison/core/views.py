@@ -280,13 +280,9 @@ def _filtered_rows(actor: Actor, organization_id: int, data: dict[str, Any]) -> 
     if data.get("date_to"):
         until = dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return selectors.audit_event_list_for(
-        actor, organization_id, user_id=_int_or_none(data.get("user")), patient_id=_int_or_none(data.get("patient")),
+        actor, organization_id, user_id=data.get("user"), patient_id=data.get("patient"),  # ints or None (form)
         action=data.get("action") or "", since=since, until=until,
     )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return int(value) if value not in (None, "") else None
 
 
 _CSV_FIELDS = ("seq", "recorded_at", "username", "client_id", "role", "organization_id", "patient_id", "action",
