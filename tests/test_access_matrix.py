@@ -10,6 +10,7 @@ Data: the synthetic demo program (``oncoliaison seed-demo``), which populates ev
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -37,9 +38,13 @@ ROUTES: dict[str, dict[str, str]] = {
     "patients:print": {"pk": "patients.Patient"},
     "patients:consent_add": {"pk": "patients.Patient"},
     "patients:consent_revoke": {"pk": "patients.Patient", "consent_pk": "patients.Consent"},
+    "patients:emergency_access_end": {"pk": "patients.EmergencyAccess"},
+    "patients:emergency_review_record": {"pk": "patients.EmergencyAccess"},
     "oncology:summary": {"pk": "patients.Patient"},
     "oncology:print": {"pk": "patients.Patient"},
     "oncology:review": {"pk": "oncology.ImportReview"},
+    "oncology:record_new": {"pk": "patients.Patient"},
+    "oncology:record_correct": {"pk": "oncology.CancerCondition"},
     "assessments:patient": {"patient_id": "patients.Patient"},
     "assessments:new": {"patient_id": "patients.Patient"},
     "assessments:detail": {"pk": "assessments.Assessment"},
@@ -66,20 +71,26 @@ ROUTES: dict[str, dict[str, str]] = {
     "referrals:info_received": {"pk": "referrals.Referral"},
     "referrals:decline": {"pk": "referrals.Referral"},
     "referrals:withdraw": {"pk": "referrals.Referral"},
+    "referrals:reply": {"pk": "referrals.Referral"},
+    "referrals:attachment": {"pk": "referrals.Referral", "attachment_pk": "referrals.ReferralAttachment"},
     "referrals:contact": {"pk": "referrals.Referral"},
     "referrals:first_appointment": {"pk": "referrals.Referral"},
     "programs:enroll_referral": {"referral_pk": "referrals.Referral"},
     "programs:enroll_patient": {"patient_pk": "patients.Patient"},
     "programs:detail": {"pk": "programs.ProgramEpisode"},
     "programs:status": {"pk": "programs.ProgramEpisode"},
+    "monitoring:alert_detail": {"alert_id": "monitoring.Alert"},
     "monitoring:alert_acknowledge": {"alert_id": "monitoring.Alert"},
     "monitoring:alert_action": {"alert_id": "monitoring.Alert"},
     "monitoring:alert_resolve": {"alert_id": "monitoring.Alert"},
     "monitoring:history": {"patient_id": "patients.Patient"},
     "monitoring:schedule_create": {"patient_id": "patients.Patient"},
     "monitoring:phone_report": {"patient_id": "patients.Patient"},
+    "monitoring:report_saved": {"patient_id": "patients.Patient", "report_id": "monitoring.SymptomReport"},
     "portal:for_patient": {"patient_id": "patients.Patient"},
     "portal:report_for": {"patient_id": "patients.Patient"},
+    "portal:report_sent": {"report_id": "monitoring.SymptomReport"},
+    "portal:report_sent_for": {"patient_id": "patients.Patient", "report_id": "monitoring.SymptomReport"},
     "portal:support_revoke": {"consent_id": "patients.Consent"},
     "portal:support_resend": {"consent_id": "patients.Consent"},
     "portal:staff_invite": {"patient_id": "patients.Patient"},
@@ -132,6 +143,8 @@ ROUTES: dict[str, dict[str, str]] = {
 EXTRA_KWARGS = {
     "assessments:new": lambda: {"code": apps.get_model("assessments.Instrument").objects.values_list("code", flat=True).first()},
     "portal:screen_fill_for": lambda: {"code": "nccn-dt"},
+    "oncology:record_new": lambda: {"record_type": "performance"},
+    "oncology:record_correct": lambda: {"record_type": "condition"},
     "monitoring:phone_report": lambda: {
         "code": apps.get_model("monitoring.SymptomInstrument").objects.values_list("code", flat=True).first()
     },
@@ -141,6 +154,7 @@ EXTRA_KWARGS = {
 NOT_PATIENT_DATA = {
     "organisations:detail": "network directory: every member organisation is listed to all staff",
     "organisations:member_add": "administration of one's own organisation (403 for others)",
+    "organisations:password_shown": "administration of one's own organisation (403 for others)",
     "organisations:edit": "administration of one's own organisation (403 for others)",
     "organisations:member_credentials": "administration of one's own organisation (403 for others)",
     "organisations:member_edit": "administration of one's own organisation (403 for others)",
@@ -157,6 +171,7 @@ NOT_PATIENT_DATA = {
     "api:membership_create": "administration of one's own organisation",
     "api:membership_update": "administration of one's own organisation",
     "api:unknown_path": "catch-all 404",
+    "accounts:api_client_revoke": "administration of one's own organisation's API clients (404 for others)",
     "fhir:instance": "covered by test_fhir_read_and_search_hide_other_organisations",
     "fhir:search": "covered by test_fhir_read_and_search_hide_other_organisations",
     "fhir:type": "covered by test_fhir_read_and_search_hide_other_organisations",
@@ -170,6 +185,7 @@ NOT_PATIENT_DATA = {
 ORG_SCOPED = {
     "oncology.ImportReview": "organization_id",
     "referrals.Referral": "receiving_organization_id",
+    "referrals.ReferralAttachment": "referral__receiving_organization_id",
     "core.AuditEvent": "organization_id",
 }
 
@@ -246,6 +262,14 @@ def _records_the_seed_lacks(lead: Organization) -> None:
                                 source_system="urn:example:partner-ehr", source_id="Patient/123",
                                 content_hash="0" * 64, given_name="Test", family_name="Person",
                                 bundle={"resourceType": "Bundle", "type": "collection", "entry": []})
+    from oncoliaison.core import clock
+    from oncoliaison.patients.models import EmergencyAccess
+
+    earlier = clock.now() - dt.timedelta(hours=3)  # an ended session: a record to hide, no access in force
+    EmergencyAccess.objects.create(user=User.objects.get(username="admin"), patient=Patient.objects.filter(
+        organization=lead).first(), organization=lead, role="program_admin", reason="HOPERAT",
+        justification="Correction of the address requested by the patient", started_at=earlier,
+        expires_at=earlier + dt.timedelta(minutes=60))
     navigator = User.objects.get(username="navigator")
     second = Patient.objects.filter(organization=lead, user__isnull=True).order_by("-pk").first()
     thread_start(actor=actor_for_user(navigator), kind="staff", subject="Transport for next cycle",
@@ -366,3 +390,106 @@ def test_fhir_read_and_search_hide_other_organisations(world):
     r = client.get(f"/fhir/Patient?family={lead_patient.family_name}", **auth)
     visible_same_name = patient_queryset_for(system_actor).filter(family_name=lead_patient.family_name).count()
     assert r.json()["total"] == visible_same_name
+
+
+# --- research and advocacy organisations: no identified data through consent ---------------------------
+
+# Every state a patient's consent naming the organisation can be in (status, period and kind), and none.
+def _consent_states() -> list[tuple[str, dict[str, object] | None]]:
+    from oncoliaison.core import clock
+    from oncoliaison.patients.models import ConsentKind, ConsentStatus
+
+    today = clock.today()
+    states: list[tuple[str, dict[str, object] | None]] = [("no consent", None)]
+    for kind in (ConsentKind.DATA_SHARING, ConsentKind.RESEARCH, ConsentKind.TREATMENT):
+        for status in ConsentStatus.values:
+            states.append((f"{kind} {status}", {"kind": kind, "status": status}))
+        states.append((f"{kind} active, ended yesterday", {"kind": kind, "status": ConsentStatus.ACTIVE,
+                                                            "period_end": today - dt.timedelta(days=1)}))
+        states.append((f"{kind} active, starts tomorrow", {"kind": kind, "status": ConsentStatus.ACTIVE,
+                                                            "period_start": today + dt.timedelta(days=1)}))
+        states.append((f"{kind} active, open period", {"kind": kind, "status": ConsentStatus.ACTIVE,
+                                                        "period_start": today - dt.timedelta(days=30)}))
+    return states
+
+
+@pytest.mark.parametrize("slug", ["northfield-research", "hope-together"])
+def test_research_and_advocacy_organisations_get_no_identified_patient_data_under_any_consent(world, slug):
+    """A consent may name any organisation; only organisations that treat the patient get identified data
+    from it.  Research and advocacy organisations' systems and people see the same as for a patient who
+    does not exist, whatever the consent's state."""
+    from oncoliaison.patients.models import Consent
+
+    org = Organization.objects.get(slug=slug)
+    person = User.objects.get(username="researcher" if org.kind == "research" else "advocate")
+    issued = api_client_create(organization=org, scopes="system/*.cruds")
+    token = token_issue(client_id=issued.client_id, client_secret=issued.client_secret).access_token
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    system = Client()
+    browser = Client()
+    browser.force_login(person)
+    patient = Patient.objects.filter(organization=world.lead).order_by("pk").first()
+    assert patient is not None
+    failures = []
+    for label, values in _consent_states():
+        Consent.objects.filter(patient=patient, grantee_organization=org).delete()
+        if values is not None:
+            Consent.objects.create(patient=patient, grantee_organization=org, organization=world.lead, **values)
+        pairs = {
+            "FHIR read": (f"/fhir/Patient/{patient.pk}", f"/fhir/Patient/{MISSING}", system, auth),
+            "FHIR $everything": (f"/fhir/Patient/{patient.pk}/$everything", f"/fhir/Patient/{MISSING}/$everything",
+                                 system, auth),
+            "JSON API read": (f"/api/patients/{patient.pk}", f"/api/patients/{MISSING}", system, auth),
+            "page": (f"/patients/{patient.pk}/", f"/patients/{MISSING}/", browser, {}),
+        }
+        for door, (hidden_url, missing_url, client, extra) in pairs.items():
+            a, b = client.get(hidden_url, **extra), client.get(missing_url, **extra)
+            if a.status_code < 400 or (a.status_code, _norm(a.content)) != (b.status_code, _norm(b.content)):
+                failures.append(f"{slug} {label}: {door} answered {a.status_code} (missing: {b.status_code})")
+        for search in (f"/fhir/Patient?_id={patient.pk}", f"/fhir/Observation?patient={patient.pk}",
+                       f"/fhir/Consent?patient={patient.pk}"):
+            r = system.get(search, **auth)
+            if r.status_code == 200 and (r.json().get("total") or r.json().get("entry")):
+                failures.append(f"{slug} {label}: {search} found {r.json().get('total')}")
+    assert not failures, "\n".join(failures)
+
+
+# --- minimum necessary: the program administrator manages the program, not patients ------------------------
+
+
+def test_program_administrator_sees_no_clinical_content_of_their_own_program(world):
+    """Patients, alerts and secure messages of the administrator's own organisation answer like missing
+    records; the administrator cannot resolve an alert or leave a read receipt."""
+    from oncoliaison.messaging.models import Thread
+    from oncoliaison.monitoring.models import Alert
+
+    admin = User.objects.get(username="admin")
+    client = Client()
+    client.force_login(admin)
+    patient = Patient.objects.filter(organization=world.lead).first()
+    alert = Alert.objects.filter(patient__organization=world.lead).first()
+    thread = Thread.objects.filter(patient__organization=world.lead, kind="patient").first()
+    assert patient and alert and thread, "the demo seeds a patient, an alert and a patient thread"
+    pairs = [
+        (f"/patients/{patient.pk}/", f"/patients/{MISSING}/", "get"),
+        (f"/api/patients/{patient.pk}", f"/api/patients/{MISSING}", "get"),
+        (f"/api/symptom-alerts/{alert.pk}", f"/api/symptom-alerts/{MISSING}", "get"),
+        (f"/messages/{thread.pk}/", f"/messages/{MISSING}/", "get"),
+        (f"/api/messages/threads/{thread.pk}", f"/api/messages/threads/{MISSING}", "get"),
+    ]
+    failures = []
+    for hidden, missing, method in pairs:
+        a, b = getattr(client, method)(hidden), getattr(client, method)(missing)
+        if a.status_code < 400 or a.status_code != b.status_code:
+            failures.append(f"{hidden}: {a.status_code} (missing: {b.status_code})")
+    from django.urls import reverse
+
+    resolve = client.post(reverse("monitoring:alert_resolve", kwargs={"alert_id": alert.pk}),
+                          {"resolution": "Called the patient", "version": alert.version})
+    if resolve.status_code < 400:
+        failures.append(f"resolve alert answered {resolve.status_code}")
+    assert not failures, "\n".join(failures)
+    assert not patient_queryset_for(actor_for_user(admin)).exists()
+    from oncoliaison.messaging.models import ThreadParticipant
+
+    assert not ThreadParticipant.objects.filter(user=admin, last_read_message__isnull=False).exists()

@@ -42,7 +42,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 ENVIRONMENT = env_str("ONCOLIAISON_ENV", "development")  # development | test | production
 PRODUCTION = ENVIRONMENT == "production"
-DEBUG = env_bool("DEBUG", not PRODUCTION and ENVIRONMENT != "test")
+# Off unless asked for: the demo (`make run`) behaves like production (custom error pages, no URL list);
+# `make dev` turns it on for development with auto-reload.
+DEBUG = env_bool("DEBUG", False) and not PRODUCTION
 
 _DEV_SECRET = "dev-only-not-secret-oncoliaison-0b6f1c2e9d7a4c58"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
@@ -97,10 +99,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "oncoliaison.accounts.middleware.SessionPolicyMiddleware",
+    "oncoliaison.portal.language.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so that it runs the view itself for keyed form posts after every other check (core.idempotency).
+    "oncoliaison.core.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "oncoliaison.urls"
@@ -117,9 +122,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csrf",
+                "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "oncoliaison.core.context_processors.actor",
+                "oncoliaison.patients.context_processors.emergency_access",
+                "oncoliaison.messaging.context_processors.unread_messages",
             ],
+            # {% idempotency_key %} in every state-changing form without a {% load %} (core.idempotency).
+            "builtins": ["oncoliaison.core.templatetags.idempotency"],
         },
     }
 ]
@@ -133,6 +143,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with the database, WAL and SHM files created owner-only (0600).
+    DATABASES["default"]["ENGINE"] = "oncoliaison.core.sqlite"
     # WAL + synchronous=FULL: a crash loses no committed write; IMMEDIATE transactions take the
     # write lock at BEGIN so concurrent writers queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -140,6 +152,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
     }
+    # Test databases live in memory, Django's SQLite default, named so that parallel test workers (which
+    # suffix the name of any other engine's test database) keep it.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -163,18 +178,27 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lock-out after repeated failures (django-axes): per user name, 5 failures, 15 minutes.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lock-out after repeated failures (accounts/lockout.py): django-axes pauses a user name at one address after
+# LOGIN_FAILURE_LIMIT failures for LOGIN_LOCKOUT_MINUTES; a higher, slower ceiling per user name alone
+# (LOGIN_NAME_FAILURE_LIMIT failures in LOGIN_NAME_WINDOW_HOURS, from any addresses) pauses it everywhere.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_NAME_FAILURE_LIMIT = env_int("LOGIN_NAME_FAILURE_LIMIT", 30)
+LOGIN_NAME_WINDOW_HOURS = env_int("LOGIN_NAME_WINDOW_HOURS", 24)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # never log user names
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "oncoliaison.core.middleware.client_address"
 
 # Inactivity log-off: the session expires after this many idle minutes.
 STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15)
 PATIENT_IDLE_TIMEOUT_MINUTES = env_int("PATIENT_IDLE_TIMEOUT_MINUTES", 30)
+# Break-glass: how long an emergency access to one patient's record lasts.
+EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60)
 # TOTP multi-factor authentication: available to every user; required for staff in production.
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", PRODUCTION)
 MFA_ISSUER = env_str("MFA_ISSUER", "OncoLiaison")
@@ -192,8 +216,29 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SELF_REFERRAL_ORGANIZATION = env_str("SELF_REFERRAL_ORGANIZATION", "")
 SELF_REFERRAL_LIMIT_PER_HOUR = env_int("SELF_REFERRAL_LIMIT_PER_HOUR", 5)
 
+# --- Audit checkpoints (anchoring the audit chain outside the database) --------------------------
+# One signed JSON line per checkpoint, appended (0600, fsync) to this file; the same line goes to the
+# "oncoliaison.audit.checkpoint" logger, and to syslog when AUDIT_SYSLOG_ADDRESS is set.
+AUDIT_CHECKPOINT_FILE = env_str("AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
+# HMAC-SHA256 key that signs checkpoints: configuration, never stored in the database.  Outside
+# production it may be left empty (then derived from SECRET_KEY); production requires its own.
+AUDIT_CHECKPOINT_KEY = env_str("AUDIT_CHECKPOINT_KEY", "")
+if PRODUCTION and not AUDIT_CHECKPOINT_KEY:
+    raise RuntimeError("AUDIT_CHECKPOINT_KEY must be set in production")
+# "/dev/log" (local syslog / journald), "host:port" (UDP) or "" (no syslog copy).
+AUDIT_SYSLOG_ADDRESS = env_str("AUDIT_SYSLOG_ADDRESS", "")
+
 # OAuth 2.0 client-credentials tokens for systems (FHIR and JSON API)
 API_TOKEN_LIFETIME_SECONDS = env_int("API_TOKEN_LIFETIME_SECONDS", 3600)
+# Token endpoint throttle: requests per client id and per address in each window (counted in the database).
+TOKEN_THROTTLE_WINDOW_SECONDS = env_int("TOKEN_THROTTLE_WINDOW_SECONDS", 300)
+TOKEN_REQUESTS_PER_CLIENT = env_int("TOKEN_REQUESTS_PER_CLIENT", 20)
+TOKEN_REQUESTS_PER_ADDRESS = env_int("TOKEN_REQUESTS_PER_ADDRESS", 60)
+
+# A replayed state-changing request (same key) is recognised for this long (core.idempotency).
+IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 24)
+# Tests: a page POST that renders a page on success (instead of redirecting) fails loudly (PRG).
+PRG_STRICT = env_bool("PRG_STRICT", False)
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -203,7 +248,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# How many reverse proxies of ours stand in front of the application (each appends to X-Forwarded-For);
+# the client address is the one the outermost of them saw.  BEHIND_PROXY alone means one.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
@@ -225,6 +274,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the shared templates' catalogue; each app keeps its own beside it
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -233,6 +283,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = PROJECT_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the project's own CSS, JS and vendored htmx
+# Uploaded documents (referral replies): never served as static files, only through access-checked views.
+MEDIA_ROOT = Path(os.environ.get("ONCOLIAISON_MEDIA_DIR", VAR_DIR / "uploads"))
+# They hold patient data: owner-only, whatever the umask (Django's default would be 0644 files).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -254,19 +309,35 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Query strings can hold names, MRNs and birth dates (FHIR searches are GETs): cut from every message
+    # (core.logfilters).  The production access log is gunicorn's, configured in oncoliaison.gunicorn_conf.
+    "filters": {"no_query_strings": {"()": "oncoliaison.core.logfilters.StripQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_query_strings"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django's request logger prints the full path (which could hold an id); ours logs routes.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # Django's request logger prints the full path (which could hold an id); ours logs routes.  The
+        # development server (django.server) logs 4xx/5xx request lines: without their query strings.
+        "django.request": {"level": "ERROR", "filters": ["no_query_strings"]},
+        "django.server": {"level": "WARNING", "filters": ["no_query_strings"]},
         "axes": {"level": "WARNING"},
+        # Audit checkpoints are always written, whatever LOG_LEVEL (see core.checkpoints).
+        "oncoliaison.audit.checkpoint": {
+            "level": "INFO",
+            "handlers": ["console", *(["audit_syslog"] if AUDIT_SYSLOG_ADDRESS else [])],
+            "propagate": False,
+        },
     },
 }
+if AUDIT_SYSLOG_ADDRESS:
+    _host, _, _port = AUDIT_SYSLOG_ADDRESS.rpartition(":")
+    LOGGING["handlers"]["audit_syslog"] = {  # type: ignore[index]
+        "class": "logging.handlers.SysLogHandler",
+        "address": (_host, int(_port)) if _host and _port.isdigit() else AUDIT_SYSLOG_ADDRESS,
+        "facility": "auth",
+        "formatter": "plain",
+    }
 
 NINJA_PAGINATION_PER_PAGE = 50
 FHIR_DEFAULT_COUNT = 20
 FHIR_MAX_COUNT = 200
 
-# Lock-out is per user name on purpose: rotating addresses or user agents does not reset it.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]

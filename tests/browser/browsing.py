@@ -27,14 +27,24 @@ def watch_problems(page, problems: list[str] | None = None) -> list[str]:  # typ
     return found
 
 
-def sign_in(page, base_url: str, username: str, next_path: str = "/accounts/login/") -> None:  # type: ignore[no-untyped-def]
-    """Open ``next_path`` (the log-in page, or a page that leads to it) and sign in with the test password."""
+SIGN_IN_EN = ("User name", "Password", "Sign in")
+SIGN_IN_ES = ("Nombre de usuario", "Contraseña", "Iniciar sesión")
+
+
+def sign_in(page, base_url: str, username: str, next_path: str = "/accounts/login/",  # type: ignore[no-untyped-def]
+            labels: tuple[str, str, str] = SIGN_IN_EN) -> None:
+    """Open ``next_path`` (the log-in page, or a page that leads to it) and sign in with the test password;
+    ``labels`` are the page's words for user name, password and the button (SIGN_IN_ES in Spanish)."""
     from oncoliaison.core.testing import PASSWORD
 
+    user, password, button = labels
     page.goto(f"{base_url}{next_path}")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(user).fill(username)
+    page.get_by_label(password).fill(PASSWORD)
+    # Wait for the next page to finish loading: until then htmx has not bound its forms, and a key press
+    # would submit a form the old-fashioned way (a full page load) instead of the inline action under test.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name=button).click()
 
 
 def settled(row):  # type: ignore[no-untyped-def]

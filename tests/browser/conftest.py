@@ -9,6 +9,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
+from accessibility import AccessibilityGate, CheckedBrowser, axe_installed
 from browsing import ARGS, CHROMIUM, TABLET
 from playwright.sync_api import sync_playwright
 
@@ -25,13 +26,24 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+def accessibility() -> AccessibilityGate:
+    """The axe-core gate: every context ``browser`` opens is checked; the test fails on serious/critical findings."""
+    if not axe_installed():
+        pytest.fail("axe-core is not installed: run `make browser` (npm ci installs the pinned axe-core into node_modules/)")
+    return AccessibilityGate()
+
+
+@pytest.fixture
+def browser(accessibility):  # type: ignore[no-untyped-def]
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            yield b
+            yield CheckedBrowser(b, accessibility)
+            accessibility.sweep_all()
         finally:
             b.close()
+    if accessibility.violations:
+        pytest.fail(accessibility.report(), pytrace=False)
 
 
 @pytest.fixture
@@ -42,5 +54,6 @@ def browser_page(browser):  # type: ignore[no-untyped-def]
     page.set_default_timeout(30_000)
     try:
         yield page
+        browser.gate.sweep(context)
     finally:
         context.close()

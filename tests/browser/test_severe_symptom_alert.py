@@ -73,8 +73,9 @@ def test_severe_portal_report_reaches_the_navigator_and_the_response_reaches_the
     expect(patient.get_by_role("heading", name="How are you feeling?")).to_be_visible()
     patient.get_by_role("group", name="Pain").get_by_label("9", exact=True).check()
     patient.get_by_role("group", name="Tiredness").get_by_label("5", exact=True).check()
-    patient.get_by_role("group", name="Anything else you want your care team to know?").get_by_role(
-        "textbox").fill("I have had a fever of 38.6 since last night, a week after my chemotherapy.")
+    # the free-text answer is one labelled field (a screen reader names it by its label)
+    patient.get_by_label("Anything else you want your care team to know?").fill(
+        "I have had a fever of 38.6 since last night, a week after my chemotherapy.")
     patient.get_by_role("button", name="Send to my care team").click()
 
     # ... and is told what to do now: a severe symptom, the 24-hour line, fever advice.

@@ -66,6 +66,8 @@ class ApiClient(models.Model):
     scopes = models.TextField(help_text="Space-separated SMART v2 system scopes, e.g. system/Patient.rs")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, help_text="Last token issued or used (to the minute).")
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
@@ -79,6 +81,7 @@ class ApiToken(models.Model):
     scopes = models.TextField()
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Revoked (RFC 7009) before it expired.")
 
     @staticmethod
     def hash(raw: str) -> str:

@@ -11,13 +11,15 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from oncoliaison.core import audit, clock, crypto
+from oncoliaison.core import audit, clock, crypto, throttle
 from oncoliaison.core.actor import ANONYMOUS, Actor
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, Unauthenticated, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.scopes import ScopeError, ScopeSet
 from oncoliaison.organisations.models import Membership, Organization
+from oncoliaison.patients.models import EmergencyAccess
 
 from .models import ApiClient, ApiToken, MfaDevice, User, UserKind
 
@@ -29,12 +31,14 @@ def actor_for_user(user: User | None, *, source_address: str = "") -> Actor:
         return Actor(kind="anonymous", source_address=source_address)
     memberships: tuple[tuple[int, str, str], ...] = ()
     own_patient_id = None
+    emergency: tuple[tuple[int, int], ...] = ()
     if user.kind == UserKind.STAFF:
         memberships = tuple(
             Membership.objects.filter(user=user, active=True, organization__active=True)
             .order_by("id")
             .values_list("organization_id", "role", "organization__kind")
         )
+        emergency = emergency_access_in_force(user.pk)
     elif user.kind == UserKind.PATIENT:
         own_patient_id = getattr(getattr(user, "patient_record", None), "pk", None)
     return Actor(
@@ -44,17 +48,30 @@ def actor_for_user(user: User | None, *, source_address: str = "") -> Actor:
         memberships=memberships,
         own_patient_id=own_patient_id,
         source_address=source_address,
+        platform_admin=bool(user.is_superuser and user.kind == UserKind.STAFF),
+        emergency_access=emergency,
+    )
+
+
+def emergency_access_in_force(user_id: int) -> tuple[tuple[int, int], ...]:
+    """(patient_id, access id) of the person's break-glass sessions that have neither ended nor expired."""
+    return tuple(
+        EmergencyAccess.objects.filter(user_id=user_id, ended_at__isnull=True, expires_at__gt=clock.now())
+        .order_by("pk").values_list("patient_id", "pk")
     )
 
 
 def actor_for_bearer(raw_token: str, *, source_address: str = "") -> Actor:
+    now = clock.now()
     token = (
         ApiToken.objects.select_related("client", "client__organization")
-        .filter(token_hash=ApiToken.hash(raw_token), expires_at__gt=clock.now(), client__active=True)
+        .filter(token_hash=ApiToken.hash(raw_token), expires_at__gt=now, revoked_at__isnull=True,
+                client__active=True)
         .first()
     )
     if token is None:
-        raise Unauthenticated("The access token is invalid or has expired.")
+        raise Unauthenticated("The access token is invalid, revoked or has expired.")
+    _note_use(token.client, now)
     org = token.client.organization
     return Actor(
         kind="system",
@@ -68,6 +85,14 @@ def actor_for_bearer(raw_token: str, *, source_address: str = "") -> Actor:
 
 
 # --- API clients and tokens ----------------------------------------------------------------------
+
+
+def _note_use(client: ApiClient, now: dt.datetime) -> None:
+    """Remember when a client was last used, at most one write a minute (a conditional UPDATE)."""
+    if client.last_used_at is None or now - client.last_used_at >= dt.timedelta(minutes=1):
+        ApiClient.objects.filter(pk=client.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - dt.timedelta(minutes=1))
+        ).update(last_used_at=now)
 
 
 @dataclass(frozen=True)
@@ -106,19 +131,54 @@ class IssuedToken:
 
 
 class OAuthError(Exception):
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
+    def __init__(self, error: str, description: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(description)
-        self.error, self.description, self.status = error, description, status
+        self.error, self.description, self.status, self.retry_after = error, description, status, retry_after
+
+
+def _token_throttle(client_id: str, source_address: str) -> None:
+    """Per client id and per address, before any hashing (each check costs a password hash and a row).
+
+    Counted in the database (``core.throttle``), so the limit holds across workers and servers.  The first
+    refused attempt of a window writes one audit row with the window's counts; the rest write none."""
+    window = settings.TOKEN_THROTTLE_WINDOW_SECONDS
+    for scope, key, limit in (("token-client", client_id[:64], settings.TOKEN_REQUESTS_PER_CLIENT),
+                              ("token-address", source_address, settings.TOKEN_REQUESTS_PER_ADDRESS)):
+        counted = throttle.hit(scope, key, window_seconds=window)
+        if counted.count > limit:
+            if counted.count == limit + 1:
+                audit.log(_token_requester(client_id, source_address), AuditAction.LOGIN_FAILED,
+                          category="authentication", outcome="denied", channel="fhir",
+                          detail=f"token requests throttled ({scope.split('-')[1]}): {counted.count - 1} requests, "
+                                 f"{counted.failures} failed, in {window} s")
+            raise OAuthError("temporarily_unavailable",
+                             f"Too many token requests; try again in {counted.retry_after()} seconds.", 429,
+                             retry_after=counted.retry_after())
+
+
+def _token_requester(client_id: str, source_address: str) -> Actor:
+    return Actor(kind="system", username=f"client:{client_id[:40]}", source_address=source_address)
+
+
+def _token_failed(client_id: str, source_address: str) -> None:
+    """A failed client authentication: one audit row for the first failure of the client id's window; later
+    failures are counted (and reported in the throttle row) rather than each writing a row."""
+    counted = throttle.record_failure("token-client", client_id[:64],
+                                      window_seconds=settings.TOKEN_THROTTLE_WINDOW_SECONDS)
+    if counted.failures <= 1:
+        audit.log(_token_requester(client_id, source_address), AuditAction.LOGIN_FAILED, category="authentication",
+                  outcome="denied", channel="fhir",
+                  detail="client authentication failed (later failures in this window are counted, not listed)")
 
 
 def token_issue(*, client_id: str, client_secret: str, requested_scope: str = "", source_address: str = "") -> IssuedToken:
     """OAuth 2.0 client-credentials grant (RFC 6749 §4.4)."""
+    _token_throttle(client_id, source_address)
     client = ApiClient.objects.select_related("organization").filter(client_id=client_id, active=True).first()
     # Hash even when the client is unknown so that timing does not tell which ids exist.
     ok = check_password(client_secret, client.secret_hash if client else make_password(None))
     if client is None or not ok or not client.organization.active:
-        audit.log(Actor(kind="system", username=f"client:{client_id[:40]}", source_address=source_address),
-                  AuditAction.LOGIN_FAILED, category="authentication", outcome="denied", channel="fhir")
+        _token_failed(client_id, source_address)
         raise OAuthError("invalid_client", "Client authentication failed.", 401)
     granted = ScopeSet.parse(client.scopes)
     if requested_scope.strip():
@@ -133,6 +193,7 @@ def token_issue(*, client_id: str, client_secret: str, requested_scope: str = ""
         scope = granted
     raw = secrets.token_urlsafe(32)
     lifetime = settings.API_TOKEN_LIFETIME_SECONDS
+    _note_use(client, clock.now())
     ApiToken.objects.create(
         token_hash=ApiToken.hash(raw), client=client, scopes=str(scope),
         expires_at=clock.now() + dt.timedelta(seconds=lifetime),
@@ -143,6 +204,47 @@ def token_issue(*, client_id: str, client_secret: str, requested_scope: str = ""
         AuditAction.LOGIN, category="authentication", detail="token issued", channel="fhir",
     )
     return IssuedToken(raw, lifetime, str(scope))
+
+
+def token_revoke(*, client_id: str, client_secret: str, token: str, source_address: str = "") -> None:
+    """RFC 7009 token revocation: an authenticated client revokes one of its own access tokens.
+
+    An unknown, expired or someone else's token is answered like a revoked one (§2.2: no oracle); a wrong
+    client secret is ``invalid_client``.  Throttled like the token endpoint."""
+    _token_throttle(client_id, source_address)
+    client = ApiClient.objects.filter(client_id=client_id, active=True).first()
+    ok = check_password(client_secret, client.secret_hash if client else make_password(None))
+    if client is None or not ok:
+        _token_failed(client_id, source_address)
+        raise OAuthError("invalid_client", "Client authentication failed.", 401)
+    now = clock.now()
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(token_hash=ApiToken.hash(token), client=client,
+                                          revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
+        if revoked:
+            audit.log(Actor(kind="system", username=f"client:{client.client_id}", client_id=client.client_id,
+                            client_organization_id=client.organization_id, source_address=source_address),
+                      AuditAction.LOGOUT, category="authentication", resource_type="ApiClient",
+                      resource_id=client.client_id, detail="access token revoked (RFC 7009)", channel="fhir")
+
+
+def api_client_revoke(*, actor: Actor, client_id: str, channel: str = "") -> ApiClient:
+    """Switch a client off for good and revoke every token it holds.  Its organisation's administrator (or
+    the operator at the command line, ``channel="cli"``) may; others get NotFound, as for an unknown id."""
+    from oncoliaison.core.errors import NotFound
+
+    with transaction.atomic():
+        client = ApiClient.objects.select_for_update().filter(client_id=client_id).first()
+        if client is None or (channel != "cli" and client.organization_id not in actor.admin_organization_ids()):
+            raise NotFound()
+        now = clock.now()
+        if client.active:
+            client.active, client.revoked_at = False, now
+            client.save(update_fields=["active", "revoked_at"])
+        tokens = ApiToken.objects.filter(client=client, revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
+        audit.log(actor, AuditAction.ADMIN, category="api_client", resource_type="ApiClient",
+                  resource_id=client.client_id, detail=f"revoked with {tokens} live token(s)", channel=channel)
+    return client
 
 
 # --- TOTP second factor ------------------------------------------------------------------------------
@@ -354,7 +456,6 @@ def staff_account_create(
 
 def practitioner_queryset_for(actor: Actor):  # type: ignore[no-untyped-def]
     """Staff of the actor's organisations, those they registered, and care-team members of patients they see."""
-    from django.db.models import Q
 
     from oncoliaison.patients.models import CareTeamParticipant
     from oncoliaison.patients.selectors import care_team_queryset_for

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -32,6 +33,7 @@ from oncoliaison.core import audit, clock, crypto
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.models import AuditAction, AuditOutcome
 
+from . import lockout
 from .forms import LoginForm, MfaCodeForm, MfaDisableForm
 from .middleware import MFA_SESSION_KEY
 from .models import MfaDevice, User
@@ -66,9 +68,10 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _audit_failed(request: HttpRequest, username: str, detail: str) -> None:
+def _audit_failed(request: HttpRequest, username: str, detail: str) -> User | None:
     """A failed log-in.  The row names the account only when it exists (the page never says)."""
-    user = User.objects.filter(username=username[:150]).only("pk", "username").first() if username else None
+    user = User.objects.filter(username=username[:150]).only("pk", "username", "email", "first_name").first() \
+        if username else None
     who = Actor(
         kind="anonymous",
         user_id=user.pk if user else None,
@@ -77,6 +80,16 @@ def _audit_failed(request: HttpRequest, username: str, detail: str) -> None:
     )
     audit.log(who, AuditAction.LOGIN_FAILED, category="authentication", outcome=AuditOutcome.DENIED,
               detail=detail if user else f"{detail}; unknown user name", channel="web")
+    return user
+
+
+def _name_locked_response(request: HttpRequest, username: str) -> HttpResponse | None:
+    """The lock-out page when the user name reached its ceiling at every address (lockout.py)."""
+    until = lockout.name_locked_until(username) if username else None
+    if until is None:
+        return None
+    _audit_failed(request, username, "locked out (user name, every address)")
+    return render(request, "accounts/locked_out.html", {"name_locked_until": until}, status=429)
 
 
 def _complete_login(request: HttpRequest, user: User, *, second_factor: bool) -> None:
@@ -100,6 +113,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_safe_next(request, next_url))
     form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
+        locked_name = _name_locked_response(request, request.POST.get("username", ""))
+        if locked_name is not None:
+            return locked_name
         if form.is_valid():
             user = form.get_user()
             if mfa_enabled(user):
@@ -113,7 +129,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             _complete_login(request, user, second_factor=False)
             return HttpResponseRedirect(_safe_next(request, next_url))
         locked = bool(getattr(request, "axes_locked_out", False))
-        _audit_failed(request, request.POST.get("username", ""), "locked out" if locked else "wrong password")
+        username = request.POST.get("username", "")
+        who = _audit_failed(request, username, "locked out" if locked else "wrong password")
+        lockout.failure_recorded(username=username, user=who, source_address=_source(request), address_locked=locked)
         return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=400)
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
 
@@ -139,12 +157,12 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
     if user is None:
         for key in (PENDING_USER, PENDING_AT, PENDING_BACKEND, PENDING_NEXT, PENDING_FAILURES):
             request.session.pop(key, None)
-        messages.info(request, "Your sign-in was not finished in time. Please sign in again.")
+        messages.info(request, gettext("Your sign-in was not finished in time. Please sign in again."))
         return redirect("accounts:login")
     if signed_in and request.session.get(MFA_SESSION_KEY):
         return redirect("core:home")
     if signed_in and not mfa_enabled(user):
-        messages.info(request, "Your organisation requires a second factor. Set up an authenticator app to go on.")
+        messages.info(request, gettext("Your organisation requires a second factor. Set up an authenticator app to go on."))
         return redirect("accounts:mfa_enrol")
     form = MfaCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -162,6 +180,8 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         # A wrong code counts towards the user name's lock-out like a wrong password (django-axes listens),
         # so restarting the sign-in does not give unlimited guesses.
         user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=request)
+        lockout.failure_recorded(username=user.username, user=user, source_address=_source(request),
+                                 address_locked=bool(getattr(request, "axes_locked_out", False)))
         if getattr(request, "axes_locked_out", False):
             request.session.flush()
             return render(request, "accounts/mfa.html", {"form": form}, status=400)  # axes shows the lock-out
@@ -172,9 +192,9 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
                 logout(request)
             else:
                 request.session.flush()
-            messages.error(request, "Too many wrong codes. Please sign in again.")
+            messages.error(request, gettext("Too many wrong codes. Please sign in again."))
             return redirect("accounts:login")
-        form.add_error("code", "That code is not right or has already been used. Enter the code shown now.")
+        form.add_error("code", gettext("That code is not right or has already been used. Enter the code shown now."))
     status = 400 if form.errors else 200
     return render(request, "accounts/mfa.html", {"form": form}, status=status)
 
@@ -183,7 +203,8 @@ def _qr_svg(uri: str) -> SafeString:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     svg = image.to_string(encoding="unicode")
     svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
-    svg = svg.replace("<svg ", '<svg class="qr" role="img" aria-label="QR code for your authenticator app" ', 1)
+    label = escape(gettext("QR code for your authenticator app"))
+    svg = svg.replace("<svg ", f'<svg class="qr" role="img" aria-label="{label}" ', 1)
     return mark_safe(svg)  # noqa: S308 - generated by qrcode from our own URI, no user markup
 
 
@@ -210,10 +231,10 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
             audit.log(actor_for_user(user, source_address=_source(request)), AuditAction.ADMIN,
                       category="authentication", resource_type="User", resource_id=user.pk,
                       detail="second factor turned on", channel="web")
-            messages.success(request, "Your authenticator app is set up. You will be asked for a code when you sign in.")
+            messages.success(request, gettext("Your authenticator app is set up. You will be asked for a code when you sign in."))
             return redirect("core:home")
         if form.is_valid():
-            form.add_error("code", "That code is not right. Check the app shows OncoLiaison and enter the current code.")
+            form.add_error("code", gettext("That code is not right. Check the app shows OncoLiaison and enter the current code."))
         pending = _otpauth_uri(user)
         secret, uri = pending if pending else mfa_begin(user)
     else:
@@ -233,10 +254,10 @@ def mfa_disable_view(request: HttpRequest) -> HttpResponse:
     actor = actor_for_user(user, source_address=_source(request))
     if form.is_valid() and mfa_disable(actor=actor, user=user, password=form.cleaned_data["password"]):
         request.session.pop(MFA_SESSION_KEY, None)
-        messages.success(request, "The second factor is turned off for your account.")
+        messages.success(request, gettext("The second factor is turned off for your account."))
         return redirect("accounts:mfa_enrol")
     if form.is_valid():
-        form.add_error("password", "That password is not right.")
+        form.add_error("password", gettext("That password is not right."))
     return render(request, "accounts/mfa_enrol.html", {"enabled": True, "disable_form": form}, status=400)
 
 
@@ -246,7 +267,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         audit.log(actor_for_user(request.user, source_address=_source(request)),  # type: ignore[arg-type]
                   AuditAction.LOGOUT, category="authentication", channel="web")
     logout(request)
-    messages.info(request, "You have signed out.")
+    messages.info(request, gettext("You have signed out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
@@ -262,6 +283,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
         password_set(actor=actor_for_user(user, source_address=_source(request)), user=user,
                      new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)
-        messages.success(request, "Your password is changed.")
+        messages.success(request, gettext("Your password is changed."))
         return redirect("core:home")
     return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)

@@ -15,7 +15,7 @@ from ninja import Router, Status
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.apiauth import CHANNEL, actor_of, require_scope
 from oncoliaison.core.errors import ValidationFailed
-from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 from oncoliaison.patients.selectors import access_patient
 
 from . import selectors, services
@@ -35,7 +35,7 @@ router = Router(tags=["assessments"])
 _DETAIL = ("patient", "organization", "instrument_version__instrument", "author")
 
 
-def _detail(actor: Actor, assessment_id: int) -> Assessment | None:
+def _detail(actor: Actor, assessment_id: Id) -> Assessment | None:
     """An assessment just written, reloaded for the answer (the write itself is audited)."""
     return (
         selectors.assessment_queryset_for(actor).select_related(*_DETAIL)
@@ -43,9 +43,9 @@ def _detail(actor: Actor, assessment_id: int) -> Assessment | None:
     )
 
 
-@router.get("/patients/{int:patient_id}/assessment-instruments",
+@router.get("/patients/{id:patient_id}/assessment-instruments",
             response={200: list[AssessmentInstrumentOut], **READ_ERRORS})
-def assessment_instrument_list(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+def assessment_instrument_list(request: HttpRequest, patient_id: Id) -> list[dict[str, Any]]:
     """The screening instruments that may be used for this patient now (licence permissions applied)."""
     actor = actor_of(request)
     require_scope(actor, "Questionnaire", "r")
@@ -58,8 +58,8 @@ def assessment_instrument_list(request: HttpRequest, patient_id: int) -> list[di
     ]
 
 
-@router.get("/patients/{int:patient_id}/assessments", response={200: list[AssessmentSummaryOut], **READ_ERRORS})
-def assessment_list(request: HttpRequest, patient_id: int) -> list[Assessment]:
+@router.get("/patients/{id:patient_id}/assessments", response={200: list[AssessmentSummaryOut], **READ_ERRORS})
+def assessment_list(request: HttpRequest, patient_id: Id) -> list[Assessment]:
     """The patient's assessments, newest first, with their scores."""
     actor = actor_of(request)
     require_scope(actor, "QuestionnaireResponse", "s")
@@ -67,8 +67,8 @@ def assessment_list(request: HttpRequest, patient_id: int) -> list[Assessment]:
     return list(selectors.assessment_list_for_patient(actor, patient).select_related("organization"))
 
 
-@router.post("/patients/{int:patient_id}/assessments", response={201: AssessmentOut, **CREATE_ERRORS})
-def assessment_submit(request: HttpRequest, patient_id: int, payload: AssessmentIn) -> Status:
+@router.post("/patients/{id:patient_id}/assessments", response={201: AssessmentOut, **CREATE_ERRORS})
+def assessment_submit(request: HttpRequest, patient_id: Id, payload: AssessmentIn) -> Status:
     """Record a completed assessment; the answer carries its scores and the referrals it proposes."""
     actor = actor_of(request)
     patient = access_patient(actor, patient_id, category=selectors.CATEGORY, channel=CHANNEL, audit_read=False)
@@ -85,8 +85,8 @@ def assessment_submit(request: HttpRequest, patient_id: int, payload: Assessment
     return Status(201, _detail(actor, assessment.pk) or assessment)
 
 
-@router.get("/assessments/{int:assessment_id}", response={200: AssessmentOut, **READ_ERRORS})
-def assessment_get(request: HttpRequest, assessment_id: int) -> Assessment:
+@router.get("/assessments/{id:assessment_id}", response={200: AssessmentOut, **READ_ERRORS})
+def assessment_get(request: HttpRequest, assessment_id: Id) -> Assessment:
     """One assessment with its answers, scores and proposed referrals."""
     actor = actor_of(request)
     require_scope(actor, "QuestionnaireResponse", "r")
@@ -94,8 +94,8 @@ def assessment_get(request: HttpRequest, assessment_id: int) -> Assessment:
     return _detail(actor, assessment.pk) or assessment
 
 
-@router.post("/assessments/{int:assessment_id}/entered-in-error", response={200: AssessmentOut, **WRITE_ERRORS})
-def assessment_mark_in_error(request: HttpRequest, assessment_id: int, payload: EnteredInErrorIn) -> Assessment:
+@router.post("/assessments/{id:assessment_id}/entered-in-error", response={200: AssessmentOut, **WRITE_ERRORS})
+def assessment_mark_in_error(request: HttpRequest, assessment_id: Id, payload: EnteredInErrorIn) -> Assessment:
     """Withdraw an assessment recorded by mistake (care staff); its open suggestions are closed."""
     actor = actor_of(request)
     assessment = selectors.assessment_get_for(actor, assessment_id, channel=CHANNEL)
@@ -104,8 +104,8 @@ def assessment_mark_in_error(request: HttpRequest, assessment_id: int, payload: 
     return _detail(actor, assessment.pk) or assessment
 
 
-@router.post("/assessment-suggestions/{int:suggestion_id}/decide", response={200: SuggestionOut, **WRITE_ERRORS})
-def assessment_suggestion_decide(request: HttpRequest, suggestion_id: int,
+@router.post("/assessment-suggestions/{id:suggestion_id}/decide", response={200: SuggestionOut, **WRITE_ERRORS})
+def assessment_suggestion_decide(request: HttpRequest, suggestion_id: Id,
                                  payload: SuggestionDecisionIn) -> ReferralSuggestion:
     """Accept or reject a proposed referral (care staff; once)."""
     actor = actor_of(request)

@@ -3,10 +3,11 @@ the rules propose."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
+
+from oncoliaison.core.schemas import Bool, DateTime, Id, Int
 
 from .models import AssessmentStatus, FilledBy, ReferralService, SuggestionStatus
 
@@ -24,12 +25,12 @@ class AssessmentInstrumentOut(Schema):
 
 class AssessmentIn(Schema):
     instrument: str = Field(..., description="Instrument code, e.g. nccn-dt", examples=["nccn-dt"])
-    answers: dict[str, list[str | int]] = Field(
+    answers: dict[str, list[str | Int]] = Field(
         ..., description="Item link id → the answers (option codes, or one integer)",
         examples=[{"distress": [6], "problems-practical": ["finances"]}],
     )
-    started_at: dt.datetime | None = None
-    authored_at: dt.datetime | None = Field(default=None, description="When completed; now if left out")
+    started_at: DateTime | None = None
+    authored_at: DateTime | None = Field(default=None, description="When completed; now if left out")
     filled_by: FilledBy | None = Field(default=None, description="Staff only: who gave the answers")
     note: str = Field("", max_length=2000)
 
@@ -37,7 +38,7 @@ class AssessmentIn(Schema):
 class AssessmentAnswerOut(Schema):
     link_id: str
     value_code: str
-    value_integer: int | None
+    value_integer: Int | None
     display: str
 
 
@@ -45,39 +46,39 @@ class AssessmentScoreOut(Schema):
     code: str
     loinc_code: str
     display: str
-    value_integer: int | None
+    value_integer: Int | None
     value_text: str
     interpretation: str = Field(..., description="POS, NEG or empty")
     reasons: list[str]
 
 
 class SuggestionOut(Schema):
-    id: int
+    id: Id
     service: ReferralService
     reasons: list[str]
     triggers: list[str]
     needs: list[str]
-    urgent: bool
+    urgent: Bool
     status: SuggestionStatus
-    decided_by_id: int | None
-    decided_at: dt.datetime | None
+    decided_by_id: Id | None
+    decided_at: DateTime | None
     decision_note: str
 
 
 class AssessmentSummaryOut(Schema):
-    id: int
-    patient_id: int
+    id: Id
+    patient_id: Id
     organization: str
     instrument: str
     instrument_version: str
     status: AssessmentStatus
     filled_by: FilledBy
-    author_id: int | None
-    positive: bool
-    started_at: dt.datetime
-    authored_at: dt.datetime
+    author_id: Id | None
+    positive: Bool
+    started_at: DateTime
+    authored_at: DateTime
     scores: list[AssessmentScoreOut]
-    version: int
+    version: Int
 
     @staticmethod
     def resolve_organization(obj: Any) -> str:
@@ -111,9 +112,9 @@ class AssessmentOut(AssessmentSummaryOut):
 
 
 class EnteredInErrorIn(Schema):
-    reason: str = Field(..., max_length=500)
+    reason: str = Field(..., min_length=1, pattern=r"\S", max_length=500)
 
 
 class SuggestionDecisionIn(Schema):
-    accept: bool
+    accept: Bool
     note: str = Field("", max_length=500, description="Required to reject")

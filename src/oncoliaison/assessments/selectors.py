@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from oncoliaison.core import audit, clock
-from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.access import get_visible_or_404, owner_patient_id
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditAction
@@ -123,8 +123,8 @@ def assessment_get_for(actor: Actor, pk: object, *, channel: str = "") -> Assess
     try:
         assessment = get_visible_or_404(qs, pk)
     except NotFound:
-        audit.log(actor, AuditAction.ACCESS_DENIED, category=CATEGORY, resource_type="QuestionnaireResponse",
-                  resource_id=str(pk)[:64], outcome="denied", channel=channel)
+        audit.log_refused(actor, category=CATEGORY, resource_type="QuestionnaireResponse",
+                          resource_id=str(pk)[:64], patient_id=owner_patient_id(Assessment, pk), channel=channel)
         raise
     audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="QuestionnaireResponse",
               resource_id=assessment.pk, patient_id=assessment.patient_id, channel=channel)

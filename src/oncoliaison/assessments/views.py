@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from oncoliaison.core.access import require_staff
 from oncoliaison.core.errors import Conflict, Forbidden, ValidationFailed
-from oncoliaison.core.views import actor_of, is_htmx, maps_domain_errors
+from oncoliaison.core.views import actor_of, announce_change, is_htmx, maps_domain_errors
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
 from . import rules, selectors, services
@@ -146,13 +146,15 @@ def suggestion_decide(request: HttpRequest, pk: int) -> HttpResponse:
                                                     note=note, channel="web")
         except (ValidationFailed, Conflict) as exc:
             error = next(iter(exc.field_errors.values()), [exc.message])[0] if exc.field_errors else exc.message
+    done = f"{suggestion.get_service_display()}: {suggestion.get_status_display().lower()}."
     if is_htmx(request):
-        return render(request, "assessments/detail.html#suggestion", {"s": suggestion, "error": error,
-                                                                       "note": note})
+        response = render(request, "assessments/detail.html#suggestion", {"s": suggestion, "error": error,
+                                                                          "note": note})
+        return announce_change(response, error or done, focus=f"suggestion-{suggestion.pk}")
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"{suggestion.get_service_display()}: {suggestion.get_status_display().lower()}.")
+        messages.success(request, done)
     return redirect("assessments:detail", pk=suggestion.assessment_id)
 
 

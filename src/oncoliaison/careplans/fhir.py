@@ -175,6 +175,8 @@ class GoalMapper(_PatientLinked):
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("care_plan", "care_plan__patient")
 
+    patient_field = "care_plan__patient_id"
+
     def patient_id_of(self, obj: Any) -> int | None:
         return int(obj.care_plan.patient_id)
 

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_noop
+
 from oncoliaison.assessments.rules import NEEDS, SERVICES
 
 # --- playbook: need → goal, interventions, barrier, resource categories ------------------------------------------
@@ -24,154 +26,161 @@ class Play:
     target_days: int = 30
 
 
+def goal_label(description: str, need: str) -> str:
+    """A goal as the patient reads it: the playbook's goal in the reader's language when the goal still has
+    the playbook's wording, else exactly as the care team wrote it."""
+    play = PLAYBOOK.get(need)
+    return gettext(play.goal) if play is not None and play.goal == description else description
+
+
 PLAYBOOK: dict[str, Play] = {
     "emotional": Play(
-        "Feel less distressed and better able to cope",
+        gettext_noop("Feel less distressed and better able to cope"),
         (("Refer to psychology / psychiatry for assessment and support", "psychology"),
          ("Offer a peer support group", "")),
         resource_categories=("counselling", "support_group"),
     ),
     "family-social": Play(
-        "Have support at home and in relationships during treatment",
+        gettext_noop("Have support at home and in relationships during treatment"),
         (("Refer to social work for family and relationship support", "social_work"),),
         resource_categories=("support_group", "counselling"),
     ),
     "communication": Play(
-        "Understand the care team and know whom to call",
+        gettext_noop("Understand the care team and know whom to call"),
         (("Review the care team, contacts and next appointments with the patient", ""),),
         resource_categories=("education",),
         target_days=14,
     ),
     "fertility": Play(
-        "Discuss fertility preservation options before treatment",
+        gettext_noop("Discuss fertility preservation options before treatment"),
         (("Arrange a fertility discussion with the oncologist", ""),
          ("Refer to social work for support", "social_work")),
         resource_categories=("education", "counselling"),
         target_days=14,
     ),
     "caregiving": Play(
-        "Have help with daily care for self and dependants",
+        gettext_noop("Have help with daily care for self and dependants"),
         (("Refer to social work to arrange home and caregiver support", "social_work"),),
         barrier="caregiving",
         resource_categories=("support_group",),
     ),
     "work": Play(
-        "Keep work or school arrangements that fit treatment",
+        gettext_noop("Keep work or school arrangements that fit treatment"),
         (("Refer to social work about leave, accommodations and benefits", "social_work"),),
         barrier="work",
         resource_categories=("education", "financial_assistance"),
     ),
     "housing": Play(
-        "Have safe and stable housing during treatment",
+        gettext_noop("Have safe and stable housing during treatment"),
         (("Refer to social work for housing help", "social_work"),),
         barrier="housing",
         resource_categories=("lodging", "financial_assistance"),
         target_days=14,
     ),
     "financial": Play(
-        "Reduce the financial burden of treatment",
+        gettext_noop("Reduce the financial burden of treatment"),
         (("Refer to financial counselling", "financial_counselling"),
          ("Screen for assistance programmes", "")),
         barrier="financial",
         resource_categories=("financial_assistance",),
     ),
     "insurance": Play(
-        "Have insurance coverage for the planned treatment",
+        gettext_noop("Have insurance coverage for the planned treatment"),
         (("Refer to financial counselling for insurance review", "financial_counselling"),),
         barrier="insurance",
         resource_categories=("financial_assistance",),
         target_days=14,
     ),
     "medication-access": Play(
-        "Get prescribed cancer medicines without gaps",
+        gettext_noop("Get prescribed cancer medicines without gaps"),
         (("Refer to financial counselling for medicine assistance", "financial_counselling"),),
         barrier="financial",
         resource_categories=("financial_assistance",),
         target_days=7,
     ),
     "transportation": Play(
-        "Get to every appointment",
+        gettext_noop("Get to every appointment"),
         (("Arrange transport to appointments", "social_work"),),
         barrier="transportation",
         resource_categories=("transport", "lodging"),
         target_days=7,
     ),
     "lodging": Play(
-        "Have a place to stay near the treatment centre",
+        gettext_noop("Have a place to stay near the treatment centre"),
         (("Arrange lodging for treatment days", "social_work"),),
         barrier="housing",
         resource_categories=("lodging",),
         target_days=14,
     ),
     "childcare": Play(
-        "Have child care on treatment days",
+        gettext_noop("Have child care on treatment days"),
         (("Refer to social work for child-care help", "social_work"),),
         barrier="childcare",
         resource_categories=("financial_assistance", "support_group"),
         target_days=14,
     ),
     "food": Play(
-        "Have enough food",
+        gettext_noop("Have enough food"),
         (("Refer to social work for food assistance", "social_work"),),
         barrier="food",
         resource_categories=("financial_assistance",),
         target_days=7,
     ),
     "utilities": Play(
-        "Keep utilities on at home",
+        gettext_noop("Keep utilities on at home"),
         (("Refer to financial counselling for utility assistance", "financial_counselling"),),
         barrier="financial",
         resource_categories=("financial_assistance",),
         target_days=7,
     ),
     "safety": Play(
-        "Be safe at home",
+        gettext_noop("Be safe at home"),
         (("Social work safety assessment today", "social_work"),),
         resource_categories=("counselling",),
         target_days=1,
     ),
     "nutrition": Play(
-        "Eat enough to keep strength during treatment",
+        gettext_noop("Eat enough to keep strength during treatment"),
         (("Refer to the oncology dietitian", "dietitian"),),
         resource_categories=("education",),
         target_days=14,
     ),
     "spiritual": Play(
-        "Find spiritual support that fits the patient's beliefs",
+        gettext_noop("Find spiritual support that fits the patient's beliefs"),
         (("Refer to chaplaincy / spiritual care", "chaplaincy"),),
         resource_categories=("counselling", "support_group"),
     ),
     "genetics": Play(
-        "Understand inherited cancer risk for the patient and family",
+        gettext_noop("Understand inherited cancer risk for the patient and family"),
         (("Refer to genetic counselling", "genetics"),),
         resource_categories=("education",),
     ),
     "symptoms": Play(
-        "Have physical symptoms assessed and managed",
+        gettext_noop("Have physical symptoms assessed and managed"),
         (("Tell the treating team about the reported symptoms", ""),),
         resource_categories=("education",),
         target_days=7,
     ),
     "tobacco": Play(
-        "Stop or reduce tobacco use",
+        gettext_noop("Stop or reduce tobacco use"),
         (("Offer tobacco cessation support", ""),),
         resource_categories=("education", "support_group"),
     ),
     "decision-support": Play(
-        "Make treatment decisions that reflect the patient's values",
+        gettext_noop("Make treatment decisions that reflect the patient's values"),
         (("Arrange a decision discussion with the oncologist", ""),),
         resource_categories=("education",),
         target_days=14,
     ),
     "language": Play(
-        "Communicate with the care team in the preferred language",
+        gettext_noop("Communicate with the care team in the preferred language"),
         (("Book a qualified medical interpreter for every visit", ""),),
         barrier="language",
         resource_categories=("education",),
         target_days=7,
     ),
     "education": Play(
-        "Understand the diagnosis and treatment plan",
+        gettext_noop("Understand the diagnosis and treatment plan"),
         (("Teach-back session on the diagnosis and treatment plan", ""),),
         barrier="health_literacy",
         resource_categories=("education",),

@@ -11,11 +11,12 @@ from oncoliaison.accounts.services import practitioner_queryset_for
 from oncoliaison.assessments.models import Assessment, AssessmentStatus
 from oncoliaison.assessments.selectors import assessment_outcome
 from oncoliaison.core import audit
-from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.access import get_visible_or_404, owner_patient_id
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditAction
-from oncoliaison.oncology.models import CancerCondition, ConditionCategory
+from oncoliaison.oncology.models import ConditionCategory
+from oncoliaison.oncology.selectors import current_conditions
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
 
@@ -54,8 +55,8 @@ def care_plan_get_for(actor: Actor, pk: object, *, channel: str = "") -> CarePla
             care_plan_queryset_for(actor).select_related("patient", "patient__organization", "source_assessment"), pk
         )
     except NotFound:
-        audit.log(actor, AuditAction.ACCESS_DENIED, category=CATEGORY, resource_type="CarePlan",
-                  resource_id=str(pk)[:64], outcome="denied", channel=channel)
+        audit.log_refused(actor, category=CATEGORY, resource_type="CarePlan", resource_id=str(pk)[:64],
+                          patient_id=owner_patient_id(CarePlan, pk), channel=channel)
         raise
     audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="CarePlan", resource_id=plan.pk,
               patient_id=plan.patient_id, channel=channel)
@@ -174,8 +175,7 @@ def need_profile(patient: Patient) -> NeedProfile:
         needs += [f.need for f in assessment_outcome(assessment).findings]
     if patient.interpreter_needed:
         needs.append("language")
-    codes = CancerCondition.objects.filter(patient=patient, category=ConditionCategory.PRIMARY).values_list(
-        "code", flat=True)
+    codes = current_conditions(patient).filter(category=ConditionCategory.PRIMARY).values_list("code", flat=True)
     return NeedProfile(tuple(dict.fromkeys(needs)), patient.preferred_language or "en",
                        rules.cancer_types_for(codes))
 

@@ -23,7 +23,7 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.access import require_staff
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
-from oncoliaison.core.views import actor_of, form_error_from, is_htmx, maps_domain_errors
+from oncoliaison.core.views import actor_of, announce_change, form_error_from, is_htmx, maps_domain_errors
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
 from . import rules, selectors, services
@@ -32,6 +32,7 @@ from .models import (
     ActivityStatus,
     Barrier,
     BarrierKind,
+    BarrierStatus,
     CarePlan,
     CarePlanStatus,
     GoalStatus,
@@ -120,19 +121,30 @@ def plan_generate(request: HttpRequest, patient_id: int) -> HttpResponse:
 # --- the plan page -------------------------------------------------------------------------------------------
 
 
+_GOALS_ENDED = frozenset({GoalStatus.COMPLETED, GoalStatus.CANCELLED})
+
+
 def _plan_context(actor: Actor, plan: CarePlan) -> dict[str, Any]:
     today = clock.today()
     tasks = list(plan.tasks.select_related("owner", "goal").order_by("status", "due_date", "id"))
     for t in tasks:
         _decorate(t, today)
+    goals = list(plan.goals.prefetch_related("interventions"))
+    barriers = list(selectors.barrier_queryset_for(actor).filter(patient=plan.patient))
+    # What is finished folds away under a summary line, so the page opens on what still needs doing.
     return {
         "plan": plan,
         "patient": plan.patient,
-        "goals": list(plan.goals.prefetch_related("interventions")),
+        "goals": goals,
+        "current_goals": [g for g in goals if g.status not in _GOALS_ENDED],
+        "ended_goals": [g for g in goals if g.status in _GOALS_ENDED],
         "loose_interventions": list(plan.interventions.filter(goal__isnull=True)),
         "tasks": tasks,
         "open_tasks": [t for t in tasks if t.status in rules.TASK_OPEN],
-        "barriers": list(selectors.barrier_queryset_for(actor).filter(patient=plan.patient)),
+        "closed_tasks": [t for t in tasks if t.status not in rules.TASK_OPEN],
+        "barriers": barriers,
+        "open_barriers": [b for b in barriers if b.status != BarrierStatus.RESOLVED],
+        "resolved_barriers": [b for b in barriers if b.status == BarrierStatus.RESOLVED],
         "plan_resources": list(plan.plan_resources.select_related("resource", "goal")),
         "staff": list(selectors.assignable_staff_for(actor, plan.patient)),
         "today": today,
@@ -233,12 +245,13 @@ def intervention_add(request: HttpRequest, pk: int) -> HttpResponse:
 # --- tasks (inline) ---------------------------------------------------------------------------------------
 
 
-def _task_row(request: HttpRequest, actor: Actor, task: Task, error: str = "") -> HttpResponse:
+def _task_row(request: HttpRequest, actor: Actor, task: Task, error: str = "", done: str = "") -> HttpResponse:
     _decorate(task, clock.today())
-    return render(request, "careplans/detail.html#task", {
+    response = render(request, "careplans/detail.html#task", {
         "t": task, "error": error, "staff": list(selectors.assignable_staff_for(actor, task.care_plan.patient)),
         "editable": task.care_plan.status not in services.CLOSED_PLANS, **_task_choices(),
     })
+    return announce_change(response, error or done, focus=f"task-{task.pk}")
 
 
 def _task_choices() -> dict[str, Any]:
@@ -303,9 +316,14 @@ def _task_change(request: HttpRequest, pk: int, change: str) -> HttpResponse:
     except (ValidationFailed, Conflict, PreconditionFailed) as exc:
         error = _first_error(exc)
         task = selectors.task_get_for(actor, pk)
+    done = _TASK_DONE.get(change, "Task updated.").format(status=task.get_status_display().lower())
     if is_htmx(request):
-        return _task_row(request, actor, task, error)
-    return _back_to_plan(request, task.care_plan_id, error=error, success="Task updated.")
+        return _task_row(request, actor, task, error, done)
+    return _back_to_plan(request, task.care_plan_id, error=error, success=done)
+
+
+_TASK_DONE = {"reschedule": "Task rescheduled.", "complete": "Task completed.", "reassign": "Task reassigned.",
+              "status": "Task status changed to {status}."}
 
 
 @never_cache
@@ -372,8 +390,9 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 # --- barriers (inline) -----------------------------------------------------------------------------------------
 
 
-def _barrier_row(request: HttpRequest, barrier: Barrier, error: str = "") -> HttpResponse:
-    return render(request, "careplans/detail.html#barrier", {"b": barrier, "error": error, "today": clock.today()})
+def _barrier_row(request: HttpRequest, barrier: Barrier, error: str = "", done: str = "") -> HttpResponse:
+    response = render(request, "careplans/detail.html#barrier", {"b": barrier, "error": error, "today": clock.today()})
+    return announce_change(response, error or done, focus=f"barrier-{barrier.pk}")
 
 
 @never_cache
@@ -415,8 +434,10 @@ def _barrier_change(request: HttpRequest, pk: int, change: str) -> HttpResponse:
     except (ValidationFailed, Conflict, PreconditionFailed) as exc:
         error = _first_error(exc)
         barrier = selectors.barrier_get_for(actor, pk)
+    done = {"resolve": "Barrier resolved.", "open": "Barrier reopened."}.get(
+        change if change == "resolve" else barrier.status, "Barrier actions saved.")
     if is_htmx(request):
-        return _barrier_row(request, barrier, error)
+        return _barrier_row(request, barrier, error, done)
     if barrier.care_plan_id:
         return _back_to_plan(request, barrier.care_plan_id, error=error, success="Barrier updated.")
     if error:

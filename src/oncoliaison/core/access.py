@@ -24,6 +24,20 @@ def get_visible_or_404(qs: QuerySet[M], pk: object) -> M:
     return obj
 
 
+def owner_patient_id(model: type[Model], pk: object, field: str = "patient_id") -> int | None:
+    """The patient a stored record belongs to, looked up without the actor's scope — only for the audit
+    row of a refused request (``audit.log_refused``), never for an answer.  None when there is no such
+    record.  ``field``: the patient id's path from the record ("pk" for Patient itself)."""
+    try:
+        key = int(str(pk))
+    except (TypeError, ValueError):
+        return None
+    if not 0 < key < 2**63:
+        return None
+    value = model._default_manager.filter(pk=key).values_list(field, flat=True).first()
+    return int(value) if value is not None else None
+
+
 def require_staff(actor: Actor) -> None:
     if actor.kind not in {"staff", "system"}:
         raise Forbidden("This is for staff of a member organisation.")

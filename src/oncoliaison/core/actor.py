@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from oncoliaison.organisations.models import ADMIN_ROLES, CARE_DELIVERING_KINDS, CLINICAL_ROLES
+from oncoliaison.organisations.models import (
+    ADMIN_ROLES,
+    CARE_DELIVERING_KINDS,
+    CLINICAL_ROLES,
+    PATIENT_CARE_ROLES,
+)
 
 from .scopes import ScopeSet
 
@@ -21,6 +26,11 @@ class Actor:
     scopes: ScopeSet | None = None  # None: a person signed in, limited by roles, not scopes
     own_patient_id: int | None = None
     source_address: str = ""
+    # The operator of the whole installation (Django's superuser flag): network-wide configuration only,
+    # such as which organisations route referrals.  Gives no patient access.
+    platform_admin: bool = False
+    # Break-glass sessions in force: (patient_id, emergency access id) — see patients.EmergencyAccess.
+    emergency_access: tuple[tuple[int, int], ...] = ()
     _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     # --- organisations and roles -------------------------------------------------------------
@@ -47,13 +57,35 @@ class Actor:
 
     @property
     def clinical_organization_ids(self) -> frozenset[int]:
-        """Organisations whose patients this actor may see in a care role."""
+        """Organisations whose identified patient data this actor may see (the one place that decides it).
+
+        Identified access is for organisations that treat patients (``CARE_DELIVERING_KINDS``), for people
+        in a care role and for API clients alike: a research institution's or an advocacy group's client
+        gets nothing here, whatever a data-sharing consent names.  Their data comes only through the
+        data-use-agreement machinery (de-identified or as the agreement and consent allow)."""
         if self.is_system:
-            return self.organization_ids
+            if self.client_organization_id is None:
+                return frozenset()
+            return frozenset(
+                org_id for org_id, _, org_kind in self.memberships
+                if org_id == self.client_organization_id and org_kind in CARE_DELIVERING_KINDS
+            )
         return frozenset(
             org_id
             for org_id, role, org_kind in self.memberships
             if role in CLINICAL_ROLES and org_kind in CARE_DELIVERING_KINDS
+        )
+
+    @property
+    def patient_care_organization_ids(self) -> frozenset[int]:
+        """Organisations whose patients' records this actor may open (``patients.selectors.patient_access_q``):
+        ``clinical_organization_ids`` less those where the person only administers the program."""
+        if self.is_system:
+            return self.clinical_organization_ids
+        return frozenset(
+            org_id
+            for org_id, role, org_kind in self.memberships
+            if role in PATIENT_CARE_ROLES and org_kind in CARE_DELIVERING_KINDS
         )
 
     def admin_organization_ids(self) -> frozenset[int]:
@@ -76,6 +108,18 @@ class Actor:
             return self.client_organization_id
         return self.memberships[0][0] if self.memberships else None
 
+    @property
+    def emergency_patient_ids(self) -> frozenset[int]:
+        """Patients this person has opened by breaking the glass, while the access lasts."""
+        return frozenset(pid for pid, _ in self.emergency_access)
+
+    def emergency_access_id_for(self, patient_id: int | None) -> int | None:
+        """The break-glass session in force for ``patient_id``, if any: what they do with this patient's
+        data while it lasts is audited with its id."""
+        if patient_id is None or not self.emergency_access:
+            return None
+        return next((aid for pid, aid in self.emergency_access if pid == patient_id), None)
+
     # --- scopes (systems only) ----------------------------------------------------------------
     def allows(self, resource_type: str, interaction: str) -> bool:
         """interaction: one of c r u d s (SMART v2)."""
@@ -85,3 +129,22 @@ class Actor:
 
 
 ANONYMOUS = Actor(kind="anonymous")
+
+
+def system_actor(*, organization_id: int | None, client_id: str, scopes: ScopeSet | None,
+                 username: str = "", source_address: str = "") -> Actor:
+    """An API client (or a job acting for one) bound to an organisation, with the organisation's kind,
+    which ``clinical_organization_ids`` reads; an inactive or missing organisation gives no access."""
+    from oncoliaison.organisations.models import Organization
+
+    org = Organization.objects.filter(pk=organization_id, active=True).values_list("pk", "kind").first() \
+        if organization_id else None
+    return Actor(
+        kind="system",
+        username=username or f"client:{client_id}",
+        client_id=client_id,
+        client_organization_id=org[0] if org else None,
+        memberships=((org[0], "system", org[1]),) if org else (),
+        scopes=scopes,
+        source_address=source_address,
+    )

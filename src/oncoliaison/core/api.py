@@ -14,7 +14,7 @@ from . import audit, selectors
 from .apiauth import CHANNEL, actor_of, page_of
 from .errors import Forbidden, NotFound
 from .models import AuditAction
-from .schemas import AuditEventPage, error_responses
+from .schemas import AuditEventPage, DateTime, Id, Int, error_responses
 
 router = Router(tags=["audit"])
 
@@ -23,13 +23,13 @@ class AuditFilter(Schema):
     organization: str | None = Field(
         None, description="Organisation slug; defaults to the one you administer (a client: its own)"
     )
-    user_id: int | None = None
-    patient_id: int | None = None
+    user_id: Id | None = None
+    patient_id: Id | None = None
     action: AuditAction | None = None
-    since: dt.datetime | None = Field(None, description="From this moment (inclusive); a date means its midnight")
-    until: dt.datetime | None = Field(None, description="Up to this moment (exclusive)")
-    page: int = Field(1, ge=1)
-    page_size: int = Field(50, ge=1, le=100)
+    since: DateTime | None = Field(None, description="From this moment (inclusive); a date means its midnight")
+    until: DateTime | None = Field(None, description="Up to this moment (exclusive)")
+    page: Int = Field(1, ge=1)
+    page_size: Int = Field(50, ge=1, le=100)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -28,7 +29,16 @@ from oncoliaison.accounts.middleware import MFA_SESSION_KEY
 from oncoliaison.accounts.services import actor_for_bearer, actor_for_user
 
 from .actor import Actor
-from .errors import DomainError, Forbidden, NotFound, PreconditionFailed, Unauthenticated, ValidationFailed
+from .errors import (
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthenticated,
+    ValidationFailed,
+)
+from .refusals import audit_refused_request
 
 CHANNEL = "api"
 logger = logging.getLogger("oncoliaison.api")
@@ -108,7 +118,7 @@ def expected_version(request: HttpRequest, body_version: int | None) -> int:
         raise ValidationFailed("If-Match and version disagree.", field_errors={"version": ["Differs from If-Match."]})
     version = from_header if from_header is not None else body_version
     if version is None:
-        raise ValidationFailed(
+        raise PreconditionRequired(
             "Send the version you read (If-Match header or version field).",
             field_errors={"version": ["Required."]},
         )
@@ -147,6 +157,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     """Map typed domain errors and ninja's own errors to the one JSON error shape."""
 
     def _respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+        if status in {401, 403}:
+            # The authenticated actor; else the session's person (a CSRF refusal); else none (a 401).
+            actor = getattr(request, "auth", None)
+            audit_refused_request(request, status, str(body.get("message", "")), channel=CHANNEL,
+                                  actor=actor if isinstance(actor, Actor) else getattr(request, "actor", None))
         response = api.create_response(request, body, status=status)
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="oncoliaison"'
@@ -186,11 +201,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
         return _respond(request, 500, error_body("server", "Something went wrong on our side; it has been logged."))
 
+    def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return _respond(request, 400, error_body("invalid", "The multipart body is malformed (no or a bad boundary); "
+                                                            "send JSON."))
+
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return _respond(request, 413, error_body("too-large", "The request body is larger than this server accepts."))
 
     api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]
     api.add_exception_handler(RequestDataTooBig, on_too_big)  # type: ignore[arg-type]
+    api.add_exception_handler(MultiPartParserError, on_bad_multipart)  # type: ignore[arg-type]
     api.add_exception_handler(DomainError, on_domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, on_authentication_error)  # type: ignore[arg-type]

@@ -33,3 +33,10 @@ def decrypt(token: str) -> str:
 def audit_hmac_key() -> bytes:
     """Key for the audit chain's HMAC; lives outside the database so a DB editor cannot re-seal rows."""
     return hashlib.sha256(b"oncoliaison-audit-chain:" + settings.SECRET_KEY.encode()).digest()
+
+
+def audit_checkpoint_key() -> bytes:
+    """Key that signs audit checkpoints (``AUDIT_CHECKPOINT_KEY``; derived from SECRET_KEY when unset,
+    outside production).  Configuration, never the database: whoever can rewrite the database cannot sign."""
+    secret = settings.AUDIT_CHECKPOINT_KEY or settings.SECRET_KEY
+    return hashlib.sha256(b"oncoliaison-audit-checkpoint:" + secret.encode()).digest()

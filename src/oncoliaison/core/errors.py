@@ -13,6 +13,10 @@ class DomainError(Exception):
         self.field_errors = field_errors or {}
 
 
+class BadRequest(DomainError):
+    """The request is malformed in a way no field schema states (400)."""
+
+
 class Unauthenticated(DomainError):
     status = 401
     code = "login"
@@ -33,8 +37,10 @@ class NotFound(DomainError):
     status = 404
     code = "not-found"
 
-    def __init__(self, message: str = "Not found.") -> None:
+    def __init__(self, message: str = "Not found.", *, audited: bool = False) -> None:
         super().__init__(message)
+        # True when the selector that refused has already written the denied audit row: no door writes a second.
+        self.audited = audited
 
 
 class Conflict(DomainError):
@@ -45,6 +51,13 @@ class Conflict(DomainError):
 class PreconditionFailed(DomainError):
     status = 412
     code = "conflict"
+
+
+class PreconditionRequired(DomainError):
+    """An update that names no version (RFC 6585: the server requires the request to be conditional)."""
+
+    status = 428
+    code = "precondition-required"
 
 
 class ValidationFailed(DomainError):

@@ -25,6 +25,7 @@ from oncoliaison.fhir import codes, params
 from oncoliaison.fhir.registry import READ, SEARCH, ResourceMapper, SearchParam, register
 
 from .models import AuditAction, AuditEvent, AuditOutcome
+from .selectors import audit_events_reviewable_by
 
 _SP = "http://hl7.org/fhir/SearchParameter/"
 _ACTION = {
@@ -83,7 +84,7 @@ class AuditEventMapper(ResourceMapper):
         SearchParam("date", "date", "When the event was recorded; prefixes eq, ne, lt, gt, le, ge.",
                     params.datetime_filter("recorded_at"), _SP + "AuditEvent-date"),
         SearchParam("patient", "reference", "The patient whose data was involved.",
-                    params.reference_filter("patient_id", "Patient"), _SP + "AuditEvent-patient"),
+                    params.reference_filter("patient_shown", "Patient"), _SP + "AuditEvent-patient"),
         SearchParam("agent", "reference", f"Who acted: Practitioner/<id>, or an API client id "
                     f"({codes.SID_API_CLIENT}|<client id>).", _agent_q, _SP + "AuditEvent-agent"),
         SearchParam("action", "token", "C | R | U | D | E", _action_q, _SP + "AuditEvent-action"),
@@ -103,11 +104,17 @@ class AuditEventMapper(ResourceMapper):
             raise Forbidden("The audit trail is for program administrators.")
         require_admin(actor)
 
+    # The patient as the reviewing organisation may see it (see core.selectors.audit_events_reviewable_by).
+    patient_field = "patient_shown"
+
     def queryset_for(self, actor: Actor) -> QuerySet[AuditEvent]:
         orgs = self._organizations(actor)
         if not orgs:
             return AuditEvent.objects.none()
-        return AuditEvent.objects.filter(organization_id__in=orgs)
+        return audit_events_reviewable_by(orgs)
+
+    def patient_id_of(self, obj: Any) -> int | None:
+        return getattr(obj, "patient_shown", None)
 
     def version_of(self, obj: Any) -> int:
         return 1  # audit records never change
@@ -145,10 +152,11 @@ class AuditEventMapper(ResourceMapper):
             if e.category:
                 entity["description"] = e.category
             entities.append(entity)
-        if e.patient_id and not (e.resource_type == "Patient" and e.resource_id == str(e.patient_id)):
-            entities.append({"what": codes.ref("Patient", e.patient_id),
+        patient_id = self.patient_id_of(e)
+        if patient_id and not (e.resource_type == "Patient" and e.resource_id == str(patient_id)):
+            entities.append({"what": codes.ref("Patient", patient_id),
                              "role": codes.coding(codes.CS_OBJECT_ROLE, "1", "Patient")})
-        elif entities and e.patient_id:
+        elif entities and patient_id:
             entities[0]["role"] = codes.coding(codes.CS_OBJECT_ROLE, "1", "Patient")
         source: dict[str, Any] = {
             "observer": codes.ref("Organization", e.organization_id) if e.organization_id else {"display": "OncoLiaison"},

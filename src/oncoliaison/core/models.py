@@ -62,3 +62,47 @@ class AuditChainHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class ThrottleWindow(models.Model):
+    """How many times one key (a hashed client id, address or user name) was counted in one fixed window.
+
+    In the database, not in process memory, so every worker of every server shares the count."""
+
+    scope = models.CharField(max_length=32)
+    key_hash = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key_hash", "window_start"], name="throttle_window_unique"),
+        ]
+        indexes = [models.Index(fields=["window_start"])]
+
+
+class IdempotencyRecord(models.Model):
+    """One keyed state-changing request and its outcome, so that a replay changes nothing.
+
+    Keyed by who sent it (``owner``: ``user:<id>``, ``client:<client id>`` or ``anon``) and the key they
+    chose (a page form's hidden one-time key, or an ``Idempotency-Key`` header).  ``fingerprint`` is an
+    HMAC of the request (method, path, body) so that the same key with a different request is refused.
+    The row is written in the same transaction as the change it guards (see ``core.idempotency``).
+    ``body`` keeps the JSON answer of API and FHIR requests for the replay; rows expire after
+    ``IDEMPOTENCY_RETENTION_HOURS``.
+    """
+
+    owner = models.CharField(max_length=100)
+    key = models.CharField(max_length=128)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    location = models.CharField(max_length=500, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
@@ -15,18 +16,20 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from oncoliaison.core import audit, clock, selectors
+from oncoliaison.core import audit, checkpoints, clock, selectors
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound
 from oncoliaison.core.models import AuditAction, AuditEvent
+from oncoliaison.core.prg import renders_on_post
+from oncoliaison.core.refusals import audit_refused_request
 
 PAGE_SIZE = 50
 F = TypeVar("F", bound=Callable[..., HttpResponseBase])
@@ -45,6 +48,7 @@ def maps_domain_errors(view: F) -> F:
         except NotFound:
             raise Http404() from None
         except Forbidden as exc:
+            audit_refused_request(request, 403, exc.message, channel="web", actor=getattr(request, "actor", None))
             raise PermissionDenied(exc.message) from None
 
     return wrapper  # type: ignore[return-value]
@@ -92,6 +96,17 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+CHANGED_EVENT = "oncoliaison:changed"
+
+
+def announce_change(response: HttpResponse, message: str, *, focus: str = "") -> HttpResponse:
+    """Tell the page what an htmx action changed: ``message`` is read out by screen readers (the page's live
+    region, ``static/js/live.js``) and keyboard focus moves to the element with id ``focus`` — by default the
+    content the response swapped in.  Every inline action uses this, so no swap leaves focus on nothing."""
+    response["HX-Trigger-After-Settle"] = json.dumps({CHANGED_EVENT: {"announce": message, "focus": focus}})
+    return response
+
+
 # --- health ---------------------------------------------------------------------------------------
 
 
@@ -114,17 +129,26 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
 
     from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
     from oncoliaison.patients.models import ConsentKind, PatientIdentifier
-    from oncoliaison.patients.selectors import active_consents, patient_queryset_for
+    from oncoliaison.patients.selectors import active_consents, current_participant_q, patient_queryset_for
 
     orgs = Organization.objects.filter(pk__in=actor.organization_ids).order_by("name")
     ctx: dict[str, Any] = {"organisations": list(orgs), "shown_patient_ids": []}
     clinical = actor.clinical_organization_ids
     ctx["clinical"] = bool(clinical)
+    from oncoliaison.organisations.selectors import organizations_missing_contact_points
+
+    # Patients of these are told to call a number nobody configured (they see 911/988 instead).
+    ctx["missing_contact_points"] = organizations_missing_contact_points(clinical)
     if clinical:
+        from oncoliaison.worklists.selectors import work_counts_for
+
+        ctx["work"] = work_counts_for(actor)
         mrns = Prefetch("identifiers", queryset=PatientIdentifier.objects.filter(type_code="MR"), to_attr="mrns")
         visible = patient_queryset_for(actor).prefetch_related(mrns)
         mine = (
-            visible.filter(care_teams__participants__user_id=actor.user_id or 0, care_teams__status="active")
+            # Care teams the actor is a member of today (not those they were handed off from).
+            visible.filter(current_participant_q(prefix="care_teams__participants__"),
+                           care_teams__participants__user_id=actor.user_id or 0, care_teams__status="active")
             .select_related("organization")
             .distinct()
         )
@@ -163,12 +187,19 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
 
 
 def _patient_home(actor: Actor) -> dict[str, Any]:
-    from oncoliaison.patients.selectors import access_patient, care_team_queryset_for, consent_queryset_for
+    from oncoliaison.patients.models import CareTeamParticipant
+    from oncoliaison.patients.selectors import (
+        access_patient,
+        care_team_queryset_for,
+        consent_queryset_for,
+        current_participant_q,
+    )
 
     if actor.own_patient_id is None:
         return {"no_record": True}
     patient = access_patient(actor, actor.own_patient_id, category="summary", channel="web")
-    teams = care_team_queryset_for(actor).filter(patient=patient).prefetch_related("participants__user")
+    teams = care_team_queryset_for(actor).filter(patient=patient).prefetch_related(Prefetch(
+        "participants", queryset=CareTeamParticipant.objects.filter(current_participant_q()).select_related("user")))
     consents = (
         consent_queryset_for(actor)
         .filter(patient=patient)
@@ -264,9 +295,9 @@ def _chain_status(*, force: bool) -> dict[str, Any]:
     """
     status: dict[str, Any] | None = None if force else cache.get(CHAIN_STATUS_KEY)
     if status is None:
-        count, problem = audit.verify_chain()
-        status = {"count": count, "problem": str(problem) if problem else "", "at": clock.now()}
-        cache.set(CHAIN_STATUS_KEY, status, CHAIN_STATUS_MAX_AGE if problem is None else 60)
+        result = checkpoints.verify_log()
+        status = {"count": result.count, "problem": result.problem, "at": clock.now()}
+        cache.set(CHAIN_STATUS_KEY, status, CHAIN_STATUS_MAX_AGE if result.intact else 60)
     return status
 
 
@@ -299,7 +330,8 @@ def _csv_rows(rows: QuerySet[AuditEvent]) -> Iterator[str]:
     for ev in rows.iterator(chunk_size=2000):
         values = []
         for name in _CSV_FIELDS:
-            value = getattr(ev, name)
+            # The patient as this organisation may see it (hidden on others' refused attempts).
+            value = getattr(ev, "patient_shown" if name == "patient_id" else name)
             if name == "recorded_at":
                 value = value.isoformat()
             text = "" if value is None else str(value)
@@ -309,6 +341,7 @@ def _csv_rows(rows: QuerySet[AuditEvent]) -> Iterator[str]:
         yield writer.writerow(values)
 
 
+@renders_on_post  # a search of the audit log (POST keeps patient identifiers out of URLs)
 @login_required
 @require_http_methods(["GET", "POST"])
 @maps_domain_errors
@@ -351,20 +384,18 @@ def audit_report(request: HttpRequest) -> HttpResponseBase:
 
 def _patient_candidates(actor: Actor, search: str, chosen: str) -> list[Any]:
     """Patients of the actor's organisations matching the audit page's search box (audited disclosure)."""
-    from oncoliaison.patients.selectors import patient_queryset_for, patient_search_for
+    from oncoliaison.patients.selectors import patient_audit_choices_for
 
     found: list[Any] = []
-    if search:
-        words = [w for w in search.split() if not any(ch.isdigit() for ch in w)]
-        ids = [w for w in search.split() if any(ch.isdigit() for ch in w)]
-        try:
-            qs = patient_search_for(actor, text=" ".join(words), identifier=ids[0] if ids else "")
-        except Forbidden:
-            qs = None
-        if qs is not None:
-            found = list(qs[:20])
-    if chosen.isdigit() and all(p.pk != int(chosen) for p in found):
-        found += list(patient_queryset_for(actor).filter(pk=int(chosen)))
+    try:
+        if search:
+            words = [w for w in search.split() if not any(ch.isdigit() for ch in w)]
+            ids = [w for w in search.split() if any(ch.isdigit() for ch in w)]
+            found = list(patient_audit_choices_for(actor, text=" ".join(words), identifier=ids[0] if ids else "")[:20])
+        if chosen.isdigit() and all(p.pk != int(chosen) for p in found):
+            found += list(patient_audit_choices_for(actor, pk=int(chosen)))
+    except Forbidden:
+        found = []
     if found:
         audit.log_patients_read(actor, [p.pk for p in found], category="audit-log", resource_type="Patient",
                                 action=AuditAction.SEARCH, channel="web")

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import secrets
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from oncoliaison.accounts.models import User, UserKind
+from oncoliaison.oncology.codes import CANCER_TYPES
+from oncoliaison.oncology.demo import seed_cancer_record
 from oncoliaison.oncology.models import ICD10CM, SNOMED, CancerCondition
 from oncoliaison.organisations.models import Membership, Organization, OrganizationKind, Role
 from oncoliaison.patients.models import (
@@ -49,6 +50,7 @@ STAFF = [
     ("radonc", "Thomas", "Becker", LEAD, Role.PHYSICIAN, "Radiation oncologist"),
     ("socialworker", "Aisha", "Johnson", LEAD, Role.SOCIAL_WORKER, "Oncology social worker"),
     ("admin", "Linda", "Park", LEAD, Role.PROGRAM_ADMIN, "Cancer program administrator"),
+    ("privacy", "Evelyn", "Brooks", LEAD, Role.PRIVACY_OFFICER, "Privacy officer"),
     ("partnerdoc", "Henry", "Walsh", "st-brendan-regional", Role.PHYSICIAN, "Hematologist-oncologist"),
     ("researcher", "Nadia", "Petrov", "northfield-research", Role.RESEARCHER, "Clinical research scientist"),
     ("advocate", "Rosa", "Delgado", "hope-together", Role.STAKEHOLDER_LIAISON, "Patient advocate"),
@@ -64,26 +66,7 @@ FAMILY = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", 
 STREETS = ["Maple Ave", "Oak St", "River Rd", "Elm St", "Lakeview Dr", "Cedar Ln", "Main St", "Park Blvd"]
 
 
-@dataclass(frozen=True)
-class CancerType:
-    snomed: str
-    display: str
-    icd10: str
-    site_code: str
-    site: str
-    sex: str | None  # restricted to one sex, or None
-
-
-CANCERS = [
-    CancerType("254837009", "Malignant neoplasm of breast", "C50.911", "76752008", "Breast structure", "female"),
-    CancerType("254637007", "Non-small cell lung cancer", "C34.90", "39607008", "Lung structure", None),
-    CancerType("363406005", "Malignant neoplasm of colon", "C18.9", "71854001", "Colon structure", None),
-    CancerType("399068003", "Malignant tumor of prostate", "C61", "41216001", "Prostatic structure", "male"),
-    CancerType("363418001", "Malignant tumor of pancreas", "C25.9", "15776009", "Pancreatic structure", None),
-    CancerType("372244006", "Malignant melanoma", "C43.9", "39937001", "Skin structure", None),
-    CancerType("93143009", "Leukemia, disease", "C95.90", "14016003", "Bone marrow structure", None),
-    CancerType("363443007", "Malignant tumor of ovary", "C56.9", "15497006", "Ovarian structure", "female"),
-]
+CANCERS = CANCER_TYPES
 STAGES = ["I", "IA", "IB", "II", "IIA", "IIB", "III", "IIIA", "IIIB", "IV"]
 
 
@@ -92,17 +75,25 @@ def _org(slug: str) -> Organization:
 
 
 @transaction.atomic
+def _demo_contact_points(n: int) -> dict[str, object]:
+    """The synthetic urgent and office lines of the n-th demo organisation, open Monday to Friday 8 to 17."""
+    return {"urgent_phone": f"(555) 555-01{n * 2:02d}", "office_phone": f"(555) 555-01{n * 2 + 1:02d}",
+            "office_first_day": 0, "office_last_day": 4, "office_opens": dt.time(8), "office_closes": dt.time(17)}
+
+
 def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]:
     """Create the demo program; returns {username: password} for the demo log-ins."""
     rng = random.Random(rng_seed)  # noqa: S311 - reproducible demo data, not security
     password = "Demo-" + secrets.token_urlsafe(9)
     logins: dict[str, str] = {}
-    for slug, name, kind, city, state in ORGANISATIONS:
+    for n, (slug, name, kind, city, state) in enumerate(ORGANISATIONS):
+        cares = kind in (OrganizationKind.LEAD_PROGRAM, OrganizationKind.PARTNER_HOSPITAL)
         Organization.objects.create(
             slug=slug, name=name, kind=kind, city=city, state=state, country="US",
             phone=f"555-01{rng.randint(10, 99)}", email=f"info@{slug}.example.org",
-            mrn_system=f"https://{slug}.example.org/fhir/mrn" if kind in (
-                OrganizationKind.LEAD_PROGRAM, OrganizationKind.PARTNER_HOSPITAL) else "",
+            mrn_system=f"https://{slug}.example.org/fhir/mrn" if cares else "",
+            # Synthetic contact points (fictional 555-01xx range, area code 555): what patients are told to call.
+            **(_demo_contact_points(n) if cares else {}),
         )
     staff: dict[str, User] = {}
     for username, given, family, slug, role, title in STAFF:
@@ -115,6 +106,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
         logins[username] = password
 
     lead, partner = _org(LEAD), _org("st-brendan-regional")
+    record_rng = random.Random(rng_seed + 1)  # noqa: S311 - its own stream: the rest of the demo stays the same
     today = timezone.localdate()
     for i in range(patients):
         cancer = rng.choice(CANCERS)
@@ -138,11 +130,12 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
             type_code=IdentifierType.MRN,
         )
         diagnosed = today - dt.timedelta(days=rng.randint(10, 900))
-        CancerCondition.objects.create(
+        primary = CancerCondition.objects.create(
             patient=patient, code_system=SNOMED, code=cancer.snomed, display=cancer.display,
-            body_site_code=cancer.site_code, body_site_display=cancer.site, diagnosed_on=diagnosed,
-            stage_group=rng.choice(STAGES),
+            body_site_system=SNOMED, body_site_code=cancer.site_code, body_site_display=cancer.site,
+            diagnosed_on=diagnosed, stage_group=rng.choice(STAGES), verification_status="confirmed",
         )
+        seed_cancer_record(record_rng, primary, staff=staff, today=today)
         if rng.random() < 0.3:
             CancerCondition.objects.create(
                 patient=patient, category="comorbidity", code_system=ICD10CM, code="E11.9",
@@ -227,7 +220,7 @@ def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organizat
     from django.utils import timezone
 
     from oncoliaison.programs.models import EpisodeStatus, ProgramEpisode
-    from oncoliaison.referrals.models import DeclineReason, Referral, ReferralStatusChange
+    from oncoliaison.referrals.models import DeclineReason, Referral, ReferralAttachment, ReferralStatusChange
     from oncoliaison.referrals.rules import decline_letter
 
     now = timezone.now()
@@ -241,14 +234,16 @@ def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organizat
         patient = free_patients.pop() if status == "accepted" and free_patients else None
         if patient is not None:
             given, family, birth = patient.given_name, patient.family_name, patient.birth_date
+            gender = patient.gender
         else:
-            gender_pool = GIVEN_F if n % 2 else GIVEN_M
-            given, family = rng.choice(gender_pool), rng.choice(FAMILY)
+            gender = "female" if n % 2 else "male"
+            given, family = rng.choice(GIVEN_F if gender == "female" else GIVEN_M), rng.choice(FAMILY)
             birth = today_minus_years(now.date(), rng.randint(30, 82), rng.randint(0, 364))
         r = Referral(
             kind=kind, status=status, urgency=urgency, receiving_organization=lead,
             referring_organization=(partner if referrer == staff["partnerdoc"] else lead) if provider else None,
             referring_clinician=referrer, given_name=given, family_name=family, birth_date=birth,
+            gender=gender if provider else "",
             phone=f"555-01{50 + n:02d}", email=f"{given.lower()}.{family.lower()}.r{n}@example.org",
             patient=patient, cancer_type_text=cancer, stage_text=stage, requested_services=services,
             referral_source=source, received_at=received,
@@ -285,6 +280,11 @@ def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organizat
             r.closed_at = withdrawn = received + dt.timedelta(days=2)
             history.append(("received", "withdrawn", "withdrawn", withdrawn, nav, "The person chose another program"))
         r.save()
+        if provider:
+            ReferralAttachment.objects.create(
+                referral=r, name="Pathology report", content_type="application/pdf", size_bytes=184_320,
+                document_date=(received - dt.timedelta(days=4)).date(),
+                description="Listed by the referrer; the document stays with the referring hospital")
         ReferralStatusChange.objects.bulk_create([
             ReferralStatusChange(referral=r, at=at, by_user=by, by_label="" if by else "Public self-referral page"
                                  if kind == "self" and event == "received" else "", from_status=frm, to_status=to,

@@ -23,7 +23,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from oncoliaison.accounts.middleware import MFA_SESSION_KEY
-from oncoliaison.accounts.services import OAuthError, actor_for_bearer, actor_for_user, token_issue
+from oncoliaison.accounts.services import (
+    OAuthError,
+    actor_for_bearer,
+    actor_for_user,
+    token_issue,
+    token_revoke,
+)
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.scopes import ScopeError
 
@@ -55,7 +61,14 @@ class _CsrfCheck(CsrfViewMiddleware):
 
 
 def actor_for_request(request: HttpRequest) -> Actor:
-    """The actor behind a FHIR request, or a 401."""
+    """The actor behind a FHIR request, or a 401.  Kept on the request so that a refusal after
+    authentication (a 403) is audited under the actor who was refused."""
+    actor = _authenticate(request)
+    request.fhir_actor = actor  # type: ignore[attr-defined]
+    return actor
+
+
+def _authenticate(request: HttpRequest) -> Actor:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, raw = header.partition(" ")
@@ -85,13 +98,15 @@ def actor_for_request(request: HttpRequest) -> Actor:
 # --- OAuth 2.0 token endpoint --------------------------------------------------------------------------
 
 
-def _oauth_error(error: str, description: str, status: int = 400) -> HttpResponse:
+def _oauth_error(error: str, description: str, status: int = 400, retry_after: int | None = None) -> HttpResponse:
     response = HttpResponse(orjson.dumps({"error": error, "error_description": description}), status=status,
                             content_type="application/json")
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     if status == 401:
         response["WWW-Authenticate"] = 'Basic realm="fhir"'
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -122,7 +137,8 @@ def token(request: HttpRequest) -> HttpResponse:
         return _oauth_error("server_error", "Something went wrong on our side; it has been logged.", 500)
 
 
-def _token(request: HttpRequest) -> HttpResponse:
+def _client_credentials(request: HttpRequest, params: tuple[str, ...]) -> tuple[str, str] | HttpResponse:
+    """The POSTed form's client id and secret (client_secret_basic or client_secret_post), or an error."""
     if request.method != "POST":
         response = _oauth_error("invalid_request", "Use POST.", 405)
         response["Allow"] = "POST"
@@ -130,7 +146,7 @@ def _token(request: HttpRequest) -> HttpResponse:
     if request.content_type != "application/x-www-form-urlencoded":
         return _oauth_error("invalid_request", "Send the parameters as application/x-www-form-urlencoded.")
     form = request.POST
-    for name in ("grant_type", "scope", "client_id", "client_secret"):
+    for name in (*params, "client_id", "client_secret"):
         if len(form.getlist(name)) > 1:
             return _oauth_error("invalid_request", f"Parameter '{name}' is repeated.")
     basic = _basic_credentials(request.headers.get("Authorization", ""))
@@ -146,6 +162,15 @@ def _token(request: HttpRequest) -> HttpResponse:
     else:
         return _oauth_error("invalid_client", "Authenticate the client (client_secret_basic or client_secret_post).",
                             401)
+    return client_id, secret
+
+
+def _token(request: HttpRequest) -> HttpResponse:
+    credentials = _client_credentials(request, ("grant_type", "scope"))
+    if isinstance(credentials, HttpResponse):
+        return credentials
+    client_id, secret = credentials
+    form = request.POST
     grant = form.get("grant_type", "")
     if not grant:
         return _oauth_error("invalid_request", "grant_type is required.")
@@ -157,7 +182,7 @@ def _token(request: HttpRequest) -> HttpResponse:
         issued = token_issue(client_id=client_id, client_secret=secret, requested_scope=form.get("scope", ""),
                              source_address=_source(request))
     except OAuthError as exc:
-        return _oauth_error(exc.error, exc.description, exc.status)
+        return _oauth_error(exc.error, exc.description, exc.status, exc.retry_after)
     except ScopeError as exc:  # the client's own registered scopes no longer parse
         return _oauth_error("invalid_scope", str(exc))
     response = HttpResponse(
@@ -167,6 +192,38 @@ def _token(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
+    return response
+
+
+# --- RFC 7009 token revocation ------------------------------------------------------------------------------
+
+
+@csrf_exempt
+def revoke(request: HttpRequest) -> HttpResponse:
+    """POST token=<access token> [&token_type_hint=access_token]; the client authenticates as at the token
+    endpoint.  200 with an empty body whether or not the token was live (RFC 7009 §2.2)."""
+    try:
+        credentials = _client_credentials(request, ("token", "token_type_hint"))
+        if isinstance(credentials, HttpResponse):
+            return credentials
+        client_id, secret = credentials
+        token_value = request.POST.get("token", "")
+        if not token_value:
+            return _oauth_error("invalid_request", "token is required.")
+        if not client_id or not secret:
+            return _oauth_error("invalid_client", "Client authentication failed.", 401)
+        try:
+            token_revoke(client_id=client_id, client_secret=secret, token=token_value,
+                         source_address=_source(request))
+        except OAuthError as exc:
+            return _oauth_error(exc.error, exc.description, exc.status, exc.retry_after)
+    except Exception as exc:  # an RFC 6749 error body, never a debug page; log no data
+        from .views import log_unexpected
+
+        log_unexpected(request, exc)
+        return _oauth_error("server_error", "Something went wrong on our side; it has been logged.", 500)
+    response = HttpResponse(b"", content_type="application/json")
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -189,6 +246,7 @@ def smart_configuration(request: HttpRequest) -> HttpResponse:
     base = base_url(request)
     body = {
         "token_endpoint": f"{base}/auth/token",
+        "revocation_endpoint": f"{base}/auth/revoke",
         "grant_types_supported": GRANT_TYPES,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": scopes_supported(),

@@ -36,8 +36,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django_tasks import task
 
 from oncoliaison.core import audit, clock
-from oncoliaison.core.actor import Actor
+from oncoliaison.core.actor import Actor, system_actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound
+from oncoliaison.core.files import open_private, private_dir
+from oncoliaison.core.ids import parse_id
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.scopes import ScopeSet
 from oncoliaison.oncology.fhir import AUDIT_CATEGORY
@@ -68,8 +70,8 @@ def job_dir(job: ExportJob) -> Path:
 
 def job_actor(job: ExportJob) -> Actor:
     """The client as it was when it asked (its organisation and scopes)."""
-    return Actor(kind="system", client_id=job.client_id, client_organization_id=job.organization_id,
-                 scopes=ScopeSet.parse(job.scopes))
+    return system_actor(organization_id=job.organization_id, client_id=job.client_id,
+                        scopes=ScopeSet.parse(job.scopes))
 
 
 # --- kick-off ------------------------------------------------------------------------------------------
@@ -126,7 +128,8 @@ def patient_export(request: HttpRequest) -> HttpResponse:
 def group_export(request: HttpRequest, pk: str) -> HttpResponse:
     actor = actor_for_request(request)
     _require_client(actor)
-    group = Organization.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
+    group_pk = parse_id(pk)
+    group = Organization.objects.filter(pk=group_pk).first() if group_pk is not None else None
     # A Group is listed for the client when it is its own organisation or one of its patients is shared.
     if group is None:
         raise NotFound()
@@ -160,7 +163,8 @@ def export_job_run(job_id: int) -> bool:
     actor = job_actor(job)
     folder = job_dir(job)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        for path in (Path(settings.VAR_DIR), export_root(), folder):
+            private_dir(path)  # var/, exports/ and the job's folder 0700; the files 0600
         patient_ids = _patient_ids(job, actor)
         output: list[dict[str, Any]] = []
         exported: set[int] = set()
@@ -171,7 +175,7 @@ def export_job_run(job_id: int) -> bool:
             ExportJob.objects.filter(pk=job.pk).update(progress=f"{rtype}: type {n} of {len(job.types)}")
             name = f"{rtype}.ndjson"
             count = 0
-            with (folder / name).open("wb") as fh:
+            with open_private(folder / name, "wb") as fh:
                 buffer: list[bytes] = []
                 for _rtype, body in resources_of(patient_ids, [rtype], job.since):
                     buffer.append(orjson.dumps(body))

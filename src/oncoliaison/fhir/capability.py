@@ -103,7 +103,8 @@ def _statement(base: str) -> dict[str, Any]:
                     "extension": [
                         {
                             "url": OAUTH_URIS,
-                            "extension": [{"url": "token", "valueUri": f"{base}/auth/token"}],
+                            "extension": [{"url": "token", "valueUri": f"{base}/auth/token"},
+                                          {"url": "revoke", "valueUri": f"{base}/auth/revoke"}],
                         }
                     ],
                     "description": (

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import Promise as StrPromise
+
 CODE_BASE = "https://oncoliaison.org/fhir"
 
 # OncoLiaison code and identifier systems
@@ -20,6 +23,8 @@ CS_AUDIT_ACTION = f"{CODE_BASE}/CodeSystem/audit-action"
 SID_ORGANIZATION_SLUG = f"{CODE_BASE}/sid/organization"
 SID_USER = f"{CODE_BASE}/sid/user"
 SID_API_CLIENT = f"{CODE_BASE}/sid/api-client"
+# Which number patients are told to call (Organization.telecom, CareTeam.telecom): valueCode urgent | office.
+EXT_CONTACT_PURPOSE = f"{CODE_BASE}/StructureDefinition/contact-point-purpose"
 
 # Published systems
 SID_NPI = "http://hl7.org/fhir/sid/us-npi"
@@ -44,10 +49,13 @@ EXT_INTERPRETER_REQUIRED = "http://hl7.org/fhir/StructureDefinition/patient-inte
 TAG_SYNTHETIC = {"system": CS_V3_ACT_REASON, "code": "HTEST", "display": "test health data"}
 
 
-def coding(system: str, code: str, display: str = "") -> dict[str, str]:
+def coding(system: str, code: str, display: str | StrPromise = "") -> dict[str, str]:
+    """A Coding.  Its display is the code's own (English) text even when the request is served in another
+    language: labels shown to people may be translated lazily, a code system's display is not."""
     out = {"system": system, "code": code}
     if display:
-        out["display"] = display
+        with translation.override("en"):
+            out["display"] = str(display)
     return out
 
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from django.db.models import Q
 from django.utils import timezone
 
+from oncoliaison.core.ids import parse_id
+
 from .outcome import FhirError
 
 _DATE = re.compile(r"^(?P<prefix>eq|ne|lt|gt|le|ge)?(?P<value>\d{4}(-\d{2}(-\d{2})?)?)$")
@@ -44,17 +46,15 @@ def reference_id(name: str, value: str, resource_type: str) -> int:
         if parts[-2] != resource_type:
             raise bad_value(name, value, f"Use a reference to {resource_type}, e.g. {resource_type}/123.")
         raw = parts[-1]
-    try:
-        return int(raw)
-    except ValueError:
-        return -1  # a well-formed reference to an id that cannot exist here: no match, no error
+    pk = parse_id(raw)
+    # A well-formed reference to an id that cannot exist here (not a number, or beyond what the database
+    # holds) matches nothing: no error, and never a number the database driver cannot take.
+    return -1 if pk is None else pk
 
 
 def ids(value: str) -> Q:
-    try:
-        return Q(pk=int(value))
-    except ValueError:
-        return NOTHING
+    pk = parse_id(value)
+    return NOTHING if pk is None else Q(pk=pk)
 
 
 def _date_bounds(text: str) -> tuple[dt.date, dt.date]:
@@ -96,8 +96,8 @@ def date_filter(field: str) -> Callable[[str, str], Q]:
                                          "gt, le or ge.")
         try:
             low, high = _date_bounds(m["value"])
-        except ValueError:
-            raise bad_value(name, value, "That is not a calendar date.") from None
+        except (ValueError, OverflowError):
+            raise bad_value(name, value, "That is not a calendar date in years 1 to 9998.") from None
         return _range_q(field, m["prefix"] or "eq", low, high, high_inclusive=True)
 
     return apply
@@ -125,8 +125,8 @@ def datetime_filter(field: str) -> Callable[[str, str], Q]:
                 low = moment
                 step = dt.timedelta(seconds=1) if moment.microsecond == 0 else dt.timedelta(microseconds=1)
                 high = moment + step
-        except ValueError:
-            raise bad_value(name, value, "That is not a valid date or time.") from None
+        except (ValueError, OverflowError):  # not a date, or a bound beyond year 9999
+            raise bad_value(name, value, "That is not a valid date or time in years 1 to 9998.") from None
         return _range_q(field, prefix, low, high, high_inclusive=False)
 
     return apply

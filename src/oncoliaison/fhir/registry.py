@@ -20,6 +20,7 @@ from django.db.models import Model, Q, QuerySet
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
+from oncoliaison.core.ids import parse_id
 
 from . import params
 
@@ -53,6 +54,8 @@ class ResourceMapper:
     documentation: ClassVar[str] = ""
     # Patient-linked resources are audited per patient on every read and search.
     patient_linked: ClassVar[bool] = False
+    # The patient id's path from a row, in queries ("pk" for Patient itself).
+    patient_field: ClassVar[str] = "patient_id"
     audit_category: ClassVar[str] = ""
     profile: ClassVar[str] = ""
     # When several domains serve one resource type (see CompositeMapper), every mapper but one sets a
@@ -88,6 +91,20 @@ class ResourceMapper:
     def patient_id_of(self, obj: Any) -> int | None:
         return getattr(obj, "patient_id", None) if self.patient_linked else None
 
+    def owner_patient_id(self, fhir_id: str) -> int | None:
+        """The patient a stored resource belongs to, whoever asks — only for the audit row of a refused
+        request (so the patient's organisation sees the attempt), never for an answer."""
+        key = self.pk_of(fhir_id) if self.patient_linked else None
+        obj = self.model._default_manager.filter(pk=key).first() if key is not None else None
+        return self.patient_id_of(obj) if obj is not None else None
+
+    def patient_ids_counted(self, qs: QuerySet[Any], limit: int) -> list[int] | None:
+        """The distinct patients of the rows ``qs`` counts, at most ``limit`` (None when there are more)."""
+        if not self.patient_linked:
+            return []
+        ids = list(qs.order_by().values_list(self.patient_field, flat=True).distinct()[: limit + 1])
+        return None if len(ids) > limit else [int(i) for i in ids if i is not None]
+
     # --- ids and composition ----------------------------------------------------------------------------
     def fhir_id(self, obj: Any) -> str:
         return f"{self.id_prefix}-{obj.pk}" if self.id_prefix else str(obj.pk)
@@ -99,7 +116,7 @@ class ResourceMapper:
             if not fhir_id.startswith(f"{self.id_prefix}-"):
                 return None
             raw = fhir_id[len(self.id_prefix) + 1:]
-        return int(raw) if raw.isdigit() and len(raw) < 19 else None
+        return parse_id(raw)
 
     def claims(self, resource: dict[str, Any]) -> bool:
         """For a resource type several domains serve: is this new resource this mapper's to create?"""
@@ -198,6 +215,10 @@ class CompositeMapper(ResourceMapper):
 
     def patient_id_of(self, obj: Any) -> int | None:
         return self.mapper_for(obj).patient_id_of(obj)
+
+    def owner_patient_id(self, fhir_id: str) -> int | None:
+        sub = self._sub_for_id(fhir_id)
+        return sub.owner_patient_id(fhir_id) if sub is not None else None
 
     def fhir_id(self, obj: Any) -> str:
         return self.mapper_for(obj).fhir_id(obj)
@@ -311,10 +332,11 @@ def reference_to(resource: dict[str, Any] | None, resource_type: str, field: str
     if not text:
         return None
     parts = text.rstrip("/").split("/")
-    if len(parts) < 2 or parts[-2] != resource_type or not parts[-1].isdigit():
+    pk = parse_id(parts[-1]) if len(parts) >= 2 and parts[-2] == resource_type else None
+    if pk is None:
         raise ValidationFailed(f"{field} must reference a {resource_type}, e.g. {resource_type}/123.",
                                field_errors={field: [f"Expected {resource_type}/<id>."]})
-    return int(parts[-1])
+    return pk
 
 
 def human_name(resource: dict[str, Any]) -> tuple[str, str]:

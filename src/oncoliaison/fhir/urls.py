@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(r"^[/]metadata$", views.metadata, name="metadata"),
     re_path(r"^[/]\.well-known/smart-configuration$", auth.smart_configuration, name="smart-configuration"),
     re_path(r"^[/]auth/token$", auth.token, name="token"),
+    re_path(r"^[/]auth/revoke$", auth.revoke, name="revoke"),
     re_path(r"^[/]\$export$", bulk.system_export, name="export"),
     re_path(r"^[/]Patient/\$export$", bulk.patient_export, name="patient-export"),
     re_path(rf"^[/]Group/{_ID}/\$export$", bulk.group_export, name="group-export"),

@@ -51,6 +51,26 @@ _KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.
                 | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
+# The deepest real FHIR JSON is a few dozen levels (extensions in extensions, nested Questionnaire items);
+# pydantic and the element cache recurse once per level, so a hostile document of a few hundred levels
+# would end in a RecursionError (a 500, or an import run aborted).  Deeper documents are refused first.
+MAX_DEPTH = 64
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed JSON value nests objects/arrays more than ``limit`` levels (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
 def model_for(resource_type: str) -> type[FHIRAbstractModel]:
     """The R4B model class of a resource type (KeyError, ValueError or LookupError when there is none)."""
     return typing.cast(type[FHIRAbstractModel], get_fhir_model_class(resource_type))

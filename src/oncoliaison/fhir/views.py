@@ -19,15 +19,17 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from oncoliaison.core import audit, clock
+from oncoliaison.core import audit, clock, idempotency
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, PreconditionFailed
 from oncoliaison.core.models import AuditAction
+from oncoliaison.core.refusals import audit_refused_request
 
 from . import registry
 from .auth import actor_for_request, base_url
@@ -35,6 +37,7 @@ from .capability import capability_statement
 from .codes import instant
 from .outcome import FhirError, error_response, fhir_response
 from .registry import CREATE, READ, SCOPE_LETTER, SEARCH, UPDATE, ResourceMapper
+from .validation import MAX_DEPTH, too_deep
 
 CHANNEL = "fhir"
 _JSON_FORMATS = {"json", "application/json", "application/fhir+json", "application/json+fhir"}
@@ -64,9 +67,14 @@ def fhir_view(view: View) -> View:
             _negotiate(request)
             return view(request, *args, **kwargs)
         except (FhirError, DomainError, ValidationError) as exc:
+            if not isinstance(exc, ValidationError):
+                _audit_refusal(request, exc)
             return error_response(exc)
         except RequestDataTooBig:
             return error_response(FhirError(413, "The request body is too large.", code="too-costly"))
+        except MultiPartParserError:
+            return error_response(FhirError(400, "The multipart body is malformed (no or a bad boundary).",
+                                            code="structure"))
         except Exception as exc:  # answer FHIR clients with an OperationOutcome; log no data
             log_unexpected(request, exc)
             return error_response(FhirError(500, "Something went wrong on our side; it has been logged.",
@@ -129,25 +137,44 @@ def _wants_minimal(request: HttpRequest) -> bool:
     return "return=minimal" in request.headers.get("Prefer", "").replace(" ", "")
 
 
-def _audit_disclosed(actor: Actor, mapper: ResourceMapper, rows: list[Any], action: str) -> None:
+def _audit_disclosed(actor: Actor, mapper: ResourceMapper, rows: list[Any], action: str, detail: str = "") -> None:
     if not mapper.patient_linked:
         return
     ids = [pid for pid in (mapper.patient_id_of(o) for o in rows) if pid is not None]
     if ids:
         audit.log_patients_read(actor, ids, category=mapper.audit_category, resource_type=mapper.resource_type,
-                                action=action, channel=CHANNEL)
+                                action=action, channel=CHANNEL, detail=detail)
+
+
+def _category(mapper: ResourceMapper) -> str:
+    return mapper.audit_category or next((p.audit_category for p in mapper.parts() if p.patient_linked), "")
 
 
 def _read_visible(actor: Actor, mapper: ResourceMapper, pk: str) -> Any:
     try:
         return mapper.read(actor, pk)
-    except NotFound:
-        if mapper.patient_linked:
-            category = mapper.audit_category or next(
-                (p.audit_category for p in mapper.parts() if p.patient_linked), "")
-            audit.log(actor, AuditAction.ACCESS_DENIED, category=category,
-                      resource_type=mapper.resource_type, resource_id=pk[:64], outcome="denied", channel=CHANNEL)
+    except NotFound as exc:
+        if mapper.patient_linked and not exc.audited:
+            # The same 404 as a missing record; the row names the patient for their organisation only.
+            audit.log_refused(actor, category=_category(mapper), resource_type=mapper.resource_type,
+                              resource_id=pk[:64], patient_id=mapper.owner_patient_id(pk), channel=CHANNEL)
         raise
+
+
+def _audit_refusal(request: HttpRequest, exc: Exception) -> None:
+    """Every 401 and 403 of the FHIR API is an audited refused attempt; an instance URL names the
+    resource (and, for its organisation only, the patient)."""
+    status = exc.status if isinstance(exc, FhirError | DomainError) else 0
+    if status not in {401, 403}:
+        return
+    kwargs = getattr(getattr(request, "resolver_match", None), "kwargs", {}) or {}
+    mapper = registry.get(str(kwargs.get("rtype", "")))
+    pk = str(kwargs.get("pk", ""))[:64]
+    audit_refused_request(
+        request, status, exc.message if isinstance(exc, DomainError) else str(exc), channel=CHANNEL,
+        actor=getattr(request, "fhir_actor", None), category=_category(mapper) if mapper else "",
+        resource_type=mapper.resource_type if mapper else "", resource_id=pk,
+        patient_id=mapper.owner_patient_id(pk) if mapper and pk else None)
 
 
 # --- instance level: read, update ---------------------------------------------------------------------
@@ -172,6 +199,8 @@ def _read(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse
     headers = _headers(m, obj, base_url(request))
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and _version_from(if_none_match) == m.version_of(obj):
+        # "Not modified" still tells the client what the record holds now: an audited read.
+        _audit_disclosed(actor, m, [obj], AuditAction.READ, detail="not modified (304)")
         response = HttpResponse(status=304)
         for name, value in headers.items():
             response[name] = value
@@ -205,6 +234,8 @@ def _body(request: HttpRequest, rtype: str) -> dict[str, Any]:
         raise FhirError(400, "The request body is not valid JSON.", code="structure") from None
     if not isinstance(resource, dict):
         raise FhirError(400, "The request body must be a JSON object (a FHIR resource).", code="structure")
+    if too_deep(resource):
+        raise FhirError(400, f"The resource is nested deeper than {MAX_DEPTH} levels.", code="too-costly")
     if resource.get("resourceType") != rtype:
         raise FhirError(400, f"The body must be a {rtype} resource (resourceType '{rtype}').",
                         expression=["resourceType"])
@@ -231,9 +262,25 @@ def _write_response(request: HttpRequest, mapper: ResourceMapper, written: Any, 
     return fhir_response(_render(m, obj), status, headers)
 
 
+def _once(request: HttpRequest, actor: Actor, call: Callable[[], HttpResponse]) -> HttpResponse:
+    """Creates, updates and Bundles honour ``Idempotency-Key``: a replay with the same key and body answers
+    the original status, Location and body and changes nothing; the same key with another body is a 422
+    (``core.idempotency``)."""
+    raw = request.headers.get(idempotency.HEADER)
+    if raw is None:
+        return call()
+    keyed = idempotency.KeyedRequest(idempotency.checked_key(raw), idempotency.raw_fingerprint(request),
+                                     request.method or "", request.path)
+    return idempotency.run_once(keyed, idempotency.owner_of_actor(actor), call)  # type: ignore[return-value]
+
+
 def _update(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse:
     actor = actor_for_request(request)
     _require(actor, mapper, UPDATE)
+    return _once(request, actor, lambda: _update_as(request, actor, mapper, pk))
+
+
+def _update_as(request: HttpRequest, actor: Actor, mapper: ResourceMapper, pk: str) -> HttpResponse:
     resource = _body(request, mapper.resource_type)
     if "id" not in resource:
         raise FhirError(400, "An update must carry the resource id (the same as in the URL).", expression=["id"])
@@ -285,6 +332,10 @@ def search_post(request: HttpRequest, rtype: str) -> HttpResponse:
 def _create(request: HttpRequest, mapper: ResourceMapper) -> HttpResponse:
     actor = actor_for_request(request)
     _require(actor, mapper, CREATE)
+    return _once(request, actor, lambda: _create_as(request, actor, mapper))
+
+
+def _create_as(request: HttpRequest, actor: Actor, mapper: ResourceMapper) -> HttpResponse:
     resource = _body(request, mapper.resource_type)
     resource.pop("id", None)  # the server assigns ids (FHIR create ignores a client's id)
     _validate(mapper.resource_type, resource)
@@ -331,6 +382,9 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
                                 expression=[name])
             if raw == "":
                 continue  # FHIR: an empty parameter value is ignored
+            if "\x00" in raw:  # no text column can hold NUL (PostgreSQL refuses it outright)
+                raise FhirError(400, f"Search parameter '{name}': a value cannot contain the NUL character.",
+                                expression=[name])
             filtered: list[tuple[ResourceMapper, QuerySet[Any] | None]] = []
             for part, qs in parts:
                 param = part.all_search_params().get(name)
@@ -366,6 +420,8 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
     ]
     for part in {id(p): p for _, p, _ in rows}.values():
         _audit_disclosed(actor, part, [o for _, p, o in rows if p is part], AuditAction.SEARCH)
+    if total is not None and total > len(rows):
+        _audit_counted(actor, mapper, live, total, {part.patient_id_of(o) for _, part, o in rows})
 
     def link(extra: list[tuple[str, str]]) -> str:
         return f"{base}/{mapper.resource_type}?{urlencode([*used, ('_count', str(count)), *extra])}"
@@ -385,6 +441,27 @@ def _search(request: HttpRequest, mapper: ResourceMapper, items: list[tuple[str,
     if entries:
         bundle["entry"] = entries
     return fhir_response(bundle)
+
+
+def _audit_counted(actor: Actor, mapper: ResourceMapper, live: list[tuple[int, ResourceMapper, QuerySet[Any]]],
+                   total: int, shown: set[int | None]) -> None:
+    """A search's total discloses the records it counts beyond its entries (``_count=0`` asks for the
+    total alone): one row per patient counted, or — when it counts more patients than a page holds, an
+    aggregate rather than anyone's record — one row for the count.  Only runs when the total exceeds the
+    entries, so an ordinary search pays nothing more."""
+    limit = settings.FHIR_MAX_COUNT
+    for _, part, qs in live:
+        if not part.patient_linked:
+            continue
+        ids = part.patient_ids_counted(qs, limit)
+        if ids is None:
+            audit.log(actor, AuditAction.SEARCH, category=_category(mapper), resource_type=mapper.resource_type,
+                      detail=f"total {total:,} counted over more than {limit} patients", channel=CHANNEL)
+            return
+        ids = [i for i in ids if i not in shown]  # the entries' patients are audited already
+        if ids:
+            audit.log_patients_read(actor, ids, category=part.audit_category, resource_type=part.resource_type,
+                                    action=AuditAction.SEARCH, channel=CHANNEL, detail=f"counted in total {total:,}")
 
 
 _CURSOR = re.compile(r"^(?:(?P<part>\d{1,3})\.)?(?P<pk>\d{1,18})$")
@@ -430,8 +507,12 @@ def system_level(request: HttpRequest) -> HttpResponse:
     bundle = _body(request, "Bundle")
     if bundle.get("type") not in {"transaction", "batch"}:
         raise FhirError(400, "POST [base] takes a Bundle of type transaction or batch.", expression=["type"])
-    status, body = handler(actor, bundle)
-    return fhir_response(body, status)
+
+    def run() -> HttpResponse:
+        status, body = handler(actor, bundle)
+        return fhir_response(body, status)
+
+    return _once(request, actor, run)
 
 
 @fhir_view

@@ -14,7 +14,7 @@ from ninja import Query, Router, Status
 from oncoliaison.core.access import get_visible_or_404
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.apiauth import CHANNEL, actor_of
-from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, error_responses
+from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id, error_responses
 from oncoliaison.patients.selectors import access_patient
 
 from . import selectors, services
@@ -24,7 +24,7 @@ from .schemas import InboxFilter, MessageIn, ThreadIn, ThreadOut, ThreadSummaryO
 router = Router(tags=["messages"])
 
 
-def _thread(actor: Actor, thread_id: int) -> Thread:
+def _thread(actor: Actor, thread_id: Id) -> Thread:
     """The thread with messages and participants (the read is audited by the selector)."""
     return selectors.thread_get_for(actor, thread_id, channel=CHANNEL)
 
@@ -59,14 +59,14 @@ def message_thread_start(request: HttpRequest, payload: ThreadIn) -> Status:
     return Status(201, _thread(actor, thread.pk))
 
 
-@router.get("/messages/threads/{int:thread_id}", response={200: ThreadOut, **READ_ERRORS})
-def message_thread_get(request: HttpRequest, thread_id: int) -> Thread:
+@router.get("/messages/threads/{id:thread_id}", response={200: ThreadOut, **READ_ERRORS})
+def message_thread_get(request: HttpRequest, thread_id: Id) -> Thread:
     """A thread with every message and who has read how far."""
     return _thread(actor_of(request), thread_id)
 
 
-@router.post("/messages/threads/{int:thread_id}/messages", response={201: ThreadOut, **CREATE_ERRORS})
-def message_post(request: HttpRequest, thread_id: int, payload: MessageIn) -> Status:
+@router.post("/messages/threads/{id:thread_id}/messages", response={201: ThreadOut, **CREATE_ERRORS})
+def message_post(request: HttpRequest, thread_id: Id, payload: MessageIn) -> Status:
     """Reply in a thread."""
     actor = actor_of(request)
     selectors.require_messages(actor)
@@ -75,8 +75,8 @@ def message_post(request: HttpRequest, thread_id: int, payload: MessageIn) -> St
     return Status(201, _thread(actor, thread.pk))
 
 
-@router.post("/messages/threads/{int:thread_id}/read", response={200: ThreadOut, **WRITE_ERRORS})
-def message_thread_mark_read(request: HttpRequest, thread_id: int) -> Thread:
+@router.post("/messages/threads/{id:thread_id}/read", response={200: ThreadOut, **WRITE_ERRORS})
+def message_thread_mark_read(request: HttpRequest, thread_id: Id) -> Thread:
     """Record that I have read the thread up to its latest message (my read receipt)."""
     actor = actor_of(request)
     thread = _thread(actor, thread_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ThreadKind(models.TextChoices):
@@ -14,10 +15,10 @@ class ThreadKind(models.TextChoices):
 
 
 class ParticipantRole(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    PROXY = "proxy", "Caregiver (proxy)"
-    NAVIGATOR = "navigator", "Navigator (routed)"
-    STAFF = "staff", "Staff"
+    PATIENT = "patient", _("Patient")
+    PROXY = "proxy", _("Caregiver (proxy)")
+    NAVIGATOR = "navigator", _("Navigator (routed)")
+    STAFF = "staff", _("Staff")
 
 
 class Thread(models.Model):
@@ -66,6 +67,8 @@ class ThreadParticipant(models.Model):
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_read_at = models.DateTimeField(null=True, blank=True)
+    read_in_emergency = models.BooleanField(
+        default=False, help_text="Read under a break-glass emergency access (shown with the read receipt).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["thread", "user"], name="thread_participant_unique")]

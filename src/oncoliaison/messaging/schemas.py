@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
+
+from oncoliaison.core.schemas import Bool, DateTime, Id, Int
 
 from .models import ParticipantRole, ThreadKind
 
@@ -13,16 +14,16 @@ from .models import ParticipantRole, ThreadKind
 class MessageAttachmentOut(Schema):
     name: str
     content_type: str
-    size: int
+    size: Int
 
 
 class MessageOut(Schema):
-    id: int
-    author_id: int | None
+    id: Id
+    author_id: Id | None
     author_name: str
     author_role: ParticipantRole
     body: str
-    created_at: dt.datetime
+    created_at: DateTime
     attachments: list[MessageAttachmentOut]
 
     @staticmethod
@@ -35,11 +36,11 @@ class MessageOut(Schema):
 
 
 class ThreadParticipantOut(Schema):
-    user_id: int
+    user_id: Id
     display_name: str
     role: ParticipantRole
-    last_read_message_id: int | None
-    last_read_at: dt.datetime | None
+    last_read_message_id: Id | None
+    last_read_at: DateTime | None
 
     @staticmethod
     def resolve_display_name(obj: Any) -> str:
@@ -47,16 +48,16 @@ class ThreadParticipantOut(Schema):
 
 
 class ThreadSummaryOut(Schema):
-    id: int
+    id: Id
     kind: ThreadKind
     subject: str
-    patient_id: int | None
+    patient_id: Id | None
     organization: str
-    created_at: dt.datetime
-    last_message_at: dt.datetime
-    routed: bool = Field(..., description="False when no navigator could be found to route a patient's thread to")
-    unread: int = 0
-    message_count: int = 0
+    created_at: DateTime
+    last_message_at: DateTime
+    routed: Bool = Field(..., description="False when no navigator could be found to route a patient's thread to")
+    unread: Int = 0
+    message_count: Int = 0
 
     @staticmethod
     def resolve_organization(obj: Any) -> str:
@@ -78,20 +79,20 @@ class ThreadOut(ThreadSummaryOut):
 
 class InboxFilter(Schema):
     box: str = Field("all", pattern="^(all|mine)$", description="all, or mine: threads I take part in")
-    patient_id: int | None = None
+    patient_id: Id | None = None
 
 
 class ThreadIn(Schema):
     kind: ThreadKind = Field(ThreadKind.PATIENT, description="patient: with the patient; staff: among colleagues")
-    subject: str = Field(..., max_length=200)
-    body: str = Field(..., max_length=10000)
-    patient_id: int | None = Field(default=None, description="Required for a patient thread")
-    participant_ids: list[int] = Field(default_factory=list, description="Staff threads: the colleagues")
+    subject: str = Field(..., min_length=1, pattern=r"\S", max_length=200)
+    body: str = Field(..., min_length=1, pattern=r"\S", max_length=10000)
+    patient_id: Id | None = Field(default=None, description="Required for a patient thread")
+    participant_ids: list[Id] = Field(default_factory=list, description="Staff threads: the colleagues")
 
 
 class MessageIn(Schema):
-    body: str = Field(..., max_length=10000)
+    body: str = Field(..., min_length=1, pattern=r"\S", max_length=10000)
 
 
 class UnreadOut(Schema):
-    unread: int
+    unread: Int

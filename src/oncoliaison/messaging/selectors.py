@@ -43,7 +43,7 @@ def may_use_messages(actor: Actor) -> bool:
     if actor.kind == "caregiver":
         return messaging_patient_ids_for_caregiver(actor).exists()
     if actor.kind == "staff":
-        return bool(actor.clinical_organization_ids)
+        return bool(actor.patient_care_organization_ids) or bool(actor.emergency_access)
     return False
 
 
@@ -114,6 +114,31 @@ def thread_list_for(actor: Actor, *, box: str = "all", patient_id: int | None = 
     return threads
 
 
+PICK_LIMIT = 20
+
+
+def patients_to_write_about(actor: Actor, *, text: str = "", channel: str = "web") -> list[Patient]:
+    """For a staff member's new message: the patients matching ``text`` (name words or an identifier), or, with
+    no text, the patients on whose active care team they are; at most ``PICK_LIMIT``, audited as a search."""
+    from oncoliaison.patients.selectors import patient_search_for
+
+    require_messages(actor)
+    if actor.kind != "staff":
+        return []
+    words = text.strip()
+    if words:
+        by_name = patient_search_for(actor, text=words)
+        qs = by_name | patient_search_for(actor, identifier=words) if len(words.split()) == 1 else by_name
+    else:
+        qs = patient_search_for(actor).filter(care_teams__participants__user_id=actor.user_id or 0,
+                                              care_teams__status="active")
+    found = list(qs.distinct().order_by("family_name", "given_name", "id")[:PICK_LIMIT])
+    if found:
+        audit.log_patients_read(actor, [p.pk for p in found], category=CATEGORY, resource_type="Patient",
+                                action=AuditAction.SEARCH, channel=channel)
+    return found
+
+
 def unread_count_for(actor: Actor) -> int:
     """Unread messages across the actor's visible threads (0 for actors without messages)."""
     if not may_use_messages(actor):
@@ -121,7 +146,7 @@ def unread_count_for(actor: Actor) -> int:
     qs = _with_unread(thread_queryset_for(actor), actor)
     if actor.kind == "staff":
         qs = qs.filter(participants__user_id=actor.user_id or 0)
-    return sum(getattr(t, "unread", 0) for t in qs)
+    return sum(getattr(t, "unread", 0) for t in qs.only("pk"))
 
 
 def thread_get_for(actor: Actor, thread_id: int | str, *, channel: str = "web") -> Thread:

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 
 from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.organisations.models import Membership, Role
-from oncoliaison.patients.models import CareTeamParticipant, CareTeamStatus, Patient
+from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.programs.selectors import current_navigators
 
 from .models import Attachment, Message, ParticipantRole, Thread, ThreadKind, ThreadParticipant
 from .selectors import CATEGORY, messaging_patient_ids_for_caregiver, require_messages, thread_queryset_for
@@ -75,23 +75,12 @@ def _actor_role(actor: Actor) -> str:
 
 
 def navigators_for(patient: Patient, *, today: dt.date | None = None) -> list[int]:
-    """Where a new patient thread goes: the navigators on the patient's active care teams, else the
-    navigators of the patient's organisation.  Returns user ids (possibly empty)."""
-    today = today or clock.today()
-    on_team = (
-        CareTeamParticipant.objects.filter(
-            care_team__patient=patient,
-            care_team__status=CareTeamStatus.ACTIVE,
-            role__icontains="navigator",
-            user__is_active=True,
-        )
-        .filter(Q(start__isnull=True) | Q(start__lte=today), Q(end__isnull=True) | Q(end__gte=today))
-        .order_by("id")
-        .values_list("user_id", flat=True)
-    )
-    ids = list(dict.fromkeys(on_team))
-    if ids:
-        return ids
+    """Where a new patient thread goes: the patient's navigator now (``programs.selectors.current_navigators``:
+    the open episode's navigator, else a navigator on the active care team today), else the navigators of the
+    patient's organisation.  Returns user ids (possibly empty)."""
+    current = current_navigators([patient.pk], today=today).get(patient.pk)
+    if current is not None:
+        return [current]
     return list(
         Membership.objects.filter(
             organization_id=patient.organization_id, role=Role.NAVIGATOR, active=True, user__is_active=True
@@ -283,7 +272,34 @@ def thread_mark_read(*, actor: Actor, thread: Thread, channel: str = "web") -> T
             return None
         participant.last_read_message_id = latest
         participant.last_read_at = now
-        participant.save(update_fields=["last_read_message", "last_read_at"])
+        # The patient sees who read their message, and that it was read by breaking the glass.
+        participant.read_in_emergency = participant.read_in_emergency or (
+            actor.emergency_access_id_for(thread.patient_id) is not None)
+        participant.save(update_fields=["last_read_message", "last_read_at", "read_in_emergency"])
         audit.log(actor, AuditAction.UPDATE, category=CATEGORY, resource_type="Thread", resource_id=thread.pk,
                   patient_id=thread.patient_id, channel=channel, detail="read receipt")
     return participant
+
+
+def threads_hand_off(*, actor: Actor, patient_id: int, from_user_id: int, to_user_id: int,
+                     channel: str = "web") -> int:
+    """A patient's navigator changed: the patient's threads routed to the previous navigator are routed to
+    the new one (who joins them and gets their notices); the previous one stops getting notices but keeps
+    the history.  Runs inside the hand-off's transaction (``worklists.services.patients_hand_off``).
+    Returns how many threads were re-routed."""
+    now = clock.now()
+    threads = list(Thread.objects.filter(
+        patient_id=patient_id, kind=ThreadKind.PATIENT,
+        participants__user_id=from_user_id, participants__role=ParticipantRole.NAVIGATOR,
+    ).distinct())
+    for thread in threads:
+        _add_participant(thread, to_user_id, ParticipantRole.NAVIGATOR, now)
+        ThreadParticipant.objects.filter(thread=thread, user_id=from_user_id).update(notify=False)
+        if not thread.routed:
+            thread.routed = True
+            thread.save(update_fields=["routed"])
+    if threads:
+        audit.record(actor, [audit.Entry(AuditAction.UPDATE, CATEGORY, "Thread", t.pk, patient_id,
+                                         detail=f"routed to navigator {to_user_id} (was {from_user_id})")
+                             for t in threads], channel=channel)
+    return len(threads)

@@ -12,6 +12,8 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from oncoliaison.core.middleware import form_post_once
+
 
 class MetadataOnlyUploadHandler(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
@@ -38,6 +40,10 @@ def metadata_only_uploads(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     @csrf_exempt
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request.upload_handlers = [MetadataOnlyUploadHandler(request)]
+        if request.method == "POST":  # the form's one-time key, now that the body may be read
+            once = form_post_once(request, lambda: protected(request, *args, **kwargs))
+            if once is not None:
+                return once  # type: ignore[return-value]
         return protected(request, *args, **kwargs)
 
     wrapper.__name__ = getattr(view, "__name__", "view")

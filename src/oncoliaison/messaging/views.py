@@ -16,11 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import ValidationFailed
-from oncoliaison.core.views import actor_of, form_error_from, is_htmx, maps_domain_errors
+from oncoliaison.core.views import actor_of, announce_change, form_error_from, is_htmx, maps_domain_errors
 from oncoliaison.organisations.models import CLINICAL_ROLES, Membership
 from oncoliaison.patients.models import Patient
-from oncoliaison.patients.selectors import access_patient
-from oncoliaison.portal.language import in_portal_language
+from oncoliaison.patients.selectors import access_patient, contact_points_for
 from oncoliaison.portal.rules import ProxyAction
 from oncoliaison.portal.selectors import portal_subject_for
 
@@ -41,12 +40,13 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 def render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
     ctx.setdefault("LANGUAGE_CODE", translation.get_language())
+    if ctx.get("patient") is not None and "contacts" not in ctx:  # the number "call …" shows
+        ctx["contacts"] = contact_points_for(ctx["patient"])
     return django_render(request, template, ctx, status=status)
 
 
 @login_required
 @require_GET
-@in_portal_language
 @maps_domain_errors
 def inbox(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -89,11 +89,14 @@ def _patient_for_new_thread(actor: Actor, patient_id: int | None) -> Patient:
 @metadata_only_uploads
 @login_required
 @require_http_methods(["GET", "POST"])
-@in_portal_language
 @maps_domain_errors
 def thread_new(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     actor = actor_of(request)
     selectors.require_messages(actor)
+    if actor.kind == "staff" and patient_id is None:  # "New message" from the inbox: first, about whom
+        text = request.GET.get("q", "")[:100]
+        return _no_store(render(request, "messaging/pick_patient.html", {
+            "q": text, "patients": selectors.patients_to_write_about(actor, text=text)}))
     patient = _patient_for_new_thread(actor, patient_id)
     form: ThreadStartForm
     if actor.kind == "staff":
@@ -137,7 +140,6 @@ def _thread_context(actor: Actor, thread: Thread, form: ReplyForm) -> dict[str, 
 
 @login_required
 @require_GET
-@in_portal_language
 @maps_domain_errors
 def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
     actor = actor_of(request)
@@ -150,12 +152,12 @@ def thread_detail(request: HttpRequest, thread_id: int) -> HttpResponse:
 @metadata_only_uploads
 @login_required
 @require_POST
-@in_portal_language
 @maps_domain_errors
 def thread_reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     actor = actor_of(request)
     thread = selectors.thread_get_for(actor, thread_id)
     form = ReplyForm(request.POST, request.FILES or None)
+    sent = False
     if form.is_valid():
         try:
             services.message_post(actor=actor, thread=thread, body=form.cleaned_data["body"],
@@ -168,7 +170,11 @@ def thread_reply(request: HttpRequest, thread_id: int) -> HttpResponse:
                 return redirect("messaging:thread", thread_id=thread.pk)
             thread = selectors.thread_get_for(actor, thread_id)
             form = ReplyForm()
+            sent = True
     # htmx swaps only 2xx answers: the partial shows its own errors.
     status = 400 if form.errors and not is_htmx(request) else 200
     template = "messaging/thread.html#conversation" if is_htmx(request) else "messaging/thread.html"
-    return _no_store(render(request, template, _thread_context(actor, thread, form), status=status))
+    response = _no_store(render(request, template, _thread_context(actor, thread, form), status=status))
+    if is_htmx(request) and sent:
+        announce_change(response, _("Your reply was sent."))
+    return response

@@ -16,8 +16,8 @@ from oncoliaison.core import audit
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
 from oncoliaison.core.errors import ValidationFailed
-from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
-from oncoliaison.patients.selectors import access_patient
+from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
+from oncoliaison.patients.selectors import access_patient, contact_points_for
 
 from . import selectors, services
 from .models import Alert, AlertAction, ReportSource, SymptomInstrument, SymptomReport
@@ -66,8 +66,8 @@ def _reports(actor: Actor) -> Any:
 # --- instruments and schedules -------------------------------------------------------------------------
 
 
-@router.get("/patients/{int:patient_id}/symptom-instruments", response={200: list[InstrumentOut], **READ_ERRORS})
-def symptom_instrument_list(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+@router.get("/patients/{id:patient_id}/symptom-instruments", response={200: list[InstrumentOut], **READ_ERRORS})
+def symptom_instrument_list(request: HttpRequest, patient_id: Id) -> list[dict[str, Any]]:
     """The questionnaires this patient may answer (enabled for their program), with every item."""
     actor = actor_of(request)
     require_scope(actor, "Questionnaire", "r")
@@ -83,8 +83,8 @@ def symptom_instrument_list(request: HttpRequest, patient_id: int) -> list[dict[
     return answer
 
 
-@router.get("/patients/{int:patient_id}/symptom-schedules", response={200: list[ScheduleOut], **READ_ERRORS})
-def symptom_schedule_list(request: HttpRequest, patient_id: int) -> list[Any]:
+@router.get("/patients/{id:patient_id}/symptom-schedules", response={200: list[ScheduleOut], **READ_ERRORS})
+def symptom_schedule_list(request: HttpRequest, patient_id: Id) -> list[Any]:
     """When the patient is asked to report, per care plan."""
     actor = actor_of(request)
     require_scope(actor, "Questionnaire", "r")
@@ -95,15 +95,16 @@ def symptom_schedule_list(request: HttpRequest, patient_id: int) -> list[Any]:
 # --- reports --------------------------------------------------------------------------------------------
 
 
-@router.post("/patients/{int:patient_id}/symptom-reports", response={201: SubmitOut, 200: SubmitOut,
+@router.post("/patients/{id:patient_id}/symptom-reports", response={201: SubmitOut, 200: SubmitOut,
                                                                       **CREATE_ERRORS})
-def symptom_report_submit(request: HttpRequest, patient_id: int, payload: ReportIn) -> Status:
+def symptom_report_submit(request: HttpRequest, patient_id: Id, payload: ReportIn) -> Status:
     """Report symptoms.  201 with the scores, any alert and the guidance to show; 200 when the same
     ``source_id`` was already received (the stored report, nothing changed)."""
     actor = actor_of(request)
     patient = access_patient(actor, patient_id, category="symptoms", channel=CHANNEL, audit_read=False)
     instrument = _instrument(payload.instrument)
-    assert instrument is not None
+    if instrument is None:  # an empty code (the schema also says minLength 1)
+        raise ValidationFailed("Name the instrument.", field_errors={"instrument": ["Required."]})
     who = actor.client_id or f"user-{actor.user_id}"
     result = services.report_submit(
         actor=actor, patient=patient, instrument=instrument, answers=payload.answers,
@@ -113,6 +114,7 @@ def symptom_report_submit(request: HttpRequest, patient_id: int, payload: Report
     )
     report: SymptomReport = _reports(actor).filter(pk=result.report.pk).first() or result.report
     guidance = result.guidance
+    contacts = contact_points_for(patient)
     body = {
         "created": result.created,
         "report": report,
@@ -121,13 +123,16 @@ def symptom_report_submit(request: HttpRequest, patient_id: int, payload: Report
             "emergency": guidance.emergency, "when_to_call": guidance.when_to_call,
             "self_care": [{"symptom": s, "advice": a} for s, a in guidance.self_care],
             "deadline": guidance.deadline,
+            "call": {"urgent_phone": contacts.urgent_phone, "urgent_tel": contacts.urgent_tel,
+                     "office_phone": contacts.office_phone, "office_tel": contacts.office_tel,
+                     "office_hours": contacts.hours_text},
         },
     }
     return Status(201 if result.created else 200, body)
 
 
-@router.get("/patients/{int:patient_id}/symptom-reports", response={200: list[ReportOut], **READ_ERRORS})
-def symptom_report_list(request: HttpRequest, patient_id: int, filters: Query[HistoryFilter]) -> list[SymptomReport]:
+@router.get("/patients/{id:patient_id}/symptom-reports", response={200: list[ReportOut], **READ_ERRORS})
+def symptom_report_list(request: HttpRequest, patient_id: Id, filters: Query[HistoryFilter]) -> list[SymptomReport]:
     """The patient's reports, newest first, with answers, scores and alert."""
     actor = actor_of(request)
     require_scope(actor, "QuestionnaireResponse", "s")
@@ -141,7 +146,7 @@ def symptom_report_list(request: HttpRequest, patient_id: int, filters: Query[Hi
 # --- alerts ---------------------------------------------------------------------------------------------
 
 
-def _alert(actor: Actor, alert_id: int) -> Alert:
+def _alert(actor: Actor, alert_id: Id) -> Alert:
     return selectors.alert_get_for(actor, alert_id)
 
 
@@ -168,8 +173,8 @@ def symptom_alert_worklist(request: HttpRequest, filters: Query[WorklistFilter])
     )
 
 
-@router.get("/symptom-alerts/{int:alert_id}", response={200: AlertOut, **READ_ERRORS})
-def symptom_alert_get(request: HttpRequest, alert_id: int, response: HttpResponse) -> Alert:
+@router.get("/symptom-alerts/{id:alert_id}", response={200: AlertOut, **READ_ERRORS})
+def symptom_alert_get(request: HttpRequest, alert_id: Id, response: HttpResponse) -> Alert:
     actor = actor_of(request)
     selectors.require_care_role(actor)
     alert = _alert(actor, alert_id)
@@ -177,8 +182,8 @@ def symptom_alert_get(request: HttpRequest, alert_id: int, response: HttpRespons
     return _alert_answer(actor, alert, response)
 
 
-@router.post("/symptom-alerts/{int:alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS})
-def symptom_alert_acknowledge(request: HttpRequest, alert_id: int, payload: AlertVersionIn,
+@router.post("/symptom-alerts/{id:alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS})
+def symptom_alert_acknowledge(request: HttpRequest, alert_id: Id, payload: AlertVersionIn,
                               response: HttpResponse) -> Alert:
     """Take the alert: the deadline clock keeps running until it is resolved."""
     actor = actor_of(request)
@@ -190,8 +195,8 @@ def symptom_alert_acknowledge(request: HttpRequest, alert_id: int, payload: Aler
     return _alert_answer(actor, alert, response)
 
 
-@router.post("/symptom-alerts/{int:alert_id}/actions", response={200: AlertOut, **WRITE_ERRORS})
-def symptom_alert_record_action(request: HttpRequest, alert_id: int, payload: AlertActionIn,
+@router.post("/symptom-alerts/{id:alert_id}/actions", response={200: AlertOut, **WRITE_ERRORS})
+def symptom_alert_record_action(request: HttpRequest, alert_id: Id, payload: AlertActionIn,
                                 response: HttpResponse) -> Alert:
     """Record what was done: called the patient, advised self-care, escalated to a physician, sent to
     emergency, or a note."""
@@ -204,8 +209,8 @@ def symptom_alert_record_action(request: HttpRequest, alert_id: int, payload: Al
     return _alert_answer(actor, alert, response)
 
 
-@router.post("/symptom-alerts/{int:alert_id}/resolve", response={200: AlertOut, **WRITE_ERRORS})
-def symptom_alert_resolve(request: HttpRequest, alert_id: int, payload: AlertResolveIn,
+@router.post("/symptom-alerts/{id:alert_id}/resolve", response={200: AlertOut, **WRITE_ERRORS})
+def symptom_alert_resolve(request: HttpRequest, alert_id: Id, payload: AlertResolveIn,
                           response: HttpResponse) -> Alert:
     """Close the alert (after an action, or with a note saying what was done)."""
     actor = actor_of(request)

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from oncoliaison.core.ids import parse_id
 from oncoliaison.fhir import codes, params, validation
 from oncoliaison.fhir.registry import (
     CREATE,
@@ -76,15 +77,16 @@ def pk_from(fhir_id: str) -> int | None:
     if not fhir_id.startswith(f"{ID_PREFIX}-"):
         return None
     raw = fhir_id[len(ID_PREFIX) + 1:]
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return parse_id(raw)
 
 
 def _prefixed_reference(field: str, resource_type: str) -> Any:
     """Search on a reference to one of our prefixed resources: ``Type/symptom-12`` or ``symptom-12``."""
 
     def apply(name: str, value: str) -> Q:
-        key = pk_from(value.rstrip("/").split("/")[-1])
-        if "/" in value and value.rstrip("/").split("/")[-2] != resource_type:
+        parts = value.rstrip("/").split("/")
+        key = pk_from(parts[-1])
+        if len(parts) > 1 and parts[-2] != resource_type:
             raise params.bad_value(name, value, f"Use a reference to {resource_type}.")
         return Q(**{field: key}) if key is not None else Q(pk__in=[])
 

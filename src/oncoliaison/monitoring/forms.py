@@ -10,7 +10,8 @@ from .models import STAFF_ACTIONS, ActionKind, InstrumentItem, SymptomInstrument
 
 
 class ReportForm(forms.Form):
-    """One field per item, built from the instrument's items (so any instrument renders)."""
+    """One field per item, built from the instrument's items (so any instrument renders).  Staff read the
+    question to the patient as published (``item.text``); the short label names it for the record."""
 
     def __init__(self, *args: Any, items: list[InstrumentItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -25,7 +26,8 @@ class ReportForm(forms.Form):
             elif item.kind in ("ordinal", "presence"):
                 choices = [("", "—")] + [(str(n), label) for n, label in enumerate(item.options)]
                 choices += [(f"missing:{label}", label) for label in item.missing_options]
-                self.fields[item.link_id] = forms.ChoiceField(label=item.text, choices=choices, required=False)
+                self.fields[item.link_id] = forms.ChoiceField(label=item.text, choices=choices, required=False,
+                                                              help_text=item.short_label)
             elif item.kind == "text":
                 self.fields[item.link_id] = forms.CharField(label=item.text, max_length=200, required=False)
             else:
@@ -51,7 +53,9 @@ class ReportForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    kind = forms.ChoiceField(label="Action taken", choices=[(k.value, k.label) for k in STAFF_ACTIONS])
+    # Nothing is pre-selected: recording an action is a statement of what was done, never a default.
+    kind = forms.ChoiceField(label="Action taken",
+                             choices=[("", "Choose what was done…"), *((k.value, k.label) for k in STAFF_ACTIONS)])
     note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -104,6 +108,12 @@ class RuleForm(forms.Form):
     phrases = forms.CharField(label="Red-flag phrases (one per line)", required=False,
                               widget=forms.Textarea(attrs={"rows": 6}))
 
+    reason = forms.CharField(label="Reason for switching it off", required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Required to switch the rule off; it is recorded and shown to the CLP.")
+    confirm = forms.BooleanField(label="I understand that patients with active schedules stop getting this alert",
+                                 required=False)
+
     PARAMS = {"severe": ("esas_at", "grade_at"), "worsening": ("points", "grades", "grade_at"),
               "new_symptom": ("esas_at", "grade_at", "presence"), "red_flag": ("phrases",)}
 
@@ -138,3 +148,12 @@ class PolicyForm(forms.Form):
             except ValueError:
                 raise forms.ValidationError(f"'{line}' is not a date (YYYY-MM-DD).") from None
         return out
+
+
+class SwitchOffForm(forms.Form):
+    """Why an instrument's permission is disabled, and the confirmation that names who is affected."""
+
+    reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                             required=False, help_text="Recorded with the change and shown to the CLP.")
+    confirm = forms.BooleanField(label="I understand that the patients listed can no longer report on this "
+                                       "instrument", required=False)

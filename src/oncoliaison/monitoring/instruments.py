@@ -22,16 +22,19 @@ FREE_TEXT_ITEM = {"link_id": "anything-else", "text": "Anything else you want yo
                   "kind": "free_text"}
 
 
+_ESAS_LABELS = {"pain": "Pain", "tiredness": "Tiredness", "drowsiness": "Drowsiness", "nausea": "Nausea",
+                "appetite": "Lack of appetite", "breath": "Shortness of breath", "depression": "Depression",
+                "anxiety": "Anxiety", "wellbeing": "Wellbeing", "other": "Other problem"}
+
+
 def _esas_rows() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     d = json.loads((DATA_DIR / "esas_r.json").read_text(encoding="utf-8"))
-    labels = {"pain": "Pain", "tiredness": "Tiredness", "drowsiness": "Drowsiness", "nausea": "Nausea",
-              "appetite": "Lack of appetite", "breath": "Shortness of breath", "depression": "Depression",
-              "anxiety": "Anxiety", "wellbeing": "Wellbeing", "other": "Other problem"}
     items = []
     for order, it in enumerate(d["items"], start=1):
+        label = _ESAS_LABELS.get(it["symptom"], "")
         items.append({
-            "link_id": it["link_id"], "order": order, "text": it["text"], "kind": it["kind"],
-            "symptom": it["symptom"], "symptom_label": labels.get(it["symptom"], ""), "attribute": "",
+            "link_id": it["link_id"], "order": order, "text": it["text"], "short_label": label or it["text"],
+            "kind": it["kind"], "symptom": it["symptom"], "symptom_label": label, "attribute": "",
             "term": None, "min_value": it["min"], "max_value": it["max"], "options": [], "missing_options": [],
             "anchor_low": it["anchor_low"], "anchor_high": it["anchor_high"],
         })
@@ -45,9 +48,20 @@ def proctcae_term_label(short_label: str) -> str:
     return short_label
 
 
+def proctcae_wording() -> dict[str, str]:
+    """Each PRO-CTCAE item's own question, as NCI's item library prints it (English), by item name.
+
+    The wording is data (``proctcae_item_wording_en.csv``; sources in PROVENANCE.md), never assembled from a
+    template: NCI's terms of use forbid altering the items, and several items have their own phrasing."""
+    d = json.loads((DATA_DIR / "proctcae.json").read_text(encoding="utf-8"))
+    with (DATA_DIR / d["items_wording_csv"]).open(newline="", encoding="utf-8") as fh:
+        return {row["name"]: row["text"] for row in csv.DictReader(fh)}
+
+
 def _proctcae_rows() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     d = json.loads((DATA_DIR / "proctcae.json").read_text(encoding="utf-8"))
     responses, missing = d["responses"], d["missing_options"]
+    wording = proctcae_wording()
     items = []
     with (DATA_DIR / d["items_csv"]).open(newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -63,22 +77,28 @@ def _proctcae_rows() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         options = list(responses[attr])
         kind = "presence" if attr == "yn" else "ordinal"
         items.append({
-            "link_id": row["name"], "order": order, "text": row["short_label"], "kind": kind,
+            "link_id": row["name"], "order": order, "text": wording[row["name"]],
+            "short_label": row["short_label"], "kind": kind,
             "symptom": f"proctcae-{term}", "symptom_label": proctcae_term_label(row["short_label"]),
             "attribute": attr, "term": term, "min_value": 0, "max_value": len(options) - 1, "options": options,
             "missing_options": missing.get(fmt, []), "anchor_low": "", "anchor_high": "",
         })
-    items.append({**FREE_TEXT_ITEM, "order": len(rows) + 1, "symptom": "", "symptom_label": "", "attribute": "",
+    items.append({**FREE_TEXT_ITEM, "short_label": "Anything else", "order": len(rows) + 1, "symptom": "", "symptom_label": "", "attribute": "",
                   "term": None, "min_value": None, "max_value": None, "options": [], "missing_options": [],
                   "anchor_low": "", "anchor_high": ""})
     return d, items
+
+
+def _instrument_rows() -> tuple[tuple[str, tuple[dict[str, Any], list[dict[str, Any]]]], ...]:
+    return ("esas_r", _esas_rows()), ("proctcae_composite", _proctcae_rows())
 
 
 def load_instruments(apps: Any = global_apps) -> None:
     Instrument = apps.get_model("monitoring", "SymptomInstrument")
     Version = apps.get_model("monitoring", "InstrumentVersion")
     Item = apps.get_model("monitoring", "InstrumentItem")
-    for method, (d, items) in (("esas_r", _esas_rows()), ("proctcae_composite", _proctcae_rows())):
+    columns = {f.name for f in Item._meta.get_fields()}  # an older migration state has fewer columns
+    for method, (d, items) in _instrument_rows():
         inst, _ = Instrument.objects.update_or_create(
             code=d["code"],
             defaults={"title": d["title"], "publisher": d["publisher"], "source_url": d["source_url"],
@@ -90,7 +110,32 @@ def load_instruments(apps: Any = global_apps) -> None:
         Version.objects.filter(instrument=inst, current=True).update(current=False)
         version = Version.objects.create(instrument=inst, version=d["version"], current=True,
                                          recall=d.get("recall", ""), definition=d)
-        Item.objects.bulk_create([Item(version=version, **row) for row in items])
+        Item.objects.bulk_create([Item(version=version, **{k: v for k, v in row.items() if k in columns})
+                                  for row in items])
+    if apps is global_apps:
+        clear_caches()
+
+
+def refresh_item_wording(apps: Any = global_apps) -> None:
+    """Correct the loaded items of every version in place from the files: the question each item asks,
+    its short label (kept for staff views and charts), its response options and the languages the
+    instrument is published in.  Item names, order and codes do not change, so stored answers keep their
+    meaning (the hair-loss "amount" options are coded 0-4 in both the old and the corrected wording)."""
+    Version = apps.get_model("monitoring", "InstrumentVersion")
+    Item = apps.get_model("monitoring", "InstrumentItem")
+    for _method, (d, items) in _instrument_rows():
+        rows = {row["link_id"]: row for row in items}
+        for version in Version.objects.filter(instrument__code=d["code"]):
+            version.definition = {**version.definition, "languages": d.get("languages", ["en"])}
+            if "responses" in d:
+                version.definition["responses"] = d["responses"]
+            version.save(update_fields=["definition"])
+            for item in Item.objects.filter(version=version):
+                row = rows.get(item.link_id)
+                if row is None:
+                    continue
+                item.text, item.short_label, item.options = row["text"], row["short_label"], row["options"]
+                item.save(update_fields=["text", "short_label", "options"])
     if apps is global_apps:
         clear_caches()
 

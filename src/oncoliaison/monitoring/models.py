@@ -7,9 +7,13 @@ licence needs permission is usable by a program only once its administrator reco
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from .rules import order_reason_dicts
 
 
 class ScoringMethod(models.TextChoices):
@@ -75,7 +79,9 @@ class InstrumentItem(models.Model):
     version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="items")
     link_id = models.CharField(max_length=40)
     order = models.PositiveIntegerField()
-    text = models.CharField(max_length=250)
+    text = models.CharField(max_length=250, help_text="The question as the instrument's publisher prints it.")
+    short_label = models.CharField(max_length=120, blank=True,
+                                   help_text="Short name for staff views and charts (e.g. 'Pain Frequency').")
     kind = models.CharField(max_length=12, choices=ItemKind.choices)
     symptom = models.CharField(max_length=40, blank=True, help_text="Symptom code the item belongs to.")
     symptom_label = models.CharField(max_length=120, blank=True)
@@ -108,6 +114,10 @@ class InstrumentPermission(models.Model):
     enabled = models.BooleanField(default=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField()
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    disabled_reason = models.TextField(blank=True, help_text="Why the permission was disabled (required)")
 
     class Meta:
         indexes = [models.Index(fields=["organization", "instrument", "enabled"])]
@@ -211,6 +221,10 @@ class AlertRule(models.Model):
     params = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    disabled_reason = models.TextField(blank=True, help_text="Why the rule was switched off (required)")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "kind"], name="monitoring_alert_rule_unique_kind")]
@@ -244,8 +258,8 @@ class Alert(models.Model):
     organization = models.ForeignKey("organisations.Organization", on_delete=models.PROTECT, related_name="+")
     report = models.OneToOneField(SymptomReport, on_delete=models.CASCADE, related_name="alert")
     severity = models.CharField(max_length=8, choices=Severity.choices)
-    reasons = models.JSONField(help_text="[{rule, symptom, label, severity, detail}]")
-    summary = models.CharField(max_length=300)
+    reasons = models.JSONField(help_text="[{rule, symptom, label, severity, detail}], by clinical weight")
+    summary = models.TextField(help_text="The reasons in one line, by clinical weight; red flags never cut")
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     created_at = models.DateTimeField()
     deadline = models.DateTimeField()
@@ -269,6 +283,11 @@ class Alert(models.Model):
             models.Index(fields=["patient", "status"]),
         ]
 
+    @property
+    def ordered_reasons(self) -> list[Mapping[str, str]]:
+        """The reasons by clinical weight (red flags first), also for alerts stored before that order."""
+        return order_reason_dicts(self.reasons or [])
+
 
 class ActionKind(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
@@ -288,6 +307,16 @@ STAFF_ACTIONS = (
     ActionKind.SENT_TO_EMERGENCY,
     ActionKind.NOTE,
 )
+
+# Every action a person records says what was said or done, in a note: an action that claims contact with
+# the patient or a physician is only documented by what was said.
+NOTE_REQUIRED: dict[str, str] = {
+    ActionKind.CALLED_PATIENT: "Write what was discussed on the call.",
+    ActionKind.ADVISED: "Write the self-care advice given.",
+    ActionKind.ESCALATED_TO_PHYSICIAN: "Write what the physician needs to know (they will read this note).",
+    ActionKind.SENT_TO_EMERGENCY: "Write where the patient was sent and why.",
+    ActionKind.NOTE: "Write the note.",
+}
 
 
 class AlertAction(models.Model):

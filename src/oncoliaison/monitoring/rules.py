@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,6 +292,13 @@ DEFAULT_RED_FLAGS = (
     "chest pain", "trouble breathing", "can't breathe", "cannot breathe", "fever", "temperature",
     "shaking chills", "bleeding", "blood in", "coughing blood", "vomiting blood", "black stool",
     "fainted", "passed out", "confused", "seizure", "suicidal", "kill myself", "can't keep fluids down",
+    # The same warning signs in Spanish, the portal's other language (the words of the Spanish "call now"
+    # and "when to call" guidance, fixtures/instruments/guidance.json), so a patient who writes in Spanish is
+    # not missed.  Matching ignores accents: "convulsion" and "convulsión" both match.
+    "dolor en el pecho", "dolor de pecho", "dificultad para respirar", "no puedo respirar", "fiebre",
+    "calentura", "temperatura", "escalofrios", "sangrado", "sangre en", "tos con sangre", "vomito con sangre",
+    "vomitos con sangre", "heces negras", "me desmaye", "desmayo", "confundido", "confundida", "convulsion",
+    "suicida", "matarme", "quitarme la vida", "no puedo retener liquidos",
 )
 
 
@@ -350,7 +358,9 @@ def _compiled(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.casefold().replace("\u2019", "'").replace("\u2018", "'").split())
+    """Case-, accent- and spacing-insensitive text: "Convulsión" and "convulsion" are the same words."""
+    folded = unicodedata.normalize("NFKD", text.casefold().replace("\u2019", "'").replace("\u2018", "'"))
+    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
 
 
 def red_flags_in(text: str, phrases: Iterable[str]) -> list[str]:
@@ -412,7 +422,7 @@ def evaluate_alerts(
             for phrase in red_flags_in(free_text, p.get("phrases") or DEFAULT_RED_FLAGS):
                 reasons.append(Reason("red_flag", rule.severity, "free-text", "Free text",
                                       f"Red-flag phrase: “{phrase}”"))
-    return reasons
+    return order_reasons(reasons)
 
 
 def highest_severity(reasons: Iterable[Reason]) -> str:
@@ -423,9 +433,41 @@ def highest_severity(reasons: Iterable[Reason]) -> str:
     return best
 
 
+# Clinical weight of a reason, heaviest first: a red-flag phrase (possible emergency: fever after
+# chemotherapy, chest pain, bleeding…) outranks a symptom that reached severe, which outranks a symptom
+# that worsened, which outranks a new one.  Every list of reasons (the alert, the worklists, the summary)
+# is shown in this order, so that the reason that decides the response is read first.
+REASON_WEIGHT: dict[str, int] = {"red_flag": 0, "severe": 1, "worsening": 2, "new_symptom": 3}
+
+
+def _weight(rule: str, severity: str) -> tuple[int, int]:
+    return REASON_WEIGHT.get(rule, len(REASON_WEIGHT)), -RANK.get(severity, 0)
+
+
+def order_reasons(reasons: Iterable[Reason]) -> list[Reason]:
+    """Reasons by clinical weight (REASON_WEIGHT), then severity; ties keep their order."""
+    return sorted(reasons, key=lambda r: _weight(r.rule, r.severity))
+
+
+def order_reason_dicts(reasons: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:
+    """The same order for reasons as stored on an alert (``Reason.as_dict``)."""
+    return sorted(reasons, key=lambda r: _weight(r.get("rule", ""), r.get("severity", "")))
+
+
 def summarise(reasons: Sequence[Reason], limit: int = 300) -> str:
-    text = "; ".join(dict.fromkeys(r.detail for r in reasons))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """One line: the reasons by clinical weight.  Red flags are always listed whole; the other reasons fill
+    what is left of ``limit`` and those that do not fit are counted ("+2 more"), never cut mid-word."""
+    ordered = list(dict.fromkeys(r.detail for r in order_reasons(reasons)))
+    flags = {r.detail for r in reasons if r.rule == "red_flag"}
+    shown: list[str] = []
+    for i, detail in enumerate(ordered):
+        rest = len(ordered) - i - 1
+        candidate = "; ".join([*shown, detail]) + (f"; +{rest} more" if rest else "")
+        if detail in flags or len(candidate) <= limit:
+            shown.append(detail)
+            continue
+        return "; ".join(shown) + f"; +{len(ordered) - i} more" if shown else f"+{len(ordered)} more"
+    return "; ".join(shown)
 
 
 # --- deadlines -----------------------------------------------------------------------------------------------
@@ -474,8 +516,23 @@ def response_deadline(created: dt.datetime, severity: str, policy: DeadlinePolic
 
 
 @functools.cache
-def guidance_texts() -> dict[str, Any]:
+def _guidance_file() -> dict[str, Any]:
     return json.loads((DATA_DIR / "guidance.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def guidance_texts(language: str = "en", *, proxy: bool = False) -> dict[str, Any]:
+    """The guidance in ``language`` where the file has it (each text falls back to English by itself).
+    ``proxy``: worded for a caregiver who reported on the patient's behalf (the same content, third person)."""
+    texts = _guidance_file()
+    local = texts.get("translations", {}).get(language.split("-")[0], {})
+    nested = ("self_care", "labels", "proxy")
+    merged = {**texts, **{k: v for k, v in local.items() if k not in nested}}
+    if proxy:
+        merged.update(texts["proxy"])
+        merged.update(local.get("proxy", {}))
+    merged["self_care"] = {**texts["self_care"], **local.get("self_care", {})}
+    merged["labels"] = local.get("labels", {})
+    return merged
 
 
 @dataclass(frozen=True)
@@ -487,7 +544,10 @@ class Guidance:
     when_to_call: str
     self_care: tuple[tuple[str, str], ...]  # (symptom label, advice)
     deadline: dt.datetime | None = None
+    proxy: bool = False  # worded for a caregiver reporting on the patient's behalf
 
+
+_FEVER_WORDS = ("fever", "temperature", "fiebre", "calentura", "temperatura")
 
 _SELF_CARE_KEYS = {
     "esas-pain": "pain", "esas-tiredness": "tiredness", "esas-drowsiness": "drowsiness", "esas-nausea": "nausea",
@@ -500,8 +560,8 @@ _SELF_CARE_KEYS = {
 
 
 def guidance_for(results: Sequence[SymptomResult], reasons: Sequence[Reason],
-                 deadline: dt.datetime | None = None) -> Guidance:
-    texts = guidance_texts()
+                 deadline: dt.datetime | None = None, language: str = "en", *, proxy: bool = False) -> Guidance:
+    texts = guidance_texts(language, proxy=proxy)
     severity = highest_severity(reasons)
     headline = texts[severity or "none"]
     if not reasons and any(r.band in (MILD, MODERATE) for r in results):
@@ -511,9 +571,9 @@ def guidance_for(results: Sequence[SymptomResult], reasons: Sequence[Reason],
     for r in ranked:
         key = _SELF_CARE_KEYS.get(r.code)
         if key and key not in tips:
-            tips[key] = (r.label, texts["self_care"][key])
-    if any(x.rule == "red_flag" and ("fever" in x.detail or "temperature" in x.detail) for x in reasons):
-        tips.setdefault("fever", ("Fever", texts["self_care"]["fever"]))
+            tips[key] = (texts["labels"].get(key, r.label), texts["self_care"][key])
+    if any(x.rule == "red_flag" and any(word in x.detail for word in _FEVER_WORDS) for x in reasons):
+        tips.setdefault("fever", (texts["labels"].get("fever", "Fever"), texts["self_care"]["fever"]))
     return Guidance(
         severity=severity,
         headline=headline,
@@ -522,4 +582,5 @@ def guidance_for(results: Sequence[SymptomResult], reasons: Sequence[Reason],
         when_to_call=texts["when_to_call"],
         self_care=tuple(list(tips.values())[:5]),
         deadline=deadline,
+        proxy=proxy,
     )

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import translation
 
 from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
@@ -14,14 +15,17 @@ from oncoliaison.core.errors import Forbidden
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import visible_patient_ids_q
 
+from . import rules
 from .models import (
     OPEN_STATUSES,
     ActionKind,
     Alert,
     AlertAction,
+    AlertRule,
     InstrumentItem,
     InstrumentPermission,
     InstrumentVersion,
+    ReporterKind,
     ReportSchedule,
     SymptomInstrument,
     SymptomReport,
@@ -78,6 +82,20 @@ def alert_get_for(actor: Actor, alert_id: int | str) -> Alert:
         alert_queryset_for(actor).select_related("patient", "assigned_to", "escalated_to", "acknowledged_by"),
         alert_id,
     )
+
+
+def alert_detail_for(actor: Actor, alert_id: int | str, *, channel: str = "web") -> Alert:
+    """One alert with its report, actions and the people named on it (the read is audited)."""
+    from oncoliaison.core.access import get_visible_or_404
+
+    alert = get_visible_or_404(
+        alert_queryset_for(actor)
+        .select_related("patient", "assigned_to", "escalated_to", "acknowledged_by", "report__version__instrument")
+        .prefetch_related(Prefetch("actions", queryset=AlertAction.objects.select_related("by"))),
+        alert_id,
+    )
+    audit.log_patients_read(actor, [alert.patient_id], category=CATEGORY, resource_type="Flag", channel=channel)
+    return alert
 
 
 # What the patient (or a caregiver they granted access) is told about the care team's response to an alert:
@@ -166,6 +184,46 @@ def score_queryset_for(actor: Actor) -> QuerySet[SymptomScore]:
     return SymptomScore.objects.filter(patient__in=patients.values("pk"))
 
 
+@dataclass(frozen=True)
+class ReportOutcome:
+    """A stored report and what the person was told on sending it (re-derived from its stored scores and
+    alert, so the confirmation page can be reloaded without sending anything again)."""
+
+    report: SymptomReport
+    alert: Alert | None
+    guidance: rules.Guidance
+
+
+def report_outcome_for(actor: Actor, patient: Patient, report_id: int | str, *, channel: str = "web") -> ReportOutcome:
+    """One report of ``patient`` (from an access guard) with its guidance; NotFound unless visible."""
+    from oncoliaison.core.errors import NotFound
+
+    try:
+        pk = int(report_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    report = (
+        report_queryset_for(actor).filter(pk=pk, patient=patient).select_related("alert", "version__instrument")
+        .prefetch_related("scores").first()
+    )
+    if report is None:
+        raise NotFound()
+    alert: Alert | None = getattr(report, "alert", None)  # reverse one-to-one: absent raises AttributeError
+    results = [
+        rules.SymptomResult(kind=s.kind, code=s.code, label=s.label, value=s.value, max_value=s.max_value,
+                            band=s.band, note=s.note)
+        for s in report.scores.all()
+    ]
+    reasons = [rules.Reason(**r) for r in (alert.reasons if alert is not None else [])]
+    audit.log_patients_read(actor, [patient.pk], category=CATEGORY, resource_type="QuestionnaireResponse",
+                            channel=channel)
+    # In the language of the page asking (the portal's, for the patient), as on sending.
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return ReportOutcome(report, alert, rules.guidance_for(results, reasons, alert.deadline if alert else None,
+                                                           language,
+                                                           proxy=report.reporter_kind == ReporterKind.PROXY))
+
+
 @dataclass
 class HistoryPoint:
     report: SymptomReport
@@ -237,5 +295,80 @@ def form_items(instrument: SymptomInstrument, proctcae_terms: list[int] | None =
     return items
 
 
+def instrument_languages(instrument: SymptomInstrument) -> tuple[str, ...]:
+    """The languages the instrument's current version is carried in here: each one the publisher's official
+    text (never a translation of our own).  An instrument loaded before languages were recorded is English."""
+    return tuple(current_version(instrument).definition.get("languages") or ("en",))
+
+
+def language_versions_missing(patient: Patient, instruments: list[SymptomInstrument]) -> list[SymptomInstrument]:
+    """The instruments that have no version in the patient's preferred language (for staff to see before
+    asking a patient to report, and to arrange an interpreter or a call instead)."""
+    language = (patient.preferred_language or "en").split("-")[0]
+    return [i for i in instruments if language not in instrument_languages(i)]
+
+
 def current_version(instrument: SymptomInstrument) -> InstrumentVersion:
     return InstrumentVersion.objects.select_related("instrument").get(instrument=instrument, current=True)
+
+
+@dataclass(frozen=True)
+class MonitoringOff:
+    """What is switched off in the CLP's programs: schedules that cannot be answered (their instrument is off
+    for the program) and alert rules switched off, with who did it and why."""
+
+    schedules: list[ReportSchedule]
+    rules: list[AlertRule]
+
+
+def monitoring_off_for(actor: Actor, limit: int = 50) -> MonitoringOff:
+    """For the CLP's (or a program administrator's) worklist: the patients whose reporting schedule uses an
+    instrument that is off for the program — they still see a report as due, but neither they nor staff by
+    phone can enter it — and the alert rules that are off.  The caller audits the patients shown."""
+    orgs = actor.admin_organization_ids() & actor.clinical_organization_ids
+    if not orgs:
+        return MonitoringOff([], [])
+    gated = list(SymptomInstrument.objects.filter(requires_permission=True))
+    off = Q(pk__in=[])
+    for org in orgs:
+        ids = [i.pk for i in gated if not instrument_enabled_for(i, org)]
+        if ids:
+            off |= Q(patient__organization_id=org, instrument_id__in=ids)
+    visible = _visible_patients(actor)
+    schedules: list[ReportSchedule] = []
+    if visible is not None:
+        schedules = list(
+            ReportSchedule.objects.filter(off, active=True, patient__in=visible.values("pk"))
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=clock.today()))
+            .select_related("patient", "instrument").order_by("next_due_at", "pk")[:limit])
+    rules = list(AlertRule.objects.filter(organization_id__in=orgs, enabled=False).select_related("disabled_by")
+                 .order_by("kind"))
+    return MonitoringOff(schedules, rules)
+
+
+def schedules_affected_count(permission: InstrumentPermission) -> int:
+    """How many active schedules of the permission's organisation disabling it would leave unanswerable (no
+    patient named: for the confirmation, whoever may see the patients)."""
+    from .services import other_permission_keeps_on, schedules_monitored_by
+
+    if not permission.enabled or not permission.instrument.requires_permission or other_permission_keeps_on(permission):
+        return 0
+    return schedules_monitored_by(permission.organization_id, permission.instrument_id).count()
+
+
+def schedules_affected_by_disabling(actor: Actor, permission: InstrumentPermission,
+                                    limit: int = 200) -> list[ReportSchedule]:
+    """The active schedules that disabling ``permission`` would leave unanswerable (none when another
+    permission keeps the instrument on), of patients the actor may see; the read is audited."""
+    from .services import other_permission_keeps_on, schedules_monitored_by
+
+    if not permission.enabled or other_permission_keeps_on(permission):
+        return []
+    visible = _visible_patients(actor)
+    if visible is None:
+        return []
+    rows = list(schedules_monitored_by(permission.organization_id, permission.instrument_id)
+                .filter(patient__in=visible.values("pk")).select_related("patient").order_by("next_due_at")[:limit])
+    audit.log_patients_read(actor, [s.patient_id for s in rows], category=CATEGORY, resource_type="ReportSchedule",
+                            channel="web")
+    return rows

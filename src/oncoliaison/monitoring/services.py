@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils import translation
 
 from oncoliaison.core import audit, bulk, bulkcreate, clock
 from oncoliaison.core.access import require_admin
@@ -33,11 +34,14 @@ from oncoliaison.core.errors import (
 from oncoliaison.core.models import AuditAction
 from oncoliaison.organisations.models import CLINICAL_ROLES, Role
 from oncoliaison.patients.models import CareTeamParticipant, ConsentKind, Patient, ProxyScope
-from oncoliaison.patients.selectors import active_consents, visible_patient_ids_q
+from oncoliaison.patients.selectors import active_consents, current_participant_q, visible_patient_ids_q
+from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
+from oncoliaison.programs.selectors import current_navigators
 
 from . import rules
 from .instruments import definition_for
 from .models import (
+    NOTE_REQUIRED,
     STAFF_ACTIONS,
     ActionKind,
     Alert,
@@ -119,15 +123,57 @@ def instrument_permission_record(*, actor: Actor, instrument: SymptomInstrument,
     return perm
 
 
-def instrument_permission_disable(*, actor: Actor, permission: InstrumentPermission,
-                                  channel: str = "web") -> InstrumentPermission:
+def schedules_monitored_by(organization_id: int, instrument_id: int | None = None) -> QuerySet[ReportSchedule]:
+    """Active, unended reporting schedules of the program's patients (of one instrument, or all): who stops
+    being monitored when an instrument or an alert rule of the program is switched off."""
+    qs = ReportSchedule.objects.filter(active=True, patient__organization_id=organization_id).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=clock.today()))
+    return qs if instrument_id is None else qs.filter(instrument_id=instrument_id)
+
+
+def _switch_off_checks(reason: str, confirmed: bool, affected: int, what: str) -> None:
+    """Switching monitoring off is never one click: a reason, and a confirmation that names who is affected."""
+    errors: dict[str, list[str]] = {}
+    if not reason.strip():
+        errors["reason"] = [f"Say why {what} is switched off (it is recorded)."]
+    if not confirmed:
+        errors["confirm"] = [f"Confirm: {affected} active reporting schedule(s) of your patients are affected."
+                             if affected else "Confirm that you want to switch it off."]
+    if errors:
+        raise ValidationFailed(f"Switching off {what} needs a reason and your confirmation.", field_errors=errors)
+
+
+def instrument_permission_disable(*, actor: Actor, permission: InstrumentPermission, reason: str = "",
+                                  confirmed: bool = False, channel: str = "web") -> InstrumentPermission:
+    """Disable a licence permission, with a reason and a confirmation naming the schedules affected.  When no
+    other permission keeps the instrument on, its active schedules can no longer be answered: they are listed
+    on the CLP's worklist (``selectors.unmonitored_schedules_for``) until they are stopped or moved."""
     require_admin(actor, permission.organization_id)
+    if not permission.enabled:
+        return permission
+    instrument = permission.instrument
+    stays_on = not instrument.requires_permission or other_permission_keeps_on(permission)
+    affected = 0 if stays_on else schedules_monitored_by(permission.organization_id, instrument.pk).count()
+    _switch_off_checks(reason, confirmed, affected, f"{instrument.title}")
     with transaction.atomic():
-        InstrumentPermission.objects.filter(pk=permission.pk).update(enabled=False)
-        permission.enabled = False
+        now = clock.now()
+        InstrumentPermission.objects.filter(pk=permission.pk).update(
+            enabled=False, disabled_at=now, disabled_by_id=actor.user_id, disabled_reason=reason.strip()[:2000])
+        permission.enabled, permission.disabled_at, permission.disabled_reason = False, now, reason.strip()[:2000]
         audit.log(actor, AuditAction.ADMIN, category="instrument", resource_type="Questionnaire",
-                  resource_id=permission.instrument_id, detail="permission disabled", channel=channel)
+                  resource_id=permission.instrument_id,
+                  detail=f"permission disabled; instrument {'still on' if stays_on else 'off'}; "
+                         f"{affected} active schedules affected", channel=channel)
     return permission
+
+
+def other_permission_keeps_on(permission: InstrumentPermission) -> bool:
+    today = clock.today()
+    return InstrumentPermission.objects.filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today),
+        instrument_id=permission.instrument_id, organization_id=permission.organization_id, enabled=True,
+        granted_on__lte=today,
+    ).exclude(pk=permission.pk).exists()
 
 
 # --- alert rules and deadlines of a program ----------------------------------------------------------------
@@ -186,12 +232,28 @@ def _load_policy(organization_id: int) -> rules.DeadlinePolicy:
                                 row.business_day_end_hour, holidays)
 
 
+# Rules that catch possible emergencies.  They are never switched off; a program changes them (thresholds,
+# phrases), and the changed rule replaces the previous one in the same save, so no report goes unchecked.
+PROTECTED_RULES = {
+    RuleKind.SEVERE: "A symptom reaching severe always alerts: change the thresholds instead of switching the rule "
+                     "off (the changed rule replaces this one).",
+    RuleKind.RED_FLAG: "Red-flag phrases (fever, chest pain, bleeding…) always alert: edit the phrases instead of "
+                       "switching the rule off (the changed list replaces this one).",
+}
+
+
 def alert_rule_update(*, actor: Actor, organization_id: int, kind: str, enabled: bool, severity: str,
-                      params: Mapping[str, Any], channel: str = "web") -> AlertRule:
+                      params: Mapping[str, Any], reason: str = "", confirmed: bool = False,
+                      channel: str = "web") -> AlertRule:
+    """Change one alert rule of the program.  The severe-symptom and red-flag rules cannot be switched off
+    (PROTECTED_RULES); switching another rule off needs a reason and a confirmation naming the patients
+    with active schedules, and is recorded on the rule and in the audit log."""
     require_admin(actor, organization_id)
     errors: dict[str, list[str]] = {}
     if kind not in RuleKind.values:
         errors["kind"] = ["Unknown rule."]
+    elif not enabled and kind in PROTECTED_RULES:
+        errors["enabled"] = [PROTECTED_RULES[RuleKind(kind)]]
     if severity not in Severity.values:
         errors["severity"] = ["Choose severe, moderate or mild."]
     allowed = {"esas_at": (1, 10), "grade_at": (1, 3), "points": (1, 10), "grades": (1, 3)}
@@ -213,6 +275,10 @@ def alert_rule_update(*, actor: Actor, organization_id: int, kind: str, enabled:
             errors.setdefault(key, []).append("Unknown setting.")
     if errors:
         raise ValidationFailed("The alert rule is not valid.", field_errors=errors)
+    switching_off = not enabled and next(r for r in rules_for(organization_id) if r.kind == kind).enabled
+    affected = schedules_monitored_by(organization_id).values("patient_id").distinct().count() if switching_off else 0
+    if switching_off:
+        _switch_off_checks(reason, confirmed, affected, f"the rule “{RuleKind(kind).label}”")
     with transaction.atomic():
         rule, created = AlertRule.objects.select_for_update().get_or_create(
             organization_id=organization_id, kind=kind,
@@ -221,9 +287,15 @@ def alert_rule_update(*, actor: Actor, organization_id: int, kind: str, enabled:
         if not created:
             rule.enabled, rule.severity, rule.params = enabled, severity, clean
             rule.version += 1
-            rule.save()
+        if switching_off:
+            rule.disabled_at, rule.disabled_by_id, rule.disabled_reason = clock.now(), actor.user_id, reason.strip()[:2000]
+        elif enabled:
+            rule.disabled_at, rule.disabled_by_id, rule.disabled_reason = None, None, ""
+        rule.save()
         audit.log(actor, AuditAction.ADMIN, category="alert-rule", resource_type="AlertRule", resource_id=rule.pk,
-                  detail=f"{kind} enabled={enabled} severity={severity}", channel=channel)
+                  detail=f"{kind} enabled={enabled} severity={severity}"
+                         + (f"; switched off, {affected} patients with active schedules" if switching_off else ""),
+                  channel=channel)
         config_cache_clear()
         transaction.on_commit(config_cache_clear)
     return rule
@@ -292,6 +364,11 @@ class _Prepared:
     report: SymptomReport | None = None
     reasons: list[rules.Reason] = field(default_factory=list)
     alert: Alert | None = None
+
+
+def _language() -> str:
+    """The language of the person's request (the page's), for the guidance shown back to them."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _reporter_kind(actor: Actor, patient: Patient, source: str) -> str:
@@ -387,16 +464,8 @@ def _previous_values(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple
 
 
 def _navigators(patient_ids: set[int]) -> dict[int, int]:
-    """patient id -> user id of a navigator on the patient's active care team."""
-    out: dict[int, int] = {}
-    rows = CareTeamParticipant.objects.filter(
-        care_team__patient_id__in=patient_ids, care_team__status="active",
-        user__memberships__role=Role.NAVIGATOR, user__memberships__active=True,
-        user__memberships__organization_id=F("care_team__organization_id"),
-    ).order_by("id").values_list("care_team__patient_id", "user_id")
-    for pid, uid in rows:
-        out.setdefault(pid, uid)
-    return out
+    """patient id -> user id of the patient's navigator now (the open episode's, after any hand-off)."""
+    return current_navigators(patient_ids)
 
 
 def reports_submit_many(*, actor: Actor, submissions: Sequence[Submission],
@@ -478,7 +547,8 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
                 alert = getattr(old, "alert", None)
                 outcomes[p.index] = SubmitResult(old, p.results, alert, rules.guidance_for(
                     p.results, [rules.Reason(**r) for r in (alert.reasons if alert else [])],
-                    alert.deadline if alert else None), created=False)
+                    alert.deadline if alert else None, _language(),
+                    proxy=old.reporter_kind == ReporterKind.PROXY), created=False)
                 continue
             seen.add(k)
             fresh.append(p)
@@ -554,7 +624,9 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
             entries.append(audit.Entry(AuditAction.CREATE, CATEGORY, "Flag", p.alert.pk, p.report.patient_id,
                                        detail=f"{p.alert.severity} alert"))
         outcomes[p.index] = SubmitResult(p.report, p.results, p.alert,
-                                         rules.guidance_for(p.results, p.reasons, p.alert.deadline if p.alert else None))
+                                         rules.guidance_for(p.results, p.reasons,
+                                                            p.alert.deadline if p.alert else None, _language(),
+                                                            proxy=p.report.reporter_kind == ReporterKind.PROXY))
     audit.record(actor, entries, channel=channel)
     severe_ids = [a.pk for a in alerts if a.severity == Severity.SEVERE]
     if severe_ids:
@@ -659,18 +731,46 @@ def alert_acknowledge(*, actor: Actor, alert: Alert, expected_version: int | Non
     return locked
 
 
-def _escalation_target(alert: Alert) -> int | None:
-    """The CLP on the patient's care team, else a physician on it."""
-    rows = list(
-        CareTeamParticipant.objects.filter(
-            care_team__patient_id=alert.patient_id, care_team__status="active",
-            user__memberships__role__in=[Role.CLP, Role.PHYSICIAN], user__memberships__active=True,
+def _current_physicians(alert: Alert, clinical_roles: Sequence[str]) -> list[tuple[int, str]]:
+    """(user id, program role) of the members today of the patient's active care teams who hold one of
+    ``clinical_roles`` at the alert's organisation, in the order they joined."""
+    return [
+        (int(uid), str(role)) for uid, role in CareTeamParticipant.objects.filter(
+            current_participant_q(), care_team__patient_id=alert.patient_id, care_team__status="active",
+            user__is_active=True, user__memberships__role__in=list(clinical_roles), user__memberships__active=True,
+            user__memberships__organization_id=alert.organization_id,
         ).values_list("user_id", "user__memberships__role").order_by("id")
-    )
-    for uid, role in rows:
-        if role == Role.CLP:
-            return int(uid)
-    return int(rows[0][0]) if rows else None
+    ]
+
+
+def _program_clp(alert: Alert) -> int | None:
+    """The CLP of the patient's open program episode at the alert's organisation, else one on the care team."""
+    episode_clp = (ProgramEpisode.objects.filter(patient_id=alert.patient_id, organization_id=alert.organization_id,
+                                                 status__in=OPEN_EPISODE_STATUSES, clp__is_active=True)
+                   .order_by("pk").values_list("clp_id", flat=True).first())
+    if episode_clp is not None:
+        return int(episode_clp)
+    team = _current_physicians(alert, [Role.CLP])
+    return team[0][0] if team else None
+
+
+def overdue_escalation_target(alert: Alert) -> int | None:
+    """Who an alert that passed its deadline unacknowledged goes to: the program's CLP (oversight of the
+    navigators' response), else the patient's treating physician."""
+    clp = _program_clp(alert)
+    if clp is not None:
+        return clp
+    physicians = _current_physicians(alert, [Role.PHYSICIAN])
+    return physicians[0][0] if physicians else None
+
+
+def physician_escalation_target(alert: Alert) -> int | None:
+    """Who "Escalated to physician" goes to: the patient's treating physician (a physician on the patient's
+    care team today, the first to have joined), with the program's CLP as the fallback."""
+    physicians = _current_physicians(alert, [Role.PHYSICIAN])
+    if physicians:
+        return physicians[0][0]
+    return _program_clp(alert)
 
 
 def alert_record_action(*, actor: Actor, alert: Alert, kind: str, note: str = "",
@@ -680,13 +780,15 @@ def alert_record_action(*, actor: Actor, alert: Alert, kind: str, note: str = ""
     _require_care_role(actor)
     if kind not in STAFF_ACTIONS:
         raise ValidationFailed("Choose an action.", field_errors={"kind": ["Unknown action."]})
-    if kind == ActionKind.NOTE and not note.strip():
-        raise ValidationFailed("Write the note.", field_errors={"note": ["Required for a note."]})
+    if not note.strip():
+        # What was said or done is the record: "Called the patient" with no note documents nothing.
+        raise ValidationFailed(NOTE_REQUIRED[kind], field_errors={"note": [NOTE_REQUIRED[kind]]})
     with transaction.atomic():
         locked = _locked_alert(actor, alert, expected_version)
         if locked.status == AlertStatus.RESOLVED:
             raise Conflict("This alert is already resolved.")
         now = clock.now()
+        escalated_to: int | None = None
         if locked.acknowledged_at is None:
             locked.acknowledged_at, locked.acknowledged_by_id = now, actor.user_id
             AlertAction.objects.create(alert=locked, kind=ActionKind.ACKNOWLEDGED, by_id=actor.user_id, at=now)
@@ -695,12 +797,22 @@ def alert_record_action(*, actor: Actor, alert: Alert, kind: str, note: str = ""
         if kind == ActionKind.ESCALATED_TO_PHYSICIAN:
             locked.status = AlertStatus.ESCALATED
             locked.escalated_at = now
-            locked.escalated_to_id = _escalation_target(locked)
+            locked.escalated_to_id = physician_escalation_target(locked)
+            escalated_to = locked.escalated_to_id
         locked.version += 1
         locked.save()
         AlertAction.objects.create(alert=locked, kind=kind, note=note.strip()[:2000], by_id=actor.user_id, at=now)
-        _log_alert(actor, locked, f"action {kind}", channel)
+        _log_alert(actor, locked, f"action {kind}" + (f"; to {escalated_to}" if escalated_to else ""), channel)
+        if escalated_to is not None:
+            alert_id = locked.pk
+            transaction.on_commit(lambda: _notify_escalation(alert_id))
     return locked
+
+
+def _notify_escalation(alert_id: int) -> None:
+    from .tasks import notify_escalation
+
+    notify_escalation.enqueue(alert_id)
 
 
 def alert_resolve(*, actor: Actor, alert: Alert, note: str = "", expected_version: int | None = None,
@@ -726,6 +838,27 @@ def alert_resolve(*, actor: Actor, alert: Alert, note: str = "", expected_versio
     return locked
 
 
+def alerts_hand_off(*, actor: Actor, patient_id: int, from_user_id: int, to_user_id: int,
+                    channel: str = "web") -> int:
+    """A patient's navigator changed: the patient's open alerts assigned to the previous navigator (or to
+    no one) are assigned to the new one, in the hand-off's transaction; a severe alert nobody has
+    acknowledged yet is notified to the new navigator once it commits.  Returns how many alerts moved."""
+    alerts = list(Alert.objects.select_for_update().filter(
+        Q(assigned_to_id=from_user_id) | Q(assigned_to__isnull=True),
+        patient_id=patient_id, status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED],
+    ))
+    if not alerts:
+        return 0
+    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(assigned_to_id=to_user_id, version=F("version") + 1)
+    audit.record(actor, [audit.Entry(AuditAction.UPDATE, CATEGORY, "Flag", a.pk, patient_id,
+                                     detail=f"assigned to navigator {to_user_id} (was {a.assigned_to_id})")
+                         for a in alerts], channel=channel)
+    unanswered = [a.pk for a in alerts if a.severity == Severity.SEVERE and a.status == AlertStatus.OPEN]
+    if unanswered:
+        transaction.on_commit(lambda: _notify_new_alerts(unanswered))
+    return len(alerts)
+
+
 # --- scheduled jobs (called by tasks.py; ids in, safe to run twice) -------------------------------------
 
 
@@ -742,7 +875,7 @@ def alert_escalate_overdue(alert_id: int, *, now: dt.datetime | None = None) -> 
         alert = Alert.objects.filter(pk=alert_id).first()
         if alert is None:
             return False
-        target = _escalation_target(alert)
+        target = overdue_escalation_target(alert)
         claimed = Alert.objects.filter(pk=alert_id, status=AlertStatus.OPEN, deadline__lt=now).update(
             status=AlertStatus.ESCALATED, escalated_at=now, escalated_to_id=target, version=F("version") + 1,
         )
@@ -768,6 +901,11 @@ def schedules_due_for_reminder(now: dt.datetime | None = None) -> list[int]:
 def schedule_claim_reminder(schedule_id: int, *, now: dt.datetime | None = None) -> ReportSchedule | None:
     """Claim one due reminder (conditional UPDATE); None when it was already sent for this due time."""
     now = now or clock.now()
+    schedule = ReportSchedule.objects.select_related("instrument", "patient").filter(pk=schedule_id).first()
+    if schedule is None or not instrument_enabled_for(schedule.instrument, schedule.patient.organization_id):
+        # The instrument was switched off for the program: the patient could not answer, so no reminder is
+        # sent; the schedule is listed on the CLP's worklist until it is stopped or the licence restored.
+        return None
     with transaction.atomic():
         return _claim_reminder(schedule_id, now)
 

@@ -1,7 +1,7 @@
 """Background work of symptom monitoring (Django's tasks API through the django-tasks backport).
 
 Every task takes ids, reloads state and is safe to run twice: escalation and reminders are claimed with a
-conditional UPDATE in services.  ``run_due_jobs`` is what ``oncoliaison run-scheduled-jobs`` (cron) calls;
+conditional UPDATE in services.  ``run_due_jobs`` is the scheduled job that ``oncoliaison run-scheduled-jobs`` (cron) runs;
 on a real queue the same tasks run in workers.
 """
 
@@ -16,6 +16,8 @@ from django.urls import reverse
 from django_tasks import task
 
 from oncoliaison.core import clock
+from oncoliaison.core.schedule import scheduled_job
+from oncoliaison.patients.selectors import contact_points_for
 
 from . import services
 from .models import Alert
@@ -27,6 +29,12 @@ def _url(path: str) -> str:
     return (settings.PUBLIC_BASE_URL.rstrip("/") + path) if settings.PUBLIC_BASE_URL else path
 
 
+def _alert_url(alert_id: int) -> str:
+    """The alert's page (reasons, the patient's words, what was done): notices carry only this link, never
+    patient content — who the patient is and why the alert fired are read after signing in."""
+    return _url(reverse("monitoring:alert_detail", args=[alert_id]))
+
+
 @task()
 def escalate_alert(alert_id: int) -> bool:
     """Escalate one alert whose deadline passed unacknowledged; notify the CLP / physician it went to."""
@@ -35,11 +43,11 @@ def escalate_alert(alert_id: int) -> bool:
         alert = Alert.objects.select_related("escalated_to").get(pk=alert_id)
         to = alert.escalated_to.email if alert.escalated_to and alert.escalated_to.email else ""
         if to:
-            # No patient names or identifiers in e-mail: a link to the worklist only.
+            # No patient names, identifiers or symptoms in e-mail: a link to the alert only.
             send_mail(
                 "OncoLiaison: a symptom alert passed its response deadline",
-                "A symptom alert on your patients' worklist was not acknowledged in time and has been escalated "
-                f"to you.  Open the worklist: {_url(reverse('monitoring:worklist'))}",
+                "A symptom alert was not acknowledged in time and has been escalated to you.  "
+                f"Open the alert: {_alert_url(alert_id)}",
                 None, [to], fail_silently=True,
             )
         logger.info("symptom alert %s escalated", alert_id)
@@ -55,11 +63,14 @@ def send_schedule_reminder(schedule_id: int) -> bool:
     user = schedule.patient.user
     email = (user.email if user is not None else "") or ""
     if email:
+        urgent = contact_points_for(schedule.patient).urgent_phone
+        call = (f"If you feel very unwell, call your care team's 24-hour line now: {urgent}.  In an emergency "
+                "call 911." if urgent else "If you feel very unwell and cannot reach your care team, call 911.  "
+                "If you are thinking of harming yourself, call or text 988.")
         send_mail(
             "Your symptom check-in is due",
             "Your care team asks you to report how you are feeling.  Please sign in to the OncoLiaison portal "
-            f"to answer a few questions: {_url('/')}\n\nIf you feel very unwell, call your care team now or 911 "
-            "in an emergency.",
+            f"to answer a few questions: {_url('/')}\n\n{call}",
             None, [email], fail_silently=True,
         )
     return True
@@ -67,20 +78,38 @@ def send_schedule_reminder(schedule_id: int) -> bool:
 
 @task()
 def notify_alerts(alert_ids: list[int]) -> int:
-    """Tell the assigned navigators that severe alerts arrived (one message each, no patient details);
-    returns how many navigators were told.  Alerts already acknowledged are skipped."""
-    recipients = set(
-        Alert.objects.filter(pk__in=alert_ids, status="open", assigned_to__isnull=False)
-        .exclude(assigned_to__email="").values_list("assigned_to__email", flat=True)
-    )
-    for email in sorted(recipients):
+    """Tell the assigned navigators that severe alerts arrived (one message each, a link per alert, no patient
+    details); returns how many navigators were told.  Alerts already acknowledged are skipped."""
+    by_recipient: dict[str, list[int]] = {}
+    for alert_id, email in (
+        Alert.objects.filter(pk__in=alert_ids, status="open", assigned_to__isnull=False, assigned_to__is_active=True)
+        .exclude(assigned_to__email="").order_by("deadline", "pk").values_list("pk", "assigned_to__email")
+    ):
+        by_recipient.setdefault(email, []).append(alert_id)
+    for email, ids in sorted(by_recipient.items()):
+        links = "\n".join(_alert_url(i) for i in ids)
         send_mail(
             "OncoLiaison: severe symptom alert on your worklist",
-            f"A severe symptom alert needs a response within the hour.  Open the worklist: "
-            f"{_url(reverse('monitoring:worklist'))}",
+            f"A severe symptom alert needs a response within the hour.  Open it:\n{links}",
             None, [email], fail_silently=True,
         )
-    return len(recipients)
+    return len(by_recipient)
+
+
+@task()
+def notify_escalation(alert_id: int) -> bool:
+    """Tell the physician (or CLP) an alert was escalated to that it waits for them, with a link to the alert,
+    where the escalation note is shown; no patient details in the message."""
+    alert = Alert.objects.select_related("escalated_to").filter(pk=alert_id, status="escalated").first()
+    to = alert.escalated_to.email if alert and alert.escalated_to and alert.escalated_to.is_active else ""
+    if not to:
+        return False
+    send_mail(
+        "OncoLiaison: a symptom alert was escalated to you",
+        f"A navigator escalated a symptom alert to you and left you a note.  Open the alert: {_alert_url(alert_id)}",
+        None, [to], fail_silently=True,
+    )
+    return True
 
 
 def run_due_jobs(now: dt.datetime | None = None) -> dict[str, int]:
@@ -93,3 +122,9 @@ def run_due_jobs(now: dt.datetime | None = None) -> dict[str, int]:
     for schedule_id in reminders:
         send_schedule_reminder.enqueue(schedule_id)
     return {"escalations": len(escalations), "reminders": len(reminders)}
+
+
+@scheduled_job("symptom monitoring")
+def scheduled_monitoring(now: dt.datetime) -> str:
+    counts = run_due_jobs(now)
+    return f"escalations: {counts['escalations']}, reminders: {counts['reminders']}"

@@ -16,12 +16,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oncoliaison.core import audit, clock
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.errors import DomainError, NotFound
-from oncoliaison.core.views import actor_of, form_error_from, is_htmx, maps_domain_errors
-from oncoliaison.patients.selectors import access_patient
+from oncoliaison.core.views import actor_of, announce_change, form_error_from, is_htmx, maps_domain_errors
+from oncoliaison.patients.forms import LANGUAGES
+from oncoliaison.patients.selectors import access_patient, contact_points_for
 
 from . import selectors, services
 from .charts import Series, line_chart
-from .forms import ActionForm, PermissionForm, PolicyForm, ReportForm, ResolveForm, RuleForm, ScheduleForm
+from .forms import (
+    ActionForm,
+    PermissionForm,
+    PolicyForm,
+    ReportForm,
+    ResolveForm,
+    RuleForm,
+    ScheduleForm,
+    SwitchOffForm,
+)
 from .models import InstrumentPermission, SymptomInstrument, SymptomReport
 
 # --- the worklist --------------------------------------------------------------------------------------------
@@ -36,24 +46,44 @@ def worklist(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     alerts = selectors.alert_worklist_for(actor, mine_only=mine)
     overdue = selectors.overdue_schedules_for(actor)
+    waiting = [a for a in alerts if not a.acknowledged_at and a.status != "resolved"]
     return render(request, "monitoring/worklist.html", {
-        "alerts": alerts, "overdue": overdue, "mine": mine, "now": clock.now(),
+        "alerts": alerts, "overdue": overdue, "mine": mine, "now": clock.now(), "waiting": waiting,
         "action_form": ActionForm(), "resolve_form": ResolveForm(),
     })
 
 
-def _row(request: HttpRequest, alert_id: int, *, error: str = "", form: Any = None) -> HttpResponse:
+@never_cache
+@login_required
+@require_GET
+@maps_domain_errors
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """One alert: why it fired (by clinical weight, with the patient's words), what was done and the notes —
+    the page the e-mail notices link to, and where a physician reads the note of an alert escalated to them."""
+    actor = actor_of(request)
+    selectors.require_care_role(actor)
+    alert = selectors.alert_detail_for(actor, alert_id)
+    return render(request, "monitoring/alert.html", {
+        "a": alert, "now": clock.now(), "action_form": ActionForm(), "resolve_form": ResolveForm(),
+    })
+
+
+def _row(request: HttpRequest, alert_id: int, *, error: str = "", done: str = "", form: Any = None) -> HttpResponse:
+    """The alert's worklist row after an action: ``done`` says what happened (announced, focus on the row)."""
     actor = actor_of(request)
     alert = selectors.alert_get_for(actor, alert_id)
     if not is_htmx(request):
         if error:
             messages.error(request, error)
+        elif done:
+            messages.success(request, done)
         return redirect("monitoring:worklist")
     audit.log_patients_read(actor, [alert.patient_id], category="symptoms", resource_type="Flag", channel="web")
-    return render(request, "monitoring/worklist.html#alert-row", {
+    response = render(request, "monitoring/worklist.html#alert-row", {
         "a": alert, "now": clock.now(), "row_error": error,
         "action_form": form or ActionForm(), "resolve_form": ResolveForm(),
     }, status=422 if error else 200)
+    return announce_change(response, error or done, focus=f"alert-{alert.pk}")
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -74,7 +104,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         raise
     except DomainError as exc:
         return _row(request, alert_id, error=exc.message)
-    return _row(request, alert_id)
+    return _row(request, alert_id, done="Alert acknowledged.")
 
 
 @never_cache
@@ -94,7 +124,7 @@ def alert_action(request: HttpRequest, alert_id: int) -> HttpResponse:
         raise
     except DomainError as exc:
         return _row(request, alert_id, error=exc.message, form=form)
-    return _row(request, alert_id)
+    return _row(request, alert_id, done="Action recorded on the alert.")
 
 
 @never_cache
@@ -113,7 +143,7 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
         raise
     except DomainError as exc:
         return _row(request, alert_id, error=exc.message)
-    return _row(request, alert_id)
+    return _row(request, alert_id, done="Alert resolved.")
 
 
 # --- phone entry ---------------------------------------------------------------------------------------------
@@ -145,13 +175,29 @@ def phone_report(request: HttpRequest, patient_id: int, code: str) -> HttpRespon
                 raise
             form_error_from(form, exc)
         else:
-            return render(request, "monitoring/report_result.html", {
-                "patient": patient, "instrument": instrument, "result": result,
-                "scores": [s for s in result.scores],
-            })
+            # Post/redirect/get: reloading the saved report enters nothing again.
+            return redirect("monitoring:report_saved", patient_id=patient.pk, report_id=result.report.pk)
     return render(request, "monitoring/phone_report.html", {
         "patient": patient, "instrument": instrument, "form": form, "enabled": enabled,
+        "language_missing": bool(selectors.language_versions_missing(patient, [instrument])),
+        "language_name": dict(LANGUAGES).get(patient.preferred_language, patient.preferred_language),
         "needs_terms": instrument.scoring_method == "proctcae_composite" and not terms,
+    }, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_GET
+@maps_domain_errors
+def report_saved(request: HttpRequest, patient_id: int, report_id: int) -> HttpResponse:
+    """A report entered by staff, as saved: its scores, alert and what the patient was to be told."""
+    actor = actor_of(request)
+    selectors.require_care_role(actor)
+    patient = access_patient(actor, patient_id, category="symptoms", channel="web")
+    outcome = selectors.report_outcome_for(actor, patient, report_id)
+    return render(request, "monitoring/report_result.html", {
+        "patient": patient, "instrument": outcome.report.version.instrument, "result": outcome,
+        "scores": list(outcome.report.scores.all()), "contacts": contact_points_for(patient),
     })
 
 
@@ -198,10 +244,13 @@ def history(request: HttpRequest, patient_id: int) -> HttpResponse:
     reports = selectors.symptom_history_for(actor, patient)
     for r in reports:
         r.score_list = [s for s in r.scores.all() if s.value is not None or s.kind == "scale"]  # type: ignore[attr-defined]
+    instruments = selectors.instruments_enabled_for_patient(patient)
     return render(request, "monitoring/history.html", {
         "patient": patient, "reports": reports, "charts": _charts(reports),
         "schedules": selectors.schedules_for_patient(actor, patient),
-        "instruments": selectors.instruments_enabled_for_patient(patient),
+        "instruments": instruments,
+        "language_missing": selectors.language_versions_missing(patient, instruments),
+        "language_name": dict(LANGUAGES).get(patient.preferred_language, patient.preferred_language),
         "schedule_form": ScheduleForm(initial={"starts_on": clock.today(), "frequency_days": 7}),
     })
 
@@ -284,16 +333,36 @@ def permission_record(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @maps_domain_errors
 def permission_disable(request: HttpRequest, permission_id: int) -> HttpResponse:
+    """Disabling a licence permission: a page that lists the patients whose schedules it stops, a reason and
+    a confirmation — never one click."""
     org_id = _admin_org(request)
-    permission = InstrumentPermission.objects.filter(pk=permission_id, organization_id=org_id).first()
+    actor = actor_of(request)
+    permission = (InstrumentPermission.objects.select_related("instrument")
+                  .filter(pk=permission_id, organization_id=org_id).first())
     if permission is None:
         raise NotFound()
-    services.instrument_permission_disable(actor=actor_of(request), permission=permission)
-    messages.success(request, "The permission was disabled.")
-    return redirect("monitoring:instruments")
+    form = SwitchOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.instrument_permission_disable(actor=actor, permission=permission,
+                                                   reason=form.cleaned_data["reason"],
+                                                   confirmed=form.cleaned_data["confirm"])
+        except DomainError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(request, "The permission was disabled. Affected schedules are listed on the CLP's "
+                                      "worklist.")
+            return redirect("monitoring:instruments")
+    affected = selectors.schedules_affected_by_disabling(actor, permission)
+    # The count is the program's (what the confirmation is about); the names only of patients the person may
+    # see — a program administrator sees none (minimum necessary), the CLP's worklist lists them.
+    affected_count = selectors.schedules_affected_count(permission)
+    return render(request, "monitoring/permission_disable.html", {
+        "permission": permission, "form": form, "affected": affected, "affected_count": affected_count,
+    }, status=422 if request.method == "POST" else 200)
 
 
 # --- alert rules and response deadlines of the program ---------------------------------------------------------
@@ -312,14 +381,16 @@ def _rules_context(org_id: int, forms_by_kind: dict[str, Any] | None = None,
             initial["phrases"] = "\n".join(initial["phrases"])
         form = (forms_by_kind or {}).get(kind.value) or RuleForm(initial=initial, prefix=kind.value)
         rows.append({"kind": kind.value, "label": kind.label, "form": form,
-                     "fields": [form[name] for name in RuleForm.PARAMS[kind.value]]})
+                     "fields": [form[name] for name in RuleForm.PARAMS[kind.value]],
+                     "protected": services.PROTECTED_RULES.get(kind)})
     policy = services.policy_for(org_id)
     policy_form = policy_form or PolicyForm(initial={
         "severe_minutes": policy.severe_minutes, "moderate_business_days": policy.moderate_business_days,
         "mild_business_days": policy.mild_business_days, "business_day_end_hour": policy.business_day_end_hour,
         "holidays": "\n".join(sorted(d.isoformat() for d in policy.holidays)),
     })
-    return {"rows": rows, "policy_form": policy_form}
+    affected = services.schedules_monitored_by(org_id).values("patient_id").distinct().count()
+    return {"rows": rows, "policy_form": policy_form, "affected": affected}
 
 
 @never_cache
@@ -348,7 +419,8 @@ def alert_rules(request: HttpRequest) -> HttpResponse:
             try:
                 services.alert_rule_update(actor=actor, organization_id=org_id, kind=kind,
                                            enabled=form.cleaned_data["enabled"],
-                                           severity=form.cleaned_data["severity"], params=form.params_for(kind))
+                                           severity=form.cleaned_data["severity"], params=form.params_for(kind),
+                                           reason=form.cleaned_data["reason"], confirmed=form.cleaned_data["confirm"])
             except DomainError as exc:
                 form_error_from(form, exc)
             else:

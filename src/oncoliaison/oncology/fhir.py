@@ -155,7 +155,7 @@ def bundle_post(actor: Actor, bundle: dict[str, Any], *, organization_id: int | 
     Raises the domain's typed errors (Forbidden, ValidationFailed) for the FHIR view to map.
     """
     result = bundle_import(actor=actor, bundle=bundle, source=import_source_for(actor),
-                           organization_id=organization_id, channel="fhir")
+                           organization_id=organization_id, channel="fhir", refuse_unheld=True)
     if result.bundle_type == "transaction" and not result.stored:
         return 400, result.to_operation_outcome()
     return 200, result.to_response_bundle()
@@ -320,7 +320,7 @@ class CancerRecordMapper(ResourceMapper):
         return self.model._default_manager.filter(patient__in=patients, **self.row_filter)
 
     def version_of(self, obj: Any) -> int:
-        return 1
+        return int(getattr(obj, "version", 1))
 
     def export_rows(self, patients: Any, since: dt.datetime | None = None) -> Iterator[Any]:
         """The rows ``to_fhir`` renders, as light named tuples (no model instances: the bulk export's fast

@@ -21,7 +21,7 @@ from django.db.models import Model, Q
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
-from oncoliaison.core.actor import Actor
+from oncoliaison.core.actor import Actor, system_actor
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.fhir import validation
 from oncoliaison.patients.models import PatientIdentifier
@@ -128,8 +128,9 @@ class ImportResult:
         """The transaction-response / batch-response Bundle: one response per incoming entry, in order.
 
         For a transaction that was not stored, answer ``to_operation_outcome()`` with HTTP 400 instead.
-        Entries of types the cancer record does not hold answer "200 OK" with a warning outcome (they were
-        accepted and not stored); entries held for a patient-match review answer "202 Accepted".
+        An entry of a type the cancer record does not hold is refused with its own error status (422,
+        issue code not-supported); supporting entries read to resolve references (Medication) answer
+        "200 OK" with a note; entries held for a patient-match review answer "202 Accepted".
         """
         kind = "transaction-response" if self.bundle_type == "transaction" else "batch-response"
         issues = {i.index: i for i in self.rejected}
@@ -351,6 +352,12 @@ def _scope_reason(actor: Actor, rtype: str) -> str:
     return ""
 
 
+def _not_held(rtype: str) -> str:
+    held = ", ".join(sorted(STORED_TYPES | SUPPORTING_TYPES))
+    return (f"{rtype[:64] or 'A resource without resourceType'} is not stored by this server's cancer record, "
+            f"so the entry cannot be processed.  Types accepted in a transaction or batch: {held}.")
+
+
 def bundle_import(
     *,
     actor: Actor,
@@ -359,6 +366,7 @@ def bundle_import(
     organization_id: int | None = None,
     synthetic: bool = False,
     channel: str = "",
+    refuse_unheld: bool = False,
     _patient_overrides: dict[str, int | None] | None = None,
 ) -> ImportResult:
     """Import a FHIR Bundle (transaction, batch or collection) into the cancer record.
@@ -367,6 +375,8 @@ def bundle_import(
     base URL); together with each entry's fullUrl it identifies a resource across imports, so the same
     content imported again is "unchanged".  Raises Forbidden when the actor may not import at all and
     ValidationFailed when the payload is not a Bundle.  Entry-level problems are in ``result.rejected``.
+    ``refuse_unheld`` (FHIR ``POST [base]``): an entry of a type the record does not hold is an error of
+    that entry (so a transaction stores nothing); otherwise such entries are validated, counted and skipped.
     """
     from .services import cancer_record_import  # the writer
 
@@ -395,7 +405,11 @@ def bundle_import(
             result.rejected.append(EntryIssue(i, "", "", "The entry has no resource.", "required"))
             continue
         rtype = str(resource.get("resourceType") or "")
-        rid = str(resource.get("id") or "")
+        rid = str(resource.get("id") or "")[:64]
+        if validation.too_deep(resource):
+            result.rejected.append(EntryIssue(i, rtype[:64], rid, f"The resource is nested deeper than "
+                                              f"{validation.MAX_DEPTH} levels.", "invalid"))
+            continue
         method = str(((entry.get("request") or {}).get("method")) or "").upper()
         if method and method not in {"POST", "PUT"}:
             result.rejected.append(EntryIssue(i, rtype, rid, f"{method} entries are not supported; send POST or PUT.",
@@ -406,6 +420,12 @@ def bundle_import(
             result.rejected.append(EntryIssue(i, rtype, rid, f"Entry {clash} has the same fullUrl.", "duplicate"))
             continue
         if rtype not in STORED_TYPES and rtype not in SUPPORTING_TYPES:
+            if refuse_unheld:
+                # FHIR's transaction rules: an entry is processed or fails; "200 OK" for a resource that
+                # was not stored would tell the sender it is kept.  (A file load through import-fhir keeps
+                # what the cancer record holds and counts the rest, as its summary says.)
+                result.rejected.append(EntryIssue(i, rtype[:64], rid, _not_held(rtype), "not-supported"))
+                continue
             unsupported[i] = resource
             continue
         resources[i] = resource
@@ -713,5 +733,5 @@ def system_actor_for(organization_id: int, *, client_id: str = "import-fhir", so
     """The actor of an import run by the operator for one organisation (full SMART scopes, audited)."""
     from oncoliaison.core.scopes import ScopeSet
 
-    return Actor(kind="system", client_id=client_id, client_organization_id=organization_id,
-                 scopes=ScopeSet.parse("system/*.cruds"), source_address=source_address)
+    return system_actor(organization_id=organization_id, client_id=client_id,
+                        scopes=ScopeSet.parse("system/*.cruds"), source_address=source_address)

@@ -23,14 +23,22 @@ UCUM = "http://unitsofmeasure.org"
 NCIT = "http://ncimeta.nci.nih.gov"
 
 
+ENTERED_IN_ERROR = "entered-in-error"
+AMENDED = "amended"
+
+
 class SourcedRecord(models.Model):
-    """Fields shared by every imported record: where it came from and what it said."""
+    """Fields shared by every record: where it came from (imported: source; entered here: who) and its
+    version (corrections keep the previous versions as ``CancerRecordRevision`` rows)."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
     source_system = models.CharField(max_length=200, blank=True,
                                      help_text="Namespace of the sending system (blank: entered here).")
     source_id = models.CharField(max_length=255, blank=True, help_text="fullUrl or Type/id of the resource.")
     content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the canonical resource JSON.")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="Who entered it in the pages (blank: imported).")
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +108,9 @@ class CancerCondition(models.Model):
     source_system = models.CharField(max_length=200, blank=True)
     source_id = models.CharField(max_length=255, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="Who entered it in the pages (blank: imported).")
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -354,6 +365,35 @@ class DiseaseStatus(SourcedRecord):
     class Meta:
         ordering = ["-effective_at", "id"]
         constraints = [_source_unique("disease_status")]
+
+
+# --- corrections --------------------------------------------------------------------------------------
+
+
+class RevisionAction(models.TextChoices):
+    AMENDED = "amended", "Corrected"
+    ENTERED_IN_ERROR = "entered-in-error", "Marked as entered in error"
+
+
+class CancerRecordRevision(models.Model):
+    """A version of a cancer-record row as it was before a correction: nothing is overwritten unseen."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    record_type = models.CharField(max_length=24, help_text="condition, stage, observation, procedure, …")
+    record_id = models.PositiveBigIntegerField()
+    version = models.PositiveIntegerField(help_text="The version this snapshot was (the row is now one higher)")
+    action = models.CharField(max_length=20, choices=RevisionAction.choices)
+    snapshot = models.JSONField(help_text="The row's fields before the change")
+    reason = models.CharField(max_length=500)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["record_type", "record_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["record_type", "record_id", "version"],
+                                               name="cancer_record_revision_one_per_version")]
+        indexes = [models.Index(fields=["patient", "changed_at"])]
 
 
 # --- import bookkeeping -------------------------------------------------------------------------------

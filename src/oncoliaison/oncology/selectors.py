@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from oncoliaison.core import clock
@@ -16,6 +17,7 @@ from oncoliaison.patients.selectors import access_patient, care_team_queryset_fo
 
 from . import rules
 from .models import (
+    ENTERED_IN_ERROR,
     CancerCondition,
     CancerStage,
     ClinicalObservation,
@@ -33,6 +35,7 @@ from .models import (
 )
 
 RECENT_LABS = 20
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class TimelineItem:
     label: str
     detail: str
     status: str
+    record_type: str = ""  # procedure | medication: what the correction page edits
+    row: Procedure | Medication | None = None
 
 
 @dataclass
@@ -57,6 +62,7 @@ class StageSnapshot:
     m: str = ""
     group: str = ""
     other: list[str] = field(default_factory=list)
+    rows: list[CancerStage] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +101,7 @@ def _stage_history(stages: list[CancerStage]) -> list[StageSnapshot]:
             snap = snaps[key] = StageSnapshot(when=s.effective_on, stage_type=s.get_stage_type_display(),
                                               system=s.system_display)
         value = s.value_display or s.value_code
+        snap.rows.append(s)
         if s.kind == StageKind.TNM_T:
             snap.t = value
         elif s.kind == StageKind.TNM_N:
@@ -123,7 +130,7 @@ def _treatments(procedures: list[Procedure], medications: list[Medication],
         ) if x)
         kind = {"surgical": "surgery", "radiotherapy": "radiotherapy"}.get(p.kind, "procedure")
         item = TimelineItem(_day(p.performed_start), _day(p.performed_end), kind, p.display or p.code, detail,
-                            p.status)
+                            p.status, "procedure", p)
         is_cancer = p.kind in {ProcedureKind.SURGICAL, ProcedureKind.RADIOTHERAPY} and (
             p.condition_id in cancer_ids or bool(p.intent_code) or p.kind == ProcedureKind.RADIOTHERAPY
             or p.condition_id is None)
@@ -132,7 +139,8 @@ def _treatments(procedures: list[Procedure], medications: list[Medication],
         detail = ", ".join(x for x in (
             med.get_source_type_display(), med.intent_display, med.dose_text,
             med.termination_reason and f"stopped: {med.termination_reason}") if x)
-        item = TimelineItem(_day(med.start), _day(med.end), "medication", med.display or med.code, detail, med.status)
+        item = TimelineItem(_day(med.start), _day(med.end), "medication", med.display or med.code, detail, med.status,
+                            "medication", med)
         (cancer_items if (med.condition_id in cancer_ids or med.intent_code) else other_items).append(item)
     def order(item: TimelineItem) -> tuple[dt.date, str]:
         return item.when or dt.date.min, item.label
@@ -140,15 +148,25 @@ def _treatments(procedures: list[Procedure], medications: list[Medication],
     return sorted(cancer_items, key=order), sorted(other_items, key=order, reverse=True)
 
 
+def current_conditions(patient: Patient) -> QuerySet[CancerCondition]:
+    """The patient's conditions, without those withdrawn as entered in error (kept for their history)."""
+    return CancerCondition.objects.filter(patient=patient).exclude(verification_status=ENTERED_IN_ERROR)
+
+
+def _current(model: type[M], patient: Patient) -> QuerySet[M]:
+    return (model._default_manager.filter(patient=patient).exclude(status=ENTERED_IN_ERROR)  # type: ignore[misc]
+            .select_related("entered_by"))
+
+
 def cancer_record_for(actor: Actor, patient_id: int | str, *, channel: str = "web") -> CancerRecord:
     """The one-page cancer record of a patient the actor may see (NotFound otherwise); the read is audited."""
     patient = access_patient(actor, patient_id, category="oncology", channel=channel)
-    conditions = list(CancerCondition.objects.filter(patient=patient).order_by("-diagnosed_on", "id"))
+    conditions = list(current_conditions(patient).select_related("entered_by").order_by("-diagnosed_on", "id"))
     cancers = [c for c in conditions if c.category != ConditionCategory.COMORBIDITY]
     comorbidities = [c for c in conditions if c.category == ConditionCategory.COMORBIDITY]
     cancer_ids = {c.pk for c in cancers}
-    stages = list(CancerStage.objects.filter(patient=patient).order_by("-effective_on", "id"))
-    observations = ClinicalObservation.objects.filter(patient=patient)
+    stages = list(_current(CancerStage, patient).order_by("-effective_on", "id"))
+    observations = _current(ClinicalObservation, patient)
     markers = list(observations.filter(kind=ObservationKind.TUMOR_MARKER).order_by("-effective_at", "id"))
     findings = list(observations.filter(kind__in=[ObservationKind.TUMOR, ObservationKind.COMORBIDITY])
                     .order_by("-effective_at", "id"))
@@ -156,10 +174,10 @@ def cancer_record_for(actor: Actor, patient_id: int | str, *, channel: str = "we
     labs_qs = observations.filter(kind=ObservationKind.LABORATORY)
     labs = list(labs_qs.order_by("-effective_at", "id")[:RECENT_LABS])
     variants = list(GenomicVariant.objects.filter(patient=patient).order_by("-effective_at", "id"))
-    procedures = list(Procedure.objects.filter(patient=patient).order_by("performed_start", "id"))
-    medications = list(Medication.objects.filter(patient=patient).order_by("start", "id"))
+    procedures = list(_current(Procedure, patient).order_by("performed_start", "id"))
+    medications = list(_current(Medication, patient).order_by("start", "id"))
     timeline, other = _treatments(procedures, medications, cancer_ids)
-    performance = list(PerformanceStatus.objects.filter(patient=patient).order_by("-effective_at", "id"))
+    performance = list(_current(PerformanceStatus, patient).order_by("-effective_at", "id"))
     statuses = list(DiseaseStatus.objects.filter(patient=patient).select_related("condition")
                     .order_by("-effective_at", "id"))
     teams = list(

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from oncoliaison.core import audit
+from oncoliaison.core import audit, prg
 from oncoliaison.core.errors import DomainError, NotFound
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.views import actor_of, maps_domain_errors
@@ -22,12 +22,13 @@ from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import access_patient
 
 from . import selectors, services
+from .entry import may_write_record
 from .importing import ImportResult, bundle_import, bundles_from_bytes
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+def no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
 
@@ -38,8 +39,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def cancer_summary(request: HttpRequest, pk: int) -> HttpResponse:
     record = selectors.cancer_record_for(actor_of(request), pk, channel="web")
     actor = actor_of(request)
-    ctx = {"record": record, "patient": record.patient, "is_staff": actor.kind == "staff"}
-    return _no_store(render(request, "oncology/summary.html", ctx))
+    ctx = {"record": record, "patient": record.patient, "is_staff": actor.kind == "staff",
+           "can_write": may_write_record(actor)}
+    return no_store(render(request, "oncology/summary.html", ctx))
 
 
 @login_required
@@ -122,10 +124,28 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                     result = None
         if form.errors:
             status = 400
-    rejected_types = sorted({i.resource_type for i in result.rejected}) if result else []
-    ctx = {"form": form, "result": result, "rejected_types": rejected_types,
-           "rows": _result_rows(result) if result else []}
-    return _no_store(render(request, "oncology/import.html", ctx, status=status))
+        elif result is not None:
+            # Post/redirect/get: the summary is shown once on the next page; a reload imports nothing again.
+            prg.stash(request, "import-result", _result_shown(result))
+            return redirect("oncology:import")
+    shown = prg.take(request, "import-result") if request.method == "GET" else None
+    ctx = {"form": form, **(shown or {"result": None, "rejected_types": [], "rows": []})}
+    return no_store(render(request, "oncology/import.html", ctx, status=status))
+
+
+def _result_shown(result: ImportResult) -> dict[str, Any]:
+    """What the import page shows of a result, as plain data (it crosses the redirect in the session)."""
+    return {
+        "result": {
+            "summary": result.summary(), "patients_created": result.patients_created,
+            "patients_linked": result.patients_linked, "bundle_type": result.bundle_type, "stored": result.stored,
+            "rejected": [{"index": i.index, "resource_type": i.resource_type, "resource_id": i.resource_id,
+                          "reason": i.reason} for i in result.rejected[:200]],
+            "unsupported": dict(result.unsupported),
+        },
+        "rejected_types": sorted({i.resource_type for i in result.rejected}),
+        "rows": _result_rows(result),
+    }
 
 
 def _result_rows(result: ImportResult) -> list[dict[str, Any]]:
@@ -148,7 +168,7 @@ def _result_rows(result: ImportResult) -> list[dict[str, Any]]:
 def review_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     reviews = list(selectors.import_review_list_for(actor)[:200])
-    return _no_store(render(request, "oncology/reviews.html", {"reviews": reviews}))
+    return no_store(render(request, "oncology/reviews.html", {"reviews": reviews}))
 
 
 class ReviewDecisionForm(forms.Form):
@@ -186,5 +206,5 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     held_counts = sorted({t: held.count(t) for t in held if t}.items())
     status = 400 if form.errors else 200
     ctx = {"review": review, "candidates": candidates, "form": form, "held_counts": held_counts}
-    return _no_store(render(request, "oncology/review.html", ctx, status=status))
+    return no_store(render(request, "oncology/review.html", ctx, status=status))
 

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from oncoliaison.core.access import require_staff
 from oncoliaison.core.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
 from oncoliaison.core.errors import Forbidden, NotFound
-from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 
 from . import selectors, services
 from .models import Membership, Organization, OrganizationKind
@@ -136,7 +136,7 @@ def membership_create(request: HttpRequest, slug: str, payload: MembershipIn, re
     response={200: MembershipOut, **WRITE_ERRORS},
 )
 def membership_update(
-    request: HttpRequest, slug: str, membership_id: int, payload: MembershipPatch, response: HttpResponse
+    request: HttpRequest, slug: str, membership_id: Id, payload: MembershipPatch, response: HttpResponse
 ) -> Membership:
     """Change or end a role (set ``active`` to false)."""
     actor = actor_of(request)

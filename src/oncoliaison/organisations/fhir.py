@@ -27,6 +27,8 @@ from . import selectors, services
 from .models import Membership, Organization, OrganizationKind, Role
 
 _SP = "http://hl7.org/fhir/SearchParameter/"
+EXT_CONTACT_PURPOSE = codes.EXT_CONTACT_PURPOSE  # "urgent" (24 hours) or "office"
+_PURPOSES = ("urgent", "office")
 _HL7_TYPE = {
     OrganizationKind.LEAD_PROGRAM: ("prov", "Healthcare Provider"),
     OrganizationKind.PARTNER_HOSPITAL: ("prov", "Healthcare Provider"),
@@ -63,13 +65,32 @@ def _org_type_q(name: str, value: str) -> Q:
     return params.NOTHING
 
 
+_HOURS = ("office_first_day", "office_last_day", "office_opens", "office_closes")  # not carried in FHIR R4
+
+
+def _split_telecom(resource: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The numbers tagged urgent/office (our extension) apart from the organisation's general telecom."""
+    purposed: dict[str, str] = {}
+    general = []
+    for t in resource.get("telecom") or []:
+        codes_ = [e.get("valueCode") for e in t.get("extension") or [] if e.get("url") == EXT_CONTACT_PURPOSE]
+        purpose = next((c for c in codes_ if c in _PURPOSES), None)
+        if purpose and t.get("system") == "phone":
+            purposed.setdefault(purpose, str(t.get("value") or ""))
+        else:
+            general.append(t)
+    return purposed, general
+
+
 @register
 class OrganizationMapper(ResourceMapper):
     resource_type = "Organization"
     model = Organization
     documentation = ("The cancer-care network's directory. Creating organisations needs a lead program "
                      "administrator (or a lead program's client with Organization.c); a client may update only "
-                     "its own organisation.")
+                     "its own organisation. telecom carries the urgent (24-hour) and office lines patients are "
+                     f"told to call, each tagged with the extension {EXT_CONTACT_PURPOSE} "
+                     "(valueCode urgent | office).")
     search_params = (
         SearchParam("identifier", "token", "The short name (system "
                     f"{codes.SID_ORGANIZATION_SLUG}) or a facility identifier.", _org_identifier_q,
@@ -105,7 +126,12 @@ class OrganizationMapper(ResourceMapper):
             ]}],
             "name": o.name,
         }
-        if tel := codes.telecom(o.phone, o.email):
+        tel = codes.telecom(o.phone, o.email) + [
+            {"system": "phone", "value": number, "use": "work",
+             "extension": [{"url": EXT_CONTACT_PURPOSE, "valueCode": purpose}]}
+            for purpose, number in (("urgent", o.urgent_phone), ("office", o.office_phone)) if number
+        ]
+        if tel:
             out["telecom"] = tel
         if addr := codes.address(o.address_line, o.city, o.state, o.postal_code, o.country):
             out["address"] = addr
@@ -124,9 +150,12 @@ class OrganizationMapper(ResourceMapper):
         if current is not None and slug and slug != current.slug:
             raise ValidationFailed("An organisation's short name cannot change.",
                                    field_errors={"identifier": ["Cannot change the short name."]})
-        phone, email = telecom_values(resource)
+        purposed, general = _split_telecom(resource)
+        phone, email = telecom_values({"telecom": general})
         addr = first_address(resource)
+        kept = {name: getattr(current, name) for name in _HOURS} if current is not None else {}
         return services.OrganizationData(
+            urgent_phone=purposed.get("urgent", ""), office_phone=purposed.get("office", ""), **kept,
             name=str(resource.get("name") or ""), kind=kind, slug=slug, active=bool(resource.get("active", True)),
             phone=phone, email=email, address_line=addr["address_line"], city=addr["city"], state=addr["state"],
             postal_code=addr["postal_code"], country=addr["country"] or "US",

@@ -9,6 +9,9 @@ from django import forms
 from .models import OrganizationKind, Role
 from .services import OrganizationData
 
+_DAYS = [("", "—"), *[(str(i), name) for i, name in enumerate(
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])]]
+
 
 class OrganizationForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200)
@@ -22,6 +25,19 @@ class OrganizationForm(forms.Form):
     state = forms.CharField(label="State", max_length=100, required=False)
     postal_code = forms.CharField(label="ZIP code", max_length=20, required=False)
     identifier_value = forms.CharField(label="NPI of the facility", max_length=100, required=False)
+    urgent_phone = forms.CharField(
+        label="Urgent line for patients (24 hours)", max_length=40, required=False,
+        help_text="Answered day and night. Patients told to call about severe symptoms or fever see this number.")
+    office_phone = forms.CharField(label="Office line for patients", max_length=40, required=False,
+                                   help_text="For questions in office hours.")
+    office_first_day = forms.TypedChoiceField(label="Office open from", choices=_DAYS, coerce=int,
+                                              empty_value=None, required=False)
+    office_last_day = forms.TypedChoiceField(label="Office open until", choices=_DAYS, coerce=int,
+                                             empty_value=None, required=False)
+    office_opens = forms.TimeField(label="Office opens at", required=False, help_text="e.g. 08:00",
+                                   widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    office_closes = forms.TimeField(label="Office closes at", required=False, help_text="e.g. 17:00",
+                                    widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -39,6 +55,8 @@ class OrganizationForm(forms.Form):
             name=d["name"], kind=d["kind"], slug=d.get("slug", ""), phone=d["phone"], email=d["email"],
             address_line=d["address_line"], city=d["city"], state=d["state"], postal_code=d["postal_code"],
             identifier_system="http://hl7.org/fhir/sid/us-npi" if npi else "", identifier_value=npi,
+            urgent_phone=d["urgent_phone"], office_phone=d["office_phone"], office_first_day=d["office_first_day"],
+            office_last_day=d["office_last_day"], office_opens=d["office_opens"], office_closes=d["office_closes"],
         )
 
 

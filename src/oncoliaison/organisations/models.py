@@ -38,12 +38,27 @@ class Organization(models.Model):
     mrn_system = models.CharField(
         max_length=200, blank=True, help_text="URI of the MRN namespace this organisation assigns."
     )
+    # Contact points patients are told to call (organisations.rules; a care team may override the numbers).
+    urgent_phone = models.CharField(max_length=40, blank=True,
+                                    help_text="Answered day and night: severe symptoms, fever on chemotherapy.")
+    office_phone = models.CharField(max_length=40, blank=True, help_text="The program office, in office hours.")
+    office_first_day = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = Monday … 6 = Sunday")
+    office_last_day = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = Monday … 6 = Sunday")
+    office_opens = models.TimeField(null=True, blank=True)
+    office_closes = models.TimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(office_first_day__isnull=True) | models.Q(office_first_day__lte=6))
+                & (models.Q(office_last_day__isnull=True) | models.Q(office_last_day__lte=6)),
+                name="organization_office_days_are_weekdays",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -63,10 +78,11 @@ class Role(models.TextChoices):
     PARTNER_STAFF = "partner_staff", "Partner staff"
     RESEARCHER = "researcher", "Researcher"
     STAKEHOLDER_LIAISON = "stakeholder_liaison", "Stakeholder liaison"
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
 
 
-# Roles that take part in a patient's care and so may read identified patient data of patients their
-# organisation may see.  Researchers and stakeholder liaisons work only with de-identified data.
+# Roles that work in a care-delivering organisation's program (its referral queue, program measures).
+# Researchers and stakeholder liaisons work only with de-identified data.
 CLINICAL_ROLES = frozenset(
     {
         Role.CLP,
@@ -78,6 +94,11 @@ CLINICAL_ROLES = frozenset(
         Role.PARTNER_STAFF,
     }
 )
+# Roles that take part in a patient's care and so may open identified patient records (summary, alerts,
+# secure messages, care plans) of the patients their organisation may see.  The program administrator
+# manages the program, not patients (minimum necessary): no clinical content, except through an explicit,
+# time-limited, audited emergency access (patients.EmergencyAccess), which the privacy officer reviews.
+PATIENT_CARE_ROLES = CLINICAL_ROLES - {Role.PROGRAM_ADMIN}
 # Roles that administer their organisation (memberships, audit report).
 ADMIN_ROLES = frozenset({Role.PROGRAM_ADMIN, Role.CLP})
 

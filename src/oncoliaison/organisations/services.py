@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -14,7 +15,9 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditAction
 
+from . import rules
 from .models import Membership, Organization, OrganizationKind, Role
+from .rules import ROUTING_REFUSAL, changes_routing
 
 
 @dataclass
@@ -32,6 +35,13 @@ class OrganizationData:
     country: str = "US"
     identifier_system: str = ""
     identifier_value: str = ""
+    # Contact points patients are told to call (organisations.rules).
+    urgent_phone: str = ""
+    office_phone: str = ""
+    office_first_day: int | None = None
+    office_last_day: int | None = None
+    office_opens: dt.time | None = None
+    office_closes: dt.time | None = None
 
 
 def _validate_org(data: OrganizationData) -> None:
@@ -40,14 +50,26 @@ def _validate_org(data: OrganizationData) -> None:
         errors["name"] = ["Enter the organisation's name."]
     if data.kind not in OrganizationKind.values:
         errors["kind"] = [f"Kind must be one of: {', '.join(OrganizationKind.values)}."]
+    for name in ("urgent_phone", "office_phone"):
+        if problem := rules.phone_error(getattr(data, name)):
+            errors[name] = [problem]
+    for name in ("office_first_day", "office_last_day"):
+        value = getattr(data, name)
+        if value is not None and not 0 <= value <= 6:
+            errors[name] = ["A day of the week: 0 (Monday) to 6 (Sunday)."]
+    if problem := rules.hours_error(data.office_first_day, data.office_last_day, data.office_opens,
+                                    data.office_closes):
+        errors["office_opens"] = [problem]
     if errors:
         raise ValidationFailed("The organisation is not valid.", field_errors=errors)
 
 
 def _may_create_organizations(actor: Actor) -> bool:
-    """Administrators of a lead cancer program curate the network's directory."""
+    """Administrators of a lead cancer program curate the network's directory (and the platform administrator)."""
     from .models import Organization as Org
 
+    if actor.platform_admin:
+        return True
     lead = set(Org.objects.filter(kind=OrganizationKind.LEAD_PROGRAM).values_list("pk", flat=True))
     if actor.is_system:
         return actor.client_organization_id in lead and actor.allows("Organization", "c")
@@ -56,6 +78,9 @@ def _may_create_organizations(actor: Actor) -> bool:
 
 def organization_create(*, actor: Actor, data: OrganizationData, channel: str = "") -> Organization:
     _validate_org(data)
+    if changes_routing(old_kind=None, new_kind=data.kind, old_active=None, new_active=data.active) \
+            and not actor.platform_admin:
+        raise Forbidden(ROUTING_REFUSAL)
     if not _may_create_organizations(actor):
         raise Forbidden("Only administrators of a lead cancer program can add organisations to the network.")
     slug = slugify(data.slug or data.name)[:64]
@@ -82,12 +107,15 @@ def organization_update(
     if actor.is_system:
         if organization.pk != actor.client_organization_id or not actor.allows("Organization", "u"):
             raise Forbidden("A client may update only its own organisation, with the update scope.")
-    else:
+    elif not actor.platform_admin:
         require_admin(actor, organization.pk)
     with transaction.atomic():
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
         if expected_version is not None and expected_version != locked.version:
             raise PreconditionFailed(f"The organisation was changed by someone else (version {locked.version}).")
+        if changes_routing(old_kind=locked.kind, new_kind=data.kind, old_active=locked.active,
+                           new_active=data.active) and not actor.platform_admin:
+            raise Forbidden(ROUTING_REFUSAL)
         for k, v in vars(data).items():
             if k == "slug":
                 continue

@@ -17,12 +17,14 @@ from oncoliaison.accounts.services import (
     staff_account_create,
     staff_password_issue,
 )
+from oncoliaison.core import prg
 from oncoliaison.core.access import get_visible_or_404, require_admin, require_staff
 from oncoliaison.core.errors import DomainError, Forbidden, PreconditionFailed
 from oncoliaison.core.views import PAGE_SIZE, actor_of, form_error_from, maps_domain_errors
 
 from . import selectors, services
 from .forms import MemberAddForm, MembershipEditForm, OrganizationForm
+from .rules import ROUTING_REFUSAL
 
 
 @login_required
@@ -57,6 +59,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "org": org,
         "members": members,
         "is_admin": actor.is_admin_of(org.pk),
+        "contacts": selectors.contact_points_of(org),
     })
 
 
@@ -72,8 +75,10 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organization_create(actor=actor, data=form.to_data(), channel="web")
-        except Forbidden:
-            raise
+        except Forbidden as exc:
+            if exc.message != ROUTING_REFUSAL:
+                raise
+            form.add_error("kind", exc.message)
         except DomainError as exc:
             form_error_from(form, exc)
         else:
@@ -115,10 +120,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
                                           email=d["email"]),
                     channel="web",
                 )
-                response = render(request, "organisations/account_created.html",
-                                  {"org": org, "person": person, "password": password})
-                response["Cache-Control"] = "no-store"
-                return response
+                return _show_password_once(request, org.pk, person, password, reset=False)
         except Forbidden:
             raise
         except DomainError as exc:
@@ -182,16 +184,37 @@ def member_credentials(request: HttpRequest, pk: int, membership_pk: int) -> Htt
     person = membership.user
     if request.POST.get("action") == "password":
         password = staff_password_issue(actor=actor, user=person, channel="web")
-        response = render(request, "organisations/account_created.html",
-                          {"org": membership.organization, "person": person, "password": password, "reset": True})
-        response["Cache-Control"] = "no-store"
-        return response
+        return _show_password_once(request, membership.organization_id, person, password, reset=True)
     if request.POST.get("action") == "mfa":
         mfa_reset(actor=actor, user=person, channel="web")
         messages.success(request, f"{person.display_name} will set up a new authenticator app at next sign-in.")
         return redirect("organisations:member_edit", pk=pk, membership_pk=membership.pk)
     messages.error(request, "Choose what to reset.")
     return redirect("organisations:member_edit", pk=pk, membership_pk=membership.pk)
+
+
+def _show_password_once(request: HttpRequest, org_pk: int, person: User, password: str, *,
+                        reset: bool) -> HttpResponse:
+    """Post/redirect/get for a one-time password: it crosses the redirect encrypted in the session and is
+    shown once; reloading the page shows that it was shown (and issues nothing)."""
+    prg.stash(request, f"password-{org_pk}", {"person": person.display_name, "username": person.username,
+                                              "password": password, "reset": reset})
+    return redirect("organisations:password_shown", pk=org_pk)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET"])
+@maps_domain_errors
+def password_shown(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    require_staff(actor)
+    org = get_visible_or_404(selectors.organization_list_for(actor), pk)
+    require_admin(actor, org.pk)
+    shown = prg.take(request, f"password-{org.pk}")
+    response = render(request, "organisations/account_created.html", {"org": org, "shown": shown})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

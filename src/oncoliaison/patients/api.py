@@ -25,8 +25,9 @@ from oncoliaison.core.apiauth import (
     page_of,
     require_scope,
 )
+from oncoliaison.core.errors import BadRequest
 from oncoliaison.core.models import AuditAction
-from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 
 from . import selectors, services
 from .models import CareTeam, Consent, Patient, PatientIdentifier
@@ -39,6 +40,7 @@ from .schemas import (
     ConsentPatch,
     IdentifierIn,
     PatientIn,
+    PatientListPage,
     PatientOut,
     PatientPage,
     PatientPatch,
@@ -63,7 +65,7 @@ def _identifiers(items: list[IdentifierIn]) -> list[services.IdentifierData]:
     ]
 
 
-def _patient_out(actor: Actor, patient_id: int) -> Patient:
+def _patient_out(actor: Actor, patient_id: Id) -> Patient:
     """A patient just written, reloaded for the answer (the write itself is audited)."""
     return (
         selectors.patient_queryset_for(actor).select_related("organization").prefetch_related(_IDENTIFIERS)
@@ -93,13 +95,20 @@ def _search(request: HttpRequest, terms: PatientSearch) -> dict[str, object]:
     return {**meta, "items": items}
 
 
-@router.get("/patients", response={200: PatientPage, **READ_ERRORS})
-def patient_list(request: HttpRequest, terms: Query[PatientSearch]) -> dict[str, object]:
-    """Patients the caller may see, by name words, birth date and/or identifier; paginated.
+_SEARCH_TERMS = frozenset(PatientSearch.model_fields) - frozenset(PatientListPage.model_fields)
 
-    Every patient on the page is recorded in the audit log.  Prefer ``POST /patients/search`` when
-    searching by identifier, so that it does not travel in the URL."""
-    return _search(request, terms)
+
+@router.get("/patients", response={200: PatientPage, **READ_ERRORS})
+def patient_list(request: HttpRequest, listing: Query[PatientListPage]) -> dict[str, object]:
+    """Patients the caller may see, paginated.  Every patient on the page is recorded in the audit log.
+
+    To search by name, birth date or identifier use ``POST /patients/search``: search terms in a query
+    string are refused (400), because URLs end up in server, proxy and browser logs."""
+    sent = sorted(_SEARCH_TERMS & set(request.GET))
+    if sent:
+        raise BadRequest(f"Search terms ({', '.join(sent)}) are not taken in the URL, where they would be "
+                         "logged: send them in the body of POST /api/patients/search.")
+    return _search(request, PatientSearch(q="", identifier="", page=listing.page, page_size=listing.page_size))
 
 
 @router.post("/patients/search", response={200: PatientPage, **READ_ERRORS})
@@ -123,8 +132,8 @@ def patient_create(request: HttpRequest, payload: PatientIn, response: HttpRespo
     return Status(201, _patient_out(actor, patient.pk))
 
 
-@router.get("/patients/{int:patient_id}", response={200: PatientOut, **READ_ERRORS})
-def patient_get(request: HttpRequest, patient_id: int, response: HttpResponse) -> Patient:
+@router.get("/patients/{id:patient_id}", response={200: PatientOut, **READ_ERRORS})
+def patient_get(request: HttpRequest, patient_id: Id, response: HttpResponse) -> Patient:
     actor = actor_of(request)
     require_scope(actor, "Patient", "r")
     patient = selectors.access_patient(actor, patient_id, channel=CHANNEL)
@@ -132,8 +141,8 @@ def patient_get(request: HttpRequest, patient_id: int, response: HttpResponse) -
     return patient
 
 
-@router.patch("/patients/{int:patient_id}", response={200: PatientOut, **WRITE_ERRORS})
-def patient_update(request: HttpRequest, patient_id: int, payload: PatientPatch, response: HttpResponse) -> Patient:
+@router.patch("/patients/{id:patient_id}", response={200: PatientOut, **WRITE_ERRORS})
+def patient_update(request: HttpRequest, patient_id: Id, payload: PatientPatch, response: HttpResponse) -> Patient:
     """Change registration details.  Send the version you read (``If-Match`` or ``version``): a
     stale version is refused with 412 and nothing changes."""
     actor = actor_of(request)
@@ -164,29 +173,30 @@ def _participants(payload: CareTeamIn | CareTeamPatch) -> list[services.Particip
     return [services.ParticipantData(**p.dict()) for p in payload.participants or []]
 
 
-@router.get("/patients/{int:patient_id}/care-teams", response={200: list[CareTeamOut], **READ_ERRORS})
-def care_team_list(request: HttpRequest, patient_id: int) -> list[CareTeam]:
+@router.get("/patients/{id:patient_id}/care-teams", response={200: list[CareTeamOut], **READ_ERRORS})
+def care_team_list(request: HttpRequest, patient_id: Id) -> list[CareTeam]:
     actor = actor_of(request)
     require_scope(actor, "CareTeam", "s")
     patient = selectors.access_patient(actor, patient_id, category="care_team", channel=CHANNEL)
     return list(_care_teams(actor, patient))
 
 
-@router.post("/patients/{int:patient_id}/care-teams", response={201: CareTeamOut, **CREATE_ERRORS})
-def care_team_create(request: HttpRequest, patient_id: int, payload: CareTeamIn, response: HttpResponse) -> Status:
+@router.post("/patients/{id:patient_id}/care-teams", response={201: CareTeamOut, **CREATE_ERRORS})
+def care_team_create(request: HttpRequest, patient_id: Id, payload: CareTeamIn, response: HttpResponse) -> Status:
     actor = actor_of(request)
     patient = selectors.access_patient(actor, patient_id, category="care_team", channel=CHANNEL, audit_read=False)
-    data = services.CareTeamData(name=payload.name, status=payload.status, participants=_participants(payload))
+    data = services.CareTeamData(name=payload.name, status=payload.status, participants=_participants(payload),
+                                 urgent_phone=payload.urgent_phone, office_phone=payload.office_phone)
     team = services.care_team_create(actor=actor, patient=patient, data=data, channel=CHANNEL)
     response["ETag"] = etag(team.version)
     return Status(201, _care_teams(actor, patient).get(pk=team.pk))
 
 
 @router.patch(
-    "/patients/{int:patient_id}/care-teams/{int:team_id}", response={200: CareTeamOut, **WRITE_ERRORS}
+    "/patients/{id:patient_id}/care-teams/{id:team_id}", response={200: CareTeamOut, **WRITE_ERRORS}
 )
 def care_team_update(
-    request: HttpRequest, patient_id: int, team_id: int, payload: CareTeamPatch, response: HttpResponse
+    request: HttpRequest, patient_id: Id, team_id: Id, payload: CareTeamPatch, response: HttpResponse
 ) -> CareTeam:
     """Rename, change status or replace the participants (``participants`` sent = the whole list)."""
     actor = actor_of(request)
@@ -203,6 +213,7 @@ def care_team_update(
                 for p in team.participants.all()
             ]
         ),
+        urgent_phone=payload.urgent_phone, office_phone=payload.office_phone,
     )
     team = services.care_team_update(actor=actor, team=team, data=data, expected_version=version, channel=CHANNEL)
     response["ETag"] = etag(team.version)
@@ -227,16 +238,16 @@ def _consent_data(consent: Consent) -> services.ConsentData:
     )
 
 
-@router.get("/patients/{int:patient_id}/consents", response={200: list[ConsentOut], **READ_ERRORS})
-def consent_list(request: HttpRequest, patient_id: int) -> list[Consent]:
+@router.get("/patients/{id:patient_id}/consents", response={200: list[ConsentOut], **READ_ERRORS})
+def consent_list(request: HttpRequest, patient_id: Id) -> list[Consent]:
     actor = actor_of(request)
     require_scope(actor, "Consent", "s")
     patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL)
     return list(_consents(actor, patient))
 
 
-@router.post("/patients/{int:patient_id}/consents", response={201: ConsentOut, **CREATE_ERRORS})
-def consent_create(request: HttpRequest, patient_id: int, payload: ConsentIn, response: HttpResponse) -> Status:
+@router.post("/patients/{id:patient_id}/consents", response={201: ConsentOut, **CREATE_ERRORS})
+def consent_create(request: HttpRequest, patient_id: Id, payload: ConsentIn, response: HttpResponse) -> Status:
     """Record a consent: treatment, data sharing with an organisation, caregiver proxy or research."""
     actor = actor_of(request)
     patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL, audit_read=False)
@@ -252,10 +263,10 @@ def consent_create(request: HttpRequest, patient_id: int, payload: ConsentIn, re
 
 
 @router.patch(
-    "/patients/{int:patient_id}/consents/{int:consent_id}", response={200: ConsentOut, **WRITE_ERRORS}
+    "/patients/{id:patient_id}/consents/{id:consent_id}", response={200: ConsentOut, **WRITE_ERRORS}
 )
 def consent_update(
-    request: HttpRequest, patient_id: int, consent_id: int, payload: ConsentPatch, response: HttpResponse
+    request: HttpRequest, patient_id: Id, consent_id: Id, payload: ConsentPatch, response: HttpResponse
 ) -> Consent:
     actor = actor_of(request)
     patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL, audit_read=False)
@@ -276,9 +287,9 @@ def consent_update(
 
 
 @router.post(
-    "/patients/{int:patient_id}/consents/{int:consent_id}/revoke", response={200: ConsentOut, **WRITE_ERRORS}
+    "/patients/{id:patient_id}/consents/{id:consent_id}/revoke", response={200: ConsentOut, **WRITE_ERRORS}
 )
-def consent_revoke(request: HttpRequest, patient_id: int, consent_id: int, response: HttpResponse) -> Consent:
+def consent_revoke(request: HttpRequest, patient_id: Id, consent_id: Id, response: HttpResponse) -> Consent:
     """Withdraw a consent: it becomes inactive from today."""
     actor = actor_of(request)
     patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL, audit_read=False)

@@ -30,6 +30,7 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import NotFound, ValidationFailed
+from oncoliaison.core.ids import parse_id
 from oncoliaison.fhir import codes, params
 from oncoliaison.fhir.registry import (
     ResourceMapper,
@@ -131,6 +132,8 @@ class PatientMapper(ResourceMapper):
         patient = selectors.access_patient(actor, pk, channel="fhir", audit_read=False)
         prefetch_related_objects([patient], self._identifiers)
         return patient
+
+    patient_field = "pk"
 
     def patient_id_of(self, obj: Any) -> int | None:
         return int(obj.pk)
@@ -299,6 +302,11 @@ class CareTeamMapper(ResourceMapper):
         if participants:
             out["participant"] = participants
         out["managingOrganization"] = [codes.ref("Organization", t.organization_id)]
+        telecom = [{"system": "phone", "value": number, "use": "work",
+                    "extension": [{"url": codes.EXT_CONTACT_PURPOSE, "valueCode": purpose}]}
+                   for purpose, number in (("urgent", t.urgent_phone), ("office", t.office_phone)) if number]
+        if telecom:
+            out["telecom"] = telecom
         return out
 
     def from_fhir(self, resource: dict[str, Any], *, actor: Actor, current: Any = None) -> CareTeamInput:
@@ -323,9 +331,15 @@ class CareTeamMapper(ResourceMapper):
                 start=parse_date(period.get("start"), f"{field}.period.start"),
                 end=parse_date(period.get("end"), f"{field}.period.end"),
             ))
+        purposed = {
+            e.get("valueCode"): str(t.get("value") or "")
+            for t in resource.get("telecom") or [] if t.get("system") == "phone"
+            for e in t.get("extension") or [] if e.get("url") == codes.EXT_CONTACT_PURPOSE
+        }
         data = services.CareTeamData(name=str(resource.get("name") or ""),
                                      status=str(resource.get("status") or CareTeamStatus.ACTIVE),
-                                     participants=participants)
+                                     participants=participants, urgent_phone=purposed.get("urgent", ""),
+                                     office_phone=purposed.get("office", ""))
         return CareTeamInput(patient_id, data)
 
     def create(self, *, actor: Actor, data: CareTeamInput) -> CareTeam:
@@ -448,10 +462,10 @@ class ConsentMapper(ResourceMapper):
             if "reference" in reference:
                 grantee_org = reference_to(reference, "Organization", field)
             elif (reference.get("identifier") or {}).get("system") == codes.SID_USER:
-                value = str(reference["identifier"].get("value") or "")
-                if not value.isdigit():
+                user_pk = parse_id(str(reference["identifier"].get("value") or ""))
+                if user_pk is None:
                     raise ValidationFailed(f"{field} has an unknown user id.", field_errors={field: ["Unknown."]})
-                grantee_user = int(value)
+                grantee_user = user_pk
         proxy_scopes = [s for act in provision.get("action") or [] for s in codes.codes_in(act, codes.CS_PROXY_SCOPE)]
         proxy_scope = proxy_scopes[0] if proxy_scopes else ""
         if kind == ConsentKind.CAREGIVER_PROXY:

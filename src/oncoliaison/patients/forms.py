@@ -6,19 +6,20 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from oncoliaison.core import clock
 from oncoliaison.organisations.models import Organization
 
-from .models import AdministrativeGender, ConsentKind, ProxyScope
-from .services import ConsentData, IdentifierData, PatientData
+from .models import AdministrativeGender, ConsentKind, EmergencyReason, ProxyScope
+from .services import ConsentData, EmergencyAccessRequest, IdentifierData, PatientData
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 LANGUAGES = [
-    ("en", "English"), ("es", "Spanish"), ("zh", "Chinese"), ("vi", "Vietnamese"), ("ar", "Arabic"),
-    ("fr", "French"), ("ht", "Haitian Creole"), ("ko", "Korean"), ("ru", "Russian"), ("pt", "Portuguese"),
-    ("tl", "Tagalog"), ("so", "Somali"), ("ase", "American Sign Language"),
+    ("en", _("English")), ("es", _("Spanish")), ("zh", _("Chinese")), ("vi", _("Vietnamese")), ("ar", _("Arabic")),
+    ("fr", _("French")), ("ht", _("Haitian Creole")), ("ko", _("Korean")), ("ru", _("Russian")),
+    ("pt", _("Portuguese")), ("tl", _("Tagalog")), ("so", _("Somali")), ("ase", _("American Sign Language")),
 ]
 
 
@@ -146,3 +147,27 @@ class ConsentForm(forms.Form):
             proxy_scope=d.get("proxy_scope", "") if kind == ConsentKind.CAREGIVER_PROXY else "",
             period_start=d.get("period_start"), period_end=d.get("period_end"), note=d.get("note", ""),
         )
+
+
+class EmergencyAccessForm(forms.Form):
+    """Break the glass: which patient (MRN and date of birth), why, and the person's own words."""
+
+    mrn = forms.CharField(label="Patient's MRN", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    birth_date = forms.DateField(label="Patient's date of birth", widget=DATE)
+    reason = forms.ChoiceField(label="Reason", choices=[("", "Choose…"), *EmergencyReason.choices])
+    justification = forms.CharField(
+        label="Why you need this record now", max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The privacy officer reads this. Say what is happening and why the care team cannot help.")
+    acknowledge = forms.BooleanField(
+        label="I understand that this access is recorded, time-limited and reviewed by the privacy officer, "
+              "and that the patient can see who read their messages.")
+
+    def to_data(self) -> EmergencyAccessRequest:
+        d = self.cleaned_data
+        return EmergencyAccessRequest(mrn=d["mrn"], birth_date=d["birth_date"], reason=d["reason"],
+                                      justification=d["justification"])
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(label="Review finding", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class AdministrativeGender(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Patient(models.Model):
@@ -72,10 +73,10 @@ class Patient(models.Model):
 
 
 class IdentifierType(models.TextChoices):
-    MRN = "MR", "Medical record number"
-    SSN = "SS", "Social Security number"
-    INSURANCE = "MB", "Member number"
-    OTHER = "", "Other"
+    MRN = "MR", _("Medical record number")
+    SSN = "SS", _("Social Security number")
+    INSURANCE = "MB", _("Member number")
+    OTHER = "", _("Other")
 
 
 class PatientIdentifier(models.Model):
@@ -100,10 +101,10 @@ class PatientIdentifier(models.Model):
 
 
 class CareTeamStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    INACTIVE = "inactive", "Inactive"
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    INACTIVE = "inactive", _("Inactive")
 
 
 class CareTeam(models.Model):
@@ -113,6 +114,9 @@ class CareTeam(models.Model):
     )
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=CareTeamStatus.choices, default=CareTeamStatus.ACTIVE)
+    # The team's own numbers, when they differ from the organisation's (blank: the organisation's).
+    urgent_phone = models.CharField(max_length=40, blank=True)
+    office_phone = models.CharField(max_length=40, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -134,27 +138,34 @@ class CareTeamParticipant(models.Model):
             models.UniqueConstraint(fields=["care_team", "user", "role"], name="care_team_participant_unique")
         ]
 
+    @property
+    def role_label(self) -> str:
+        """The role in the reader's language where it is one of the known care-team roles, else as entered."""
+        from .rules import care_role_label
+
+        return care_role_label(self.role)
+
 
 class ConsentKind(models.TextChoices):
-    TREATMENT = "treatment", "Treatment"
-    DATA_SHARING = "data_sharing", "Data sharing with an organisation"
-    CAREGIVER_PROXY = "caregiver_proxy", "Caregiver proxy access"
-    RESEARCH = "research", "Research use"
+    TREATMENT = "treatment", _("Treatment")
+    DATA_SHARING = "data_sharing", _("Data sharing with an organisation")
+    CAREGIVER_PROXY = "caregiver_proxy", _("Caregiver proxy access")
+    RESEARCH = "research", _("Research use")
 
 
 class ConsentStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PROPOSED = "proposed", "Proposed"
-    ACTIVE = "active", "Active"
-    REJECTED = "rejected", "Rejected"
-    INACTIVE = "inactive", "Inactive (revoked or ended)"
-    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+    DRAFT = "draft", _("Draft")
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    REJECTED = "rejected", _("Rejected")
+    INACTIVE = "inactive", _("Inactive (revoked or ended)")
+    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
 
 
 class ProxyScope(models.TextChoices):
-    VIEW = "view", "View only"
-    REPORT = "report", "View and report on my behalf"
-    MESSAGE = "message", "View, report and message the care team"
+    VIEW = "view", _("View only")
+    REPORT = "report", _("View and report on my behalf")
+    MESSAGE = "message", _("View, report and message the care team")
 
 
 class Consent(models.Model):
@@ -213,4 +224,48 @@ class Consent(models.Model):
         indexes = [
             models.Index(fields=["grantee_organization", "kind", "status"]),
             models.Index(fields=["grantee_user", "kind", "status"]),
+        ]
+
+
+class EmergencyReason(models.TextChoices):
+    """Why someone opens a record they would not otherwise see (codes of HL7 v3 PurposeOfUse)."""
+
+    EMERGENCY_TREATMENT = "ETREAT", "Emergency treatment: the patient needs care now"
+    TREATMENT = "TREAT", "Urgent care question and the patient's own care team cannot be reached"
+    PATIENT_SAFETY = "PATSFTY", "Patient safety: an alert or message about this patient needs action"
+    OPERATIONS = "HOPERAT", "Program operations: a correction or complaint about this record"
+
+
+class EmergencyAccess(models.Model):
+    """A break-glass session: one person, one patient, a stated reason, a time limit.
+
+    Every read and write during it is audited with its id (``core.audit``); the privacy officer of the
+    patient's organisation reviews it.  Rows are never deleted (PROTECT)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="emergency_accesses")
+    organization = models.ForeignKey(
+        "organisations.Organization", on_delete=models.PROTECT, related_name="emergency_accesses",
+        help_text="The patient's organisation when access began: its privacy officer reviews the session.",
+    )
+    role = models.CharField(max_length=32, help_text="The person's role when they asked.")
+    reason = models.CharField(max_length=8, choices=EmergencyReason.choices)
+    justification = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("started_at")),
+                                   name="emergency_access_expires_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "expires_at"]),
+            models.Index(fields=["organization", "started_at"]),
         ]

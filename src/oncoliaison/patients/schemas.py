@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ninja import Field, Schema
 
-from oncoliaison.core.schemas import PageMeta, PatchSchema
+from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Date, DateTime, Id, Int, PageMeta, PatchSchema
 
 from .models import (
     AdministrativeGender,
@@ -21,8 +19,8 @@ from .models import (
 
 
 class IdentifierIn(Schema):
-    system: str = Field(..., max_length=200, examples=["urn:oid:2.16.840.1.113883.3.999.1"])
-    value: str = Field(..., max_length=100)
+    system: str = Field(..., min_length=1, pattern=r"\S", max_length=200, examples=["urn:oid:2.16.840.1.113883.3.999.1"])
+    value: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
     type_code: IdentifierType = Field(IdentifierType.OTHER, description="MR, SS, MB or empty")
     organization: str | None = Field(default=None, description="Slug of the assigning organisation (for MRNs)")
 
@@ -40,11 +38,11 @@ class IdentifierOut(Schema):
 
 
 class PatientOut(Schema):
-    id: int
+    id: Id
     organization: str = Field(..., description="Slug of the managing organisation")
     given_name: str
     family_name: str
-    birth_date: dt.date
+    birth_date: Date
     gender: AdministrativeGender
     phone: str
     email: str
@@ -54,13 +52,13 @@ class PatientOut(Schema):
     postal_code: str
     country: str
     preferred_language: str
-    interpreter_needed: bool
-    active: bool
-    deceased: bool
-    synthetic: bool
+    interpreter_needed: Bool
+    active: Bool
+    deceased: Bool
+    synthetic: Bool
     identifiers: list[IdentifierOut]
-    version: int
-    updated_at: dt.datetime
+    version: Int
+    updated_at: DateTime
 
     @staticmethod
     def resolve_organization(obj: object) -> str:
@@ -75,20 +73,26 @@ class PatientPage(PageMeta):
     items: list[PatientOut]
 
 
-class PatientSearch(Schema):
-    """Search terms.  Prefer POST /patients/search for identifiers: query strings end up in logs."""
+class PatientListPage(Schema):
+    """Which page of the patients the caller may see (no search terms: those go in a POST body)."""
+
+    page: Int = Field(1, ge=1)
+    page_size: Int = Field(50, ge=1, le=100)
+
+
+class PatientSearch(PatientListPage):
+    """Search terms, sent in the body of POST /patients/search: names, birth dates and MRNs never travel
+    in a URL (which proxies, servers and browsers write to their logs)."""
 
     q: str = Field("", max_length=200, description="Words that start the given or family name")
-    birth_date: dt.date | None = None
+    birth_date: Date | None = None
     identifier: str = Field("", max_length=100, description="An identifier value, e.g. an MRN")
-    page: int = Field(1, ge=1)
-    page_size: int = Field(50, ge=1, le=100)
 
 
 class PatientIn(Schema):
-    given_name: str = Field(..., max_length=100)
-    family_name: str = Field(..., max_length=100)
-    birth_date: dt.date
+    given_name: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
+    family_name: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
+    birth_date: Date
     gender: AdministrativeGender
     organization: str | None = Field(
         None, description="Slug of the managing organisation; needed when you work for more than one"
@@ -100,19 +104,19 @@ class PatientIn(Schema):
     state: str = Field("", max_length=100)
     postal_code: str = Field("", max_length=20)
     country: str = Field("", max_length=2)
-    preferred_language: str = Field("en", max_length=16, description="BCP-47 code, e.g. en, es")
-    interpreter_needed: bool = False
-    active: bool = True
-    deceased: bool = False
+    preferred_language: str = Field("en", pattern=LANGUAGE_TAG, max_length=16, description="BCP-47 code, e.g. en, es")
+    interpreter_needed: Bool = False
+    active: Bool = True
+    deceased: Bool = False
     identifiers: list[IdentifierIn] = Field(default_factory=list)
 
 
 class PatientPatch(PatchSchema):
     """Only the fields sent change; ``identifiers``, when sent, replaces the whole list."""
 
-    given_name: str | None = Field(default=None, max_length=100)
-    family_name: str | None = Field(default=None, max_length=100)
-    birth_date: dt.date | None = Field(default=None)
+    given_name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=100)
+    family_name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=100)
+    birth_date: Date | None = Field(default=None)
     gender: AdministrativeGender | None = Field(default=None)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=254)
@@ -121,32 +125,32 @@ class PatientPatch(PatchSchema):
     state: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=20)
     country: str | None = Field(default=None, max_length=2)
-    preferred_language: str | None = Field(default=None, max_length=16)
-    interpreter_needed: bool | None = Field(default=None)
-    active: bool | None = Field(default=None)
-    deceased: bool | None = Field(default=None)
+    preferred_language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=16)
+    interpreter_needed: Bool | None = Field(default=None)
+    active: Bool | None = Field(default=None)
+    deceased: Bool | None = Field(default=None)
     identifiers: list[IdentifierIn] | None = Field(default=None)
-    version: int | None = Field(default=None, description="The version you read; or send If-Match")
+    version: Int | None = Field(default=None, description="The version you read; or send If-Match")
 
 
 # --- care teams -----------------------------------------------------------------------------------
 
 
 class ParticipantIn(Schema):
-    user_id: int = Field(..., description="A practitioner (staff member)")
+    user_id: Id = Field(..., description="A practitioner (staff member)")
     role: str = Field(..., max_length=120, examples=["Nurse navigator"])
     role_code: str = Field("", max_length=40, description="SNOMED CT code of the role")
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Date | None = None
+    end: Date | None = None
 
 
 class ParticipantOut(Schema):
-    user_id: int
+    user_id: Id
     display_name: str
     role: str
     role_code: str
-    start: dt.date | None
-    end: dt.date | None
+    start: Date | None
+    end: Date | None
 
     @staticmethod
     def resolve_display_name(obj: object) -> str:
@@ -154,14 +158,16 @@ class ParticipantOut(Schema):
 
 
 class CareTeamOut(Schema):
-    id: int
-    patient_id: int
+    id: Id
+    patient_id: Id
     organization: str
     name: str
     status: CareTeamStatus
     participants: list[ParticipantOut]
-    version: int
-    updated_at: dt.datetime
+    urgent_phone: str = Field(description="The team's own urgent line ('' = the organisation's)")
+    office_phone: str = Field(description="The team's own office line ('' = the organisation's)")
+    version: Int
+    updated_at: DateTime
 
     @staticmethod
     def resolve_organization(obj: object) -> str:
@@ -173,38 +179,42 @@ class CareTeamOut(Schema):
 
 
 class CareTeamIn(Schema):
-    name: str = Field(..., max_length=200)
+    name: str = Field(..., min_length=1, pattern=r"\S", max_length=200)
     status: CareTeamStatus = CareTeamStatus.ACTIVE
     participants: list[ParticipantIn] = Field(default_factory=list)
+    urgent_phone: str = Field("", max_length=40, description="The team's own urgent line, if not the organisation's")
+    office_phone: str = Field("", max_length=40, description="The team's own office line, if not the organisation's")
 
 
 class CareTeamPatch(PatchSchema):
     """Only the fields sent change; ``participants``, when sent, replaces the whole list."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=200)
     status: CareTeamStatus | None = Field(default=None)
     participants: list[ParticipantIn] | None = Field(default=None)
-    version: int | None = Field(default=None, description="The version you read; or send If-Match")
+    urgent_phone: str | None = Field(default=None, max_length=40)
+    office_phone: str | None = Field(default=None, max_length=40)
+    version: Int | None = Field(default=None, description="The version you read; or send If-Match")
 
 
 # --- consents -------------------------------------------------------------------------------------
 
 
 class ConsentOut(Schema):
-    id: int
-    patient_id: int
+    id: Id
+    patient_id: Id
     kind: ConsentKind
     status: ConsentStatus
     grantee_organization: str | None = Field(default=None, description="Slug, for data sharing")
-    grantee_user_id: int | None = Field(default=None, description="The caregiver, for proxy access")
+    grantee_user_id: Id | None = Field(default=None, description="The caregiver, for proxy access")
     proxy_scope: str
     organization: str = Field(..., description="Slug of the organisation that recorded the consent")
-    period_start: dt.date | None
-    period_end: dt.date | None
+    period_start: Date | None
+    period_end: Date | None
     note: str
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    version: Int
+    created_at: DateTime
+    updated_at: DateTime
 
     @staticmethod
     def resolve_grantee_organization(obj: object) -> str | None:
@@ -220,10 +230,10 @@ class ConsentIn(Schema):
     kind: ConsentKind
     status: ConsentStatus = ConsentStatus.ACTIVE
     grantee_organization: str | None = Field(default=None, description="Slug of the organisation (data sharing)")
-    grantee_user_id: int | None = Field(default=None, description="The caregiver's user id (proxy access)")
+    grantee_user_id: Id | None = Field(default=None, description="The caregiver's user id (proxy access)")
     proxy_scope: ProxyScope | None = Field(default=None, description="For proxy access: view, report or message")
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
+    period_start: Date | None = None
+    period_end: Date | None = None
     note: str = Field("", max_length=2000)
 
 
@@ -235,9 +245,9 @@ class ConsentPatch(PatchSchema):
 
     status: ConsentStatus | None = Field(default=None)
     grantee_organization: str | None = Field(default=None)
-    grantee_user_id: int | None = Field(default=None)
+    grantee_user_id: Id | None = Field(default=None)
     proxy_scope: ProxyScope | None = Field(default=None)
-    period_start: dt.date | None = Field(default=None)
-    period_end: dt.date | None = Field(default=None)
+    period_start: Date | None = Field(default=None)
+    period_end: Date | None = Field(default=None)
     note: str | None = Field(default=None, max_length=2000)
-    version: int | None = Field(default=None, description="The version you read; or send If-Match")
+    version: Int | None = Field(default=None, description="The version you read; or send If-Match")

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -14,8 +15,10 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditAction
-from oncoliaison.organisations.models import Organization
+from oncoliaison.organisations.models import CARE_DELIVERING_KINDS, Organization
+from oncoliaison.organisations.rules import phone_error
 
+from . import rules, selectors
 from .models import (
     AdministrativeGender,
     CareTeam,
@@ -24,6 +27,8 @@ from .models import (
     Consent,
     ConsentKind,
     ConsentStatus,
+    EmergencyAccess,
+    EmergencyReason,
     Patient,
     PatientIdentifier,
     ProxyScope,
@@ -194,6 +199,10 @@ class CareTeamData:
     name: str
     status: str = CareTeamStatus.ACTIVE
     participants: list[ParticipantData] = field(default_factory=list)
+    # The team's own numbers for its patients, overriding the organisation's (organisations.rules);
+    # None keeps what the team has, "" uses the organisation's again.
+    urgent_phone: str | None = None
+    office_phone: str | None = None
 
 
 def _validate_care_team(data: CareTeamData) -> None:
@@ -207,6 +216,9 @@ def _validate_care_team(data: CareTeamData) -> None:
             errors.setdefault("participants", []).append("Every participant needs a role.")
         if p.start and p.end and p.end < p.start:
             errors.setdefault("participants", []).append("A participant's period ends before it starts.")
+    for name in ("urgent_phone", "office_phone"):
+        if problem := phone_error(getattr(data, name) or ""):
+            errors[name] = [problem]
     if errors:
         raise ValidationFailed("The care team is not valid.", field_errors=errors)
 
@@ -248,7 +260,8 @@ def care_team_create(*, actor: Actor, patient: Patient, data: CareTeamData, chan
     org_id = patient.organization_id if patient.organization_id in orgs else min(orgs)
     with transaction.atomic():
         team = CareTeam.objects.create(patient=patient, organization_id=org_id, name=data.name.strip(),
-                                       status=data.status)
+                                       status=data.status, urgent_phone=(data.urgent_phone or "").strip(),
+                                       office_phone=(data.office_phone or "").strip())
         _set_participants(team, data.participants)
         audit.log(actor, AuditAction.CREATE, category="care_team", resource_type="CareTeam",
                   resource_id=team.pk, patient_id=patient.pk, channel=channel)
@@ -264,6 +277,10 @@ def care_team_update(
         locked = CareTeam.objects.select_for_update().get(pk=team.pk)
         _check_version(locked.version, expected_version)
         locked.name, locked.status = data.name.strip(), data.status
+        if data.urgent_phone is not None:
+            locked.urgent_phone = data.urgent_phone.strip()
+        if data.office_phone is not None:
+            locked.office_phone = data.office_phone.strip()
         locked.version += 1
         locked.save()
         _set_participants(locked, data.participants)
@@ -304,6 +321,11 @@ def _validate_consent(data: ConsentData) -> None:
             errors["grantee_user"] = ["Name the person who receives proxy access."]
         if data.proxy_scope not in ProxyScope.values:
             errors["proxy_scope"] = [f"Proxy scope must be one of: {', '.join(ProxyScope.values)}."]
+    if data.grantee_user_id and not get_user_model().objects.filter(pk=data.grantee_user_id).exists():
+        errors["grantee_user"] = ["Unknown person."]
+    if (data.grantee_organization_id and "grantee_organization" not in errors
+            and not Organization.objects.filter(pk=data.grantee_organization_id).exists()):
+        errors["grantee_organization"] = ["Unknown organisation."]
     if data.period_start and data.period_end and data.period_end < data.period_start:
         errors["period"] = ["The period ends before it starts."]
     if errors:
@@ -373,4 +395,98 @@ def consent_revoke(*, actor: Actor, consent: Consent, channel: str = "") -> Cons
     if data.period_start and data.period_end and data.period_end < data.period_start:
         data.period_end = data.period_start
     return consent_update(actor=actor, consent=consent, data=data, channel=channel)
+
+
+
+# --- emergency access (break-glass) ------------------------------------------------------------------
+
+
+@dataclass
+class EmergencyAccessRequest:
+    mrn: str
+    birth_date: dt.date | None
+    reason: str
+    justification: str
+
+
+def emergency_access_start(*, actor: Actor, data: EmergencyAccessRequest, channel: str = "web") -> EmergencyAccess:
+    """Break the glass: open one patient's record for ``EMERGENCY_ACCESS_MINUTES``, with a stated reason.
+
+    The patient is found by the MRN their organisation assigned together with the date of birth (both must
+    match: no browsing, no wrong patient).  Who may open whose record: ``rules.emergency_access_organizations``.
+    The session, and every access during it, is audited; the privacy officer reviews it."""
+    from django.conf import settings
+
+    if actor.kind != "staff" or not actor.user_id:
+        raise Forbidden("Emergency access is for staff of a treating organisation.")
+    care = dict(Organization.objects.filter(active=True, kind__in=CARE_DELIVERING_KINDS).values_list("pk", "kind"))
+    allowed = rules.emergency_access_organizations(actor.memberships, care)
+    if allowed is not None and not allowed:
+        raise Forbidden("Your role does not include emergency access to patient records.")
+    errors = rules.emergency_access_errors(reason=data.reason, justification=data.justification,
+                                           reasons=set(EmergencyReason.values))
+    if not data.mrn.strip():
+        errors["mrn"] = ["Enter the patient's medical record number."]
+    if data.birth_date is None:
+        errors["birth_date"] = ["Enter the patient's date of birth."]
+    if errors:
+        raise ValidationFailed("Emergency access needs the patient, a reason and a justification.",
+                               field_errors=errors)
+    orgs = set(care) if allowed is None else set(allowed) & set(care)
+    matches = list(
+        Patient.objects.filter(organization_id__in=orgs, birth_date=data.birth_date or dt.date.min,
+                               identifiers__value=data.mrn.strip(), identifiers__type_code="MR")
+        .values_list("pk", "organization_id").distinct()[:2]
+    )
+    if len(matches) != 1:
+        audit.log(actor, AuditAction.ACCESS_DENIED, category="emergency-access", resource_type="Patient",
+                  outcome="denied", detail="emergency access: no single patient with this MRN and birth date",
+                  channel=channel)
+        raise ValidationFailed(
+            "No single patient of the organisations you may open in an emergency has this MRN and date of birth.",
+            field_errors={"mrn": ["Check the MRN and the date of birth."]})
+    patient_id, organization_id = matches[0]
+    now = clock.now()
+    with transaction.atomic():
+        access = EmergencyAccess.objects.create(
+            user_id=actor.user_id, patient_id=patient_id, organization_id=organization_id,
+            role=actor.primary_role[:32], reason=data.reason, justification=data.justification.strip(),
+            started_at=now, expires_at=rules.emergency_access_expiry(now, settings.EMERGENCY_ACCESS_MINUTES),
+        )
+        audit.log(actor, AuditAction.ADMIN, category="emergency-access", resource_type="Patient",
+                  resource_id=patient_id, patient_id=patient_id, channel=channel,
+                  detail=f"{audit.EMERGENCY_MARK}{access.pk}; started ({data.reason}) until "
+                         f"{access.expires_at:%Y-%m-%d %H:%M} UTC")
+    return access
+
+
+def emergency_access_end(*, actor: Actor, access_id: int, channel: str = "web") -> EmergencyAccess:
+    """End one's own break-glass session before it expires."""
+    with transaction.atomic():
+        access = EmergencyAccess.objects.select_for_update().filter(pk=access_id, user_id=actor.user_id or 0).first()
+        if access is None:
+            from oncoliaison.core.errors import NotFound
+
+            raise NotFound()
+        if access.ended_at is None and access.expires_at > clock.now():
+            access.ended_at = clock.now()
+            access.save(update_fields=["ended_at"])
+            audit.log(actor, AuditAction.ADMIN, category="emergency-access", resource_type="Patient",
+                      resource_id=access.patient_id, patient_id=access.patient_id, channel=channel,
+                      detail="ended by the user")
+    return access
+
+
+def emergency_access_review(*, actor: Actor, access: EmergencyAccess, note: str, channel: str = "web") -> None:
+    """The privacy officer of the patient's organisation records that the session was reviewed."""
+    if access.organization_id not in selectors.privacy_officer_organization_ids(actor):
+        raise Forbidden("Reviewing emergency access is for the privacy officer of the patient's organisation.")
+    if not note.strip():
+        raise ValidationFailed("Write what the review found.", field_errors={"note": ["Write what the review found."]})
+    with transaction.atomic():
+        locked = EmergencyAccess.objects.select_for_update().get(pk=access.pk)
+        locked.reviewed_by_id, locked.reviewed_at, locked.review_note = actor.user_id, clock.now(), note.strip()
+        locked.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+        audit.log(actor, AuditAction.ADMIN, category="emergency-access", resource_type="EmergencyAccess",
+                  resource_id=locked.pk, channel=channel, detail="reviewed")
 

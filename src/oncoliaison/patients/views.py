@@ -20,6 +20,7 @@ from oncoliaison.core import audit
 from oncoliaison.core.access import get_visible_or_404, require_staff
 from oncoliaison.core.errors import DomainError, Forbidden, PreconditionFailed
 from oncoliaison.core.models import AuditAction
+from oncoliaison.core.prg import renders_on_post
 from oncoliaison.core.views import (
     PAGE_SIZE,
     actor_of,
@@ -28,7 +29,7 @@ from oncoliaison.core.views import (
     login_required_htmx,
     maps_domain_errors,
 )
-from oncoliaison.oncology.models import CancerCondition
+from oncoliaison.oncology.selectors import current_conditions
 from oncoliaison.organisations.models import Organization
 
 from . import selectors, services
@@ -49,6 +50,7 @@ def _require_clinical_staff(request: HttpRequest) -> None:
     selectors.require_patient_access_role(actor)
 
 
+@renders_on_post  # a search: POST keeps names and identifiers out of URLs
 @login_required_htmx
 @require_http_methods(["GET", "POST"])
 @maps_domain_errors
@@ -85,7 +87,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     care_teams = (
         selectors.care_team_queryset_for(actor)
         .filter(patient=patient)
-        .prefetch_related(Prefetch("participants", queryset=CareTeamParticipant.objects.select_related("user")))
+        .prefetch_related(Prefetch("participants", queryset=CareTeamParticipant.objects
+                                   .filter(selectors.current_participant_q()).select_related("user")))
         .select_related("organization")
     )
     consents = (
@@ -99,7 +102,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "identifiers": list(patient.identifiers.select_related("organization").order_by("type_code", "system")),
         "care_teams": list(care_teams),
         "consents": list(consents),
-        "conditions": list(CancerCondition.objects.filter(patient=patient)),
+        "conditions": list(current_conditions(patient)),
         "language_name": dict(LANGUAGES).get(patient.preferred_language, patient.preferred_language),
         "can_edit": actor.kind == "staff" and bool(actor.clinical_organization_ids),
         "can_consent": actor.kind in {"staff", "patient"} and (actor.kind == "patient"

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -25,7 +26,6 @@ from oncoliaison.core.errors import NotFound, ValidationFailed
 from oncoliaison.core.views import actor_of, maps_domain_errors
 
 from . import selectors
-from .language import in_portal_language
 from .rules import ProxyAction
 from .views import _render
 
@@ -47,7 +47,6 @@ PORTAL_INSTRUMENTS = frozenset({"nccn-dt", "ahc-hrsn-core"})
 
 @login_required
 @require_GET
-@in_portal_language
 @maps_domain_errors
 def screen_list(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     actor = actor_of(request)
@@ -63,7 +62,6 @@ def screen_list(request: HttpRequest, patient_id: int | None = None) -> HttpResp
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@in_portal_language
 @maps_domain_errors
 def screen_fill(request: HttpRequest, code: str, patient_id: int | None = None) -> HttpResponse:
     actor = actor_of(request)
@@ -71,6 +69,15 @@ def screen_fill(request: HttpRequest, code: str, patient_id: int | None = None) 
     version = next((v for v in _available(actor, subject) if v.instrument.code == code), None)
     if version is None:  # unknown, switched off, or without a recorded permission: not offered here
         raise NotFound()
+    # Asked only in a language the publisher's official text exists in here (never translated by us).
+    languages = tuple(version.definition.get("languages") or ("en",))
+    answer_in = (request.POST if request.method == "POST" else request.GET).get("answer_in", "")
+    if (translation.get_language() or "en") not in languages and answer_in not in languages:
+        return _render(request, "portal/assessment_language.html", {
+            "subject": subject, "patient": subject.patient, "instrument": version.instrument,
+            "instrument_language": languages[0], "team_phone": subject.patient.organization.phone,
+            "team_name": subject.patient.organization.name, "may_message": subject.allows(ProxyAction.MESSAGE),
+        })
     answers: dict[str, list[str]] = {}
     errors: dict[str, list[str]] = {}
     status = 200
@@ -89,7 +96,7 @@ def screen_fill(request: HttpRequest, code: str, patient_id: int | None = None) 
     items = _form_items(version, answers, errors)
     ctx: dict[str, Any] = {
         "subject": subject, "patient": subject.patient, "version": version, "instrument": version.instrument,
-        "items": items, "errors": errors,
+        "items": items, "errors": errors, "answer_in": answer_in if answer_in in languages else "",
         "general_errors": [m for k, ms in errors.items() if k == "__all__" or k not in {
             e["item"]["link_id"] for e in items} for m in ms],
     }
@@ -98,7 +105,6 @@ def screen_fill(request: HttpRequest, code: str, patient_id: int | None = None) 
 
 @login_required
 @require_GET
-@in_portal_language
 @maps_domain_errors
 def screen_done(request: HttpRequest, pk: int, patient_id: int | None = None) -> HttpResponse:
     actor = actor_of(request)

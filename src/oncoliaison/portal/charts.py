@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -51,7 +52,7 @@ def line_chart(
     y_max: float = 10,
     y_ticks: Sequence[float] = (0, 5, 10),
     bands: Sequence[Band] = (),
-    date_format: str = "%d %b",
+    date_format: str = "j M",
     chart_id: str = "chart",
 ) -> SafeString:
     """An accessible SVG line chart of ``points`` (oldest first) on a fixed value axis."""
@@ -96,14 +97,14 @@ def line_chart(
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline class="line" points="{path}"/>')
         for (x, y), p in zip(coords, pts, strict=True):
-            label = f"{p.when.strftime(date_format)}: {_fmt(p.value)}"
+            label = f"{dateformat.format(p.when, date_format)}: {_fmt(p.value)}"
             parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="5"><title>{escape(label)}</title></circle>')
         labels = [pts[0]] if len(pts) == 1 else [pts[0], pts[-1]]
         for p in labels:
             anchor = "start" if p is pts[0] and len(pts) > 1 else ("end" if len(pts) > 1 else "middle")
             parts.append(
                 f'<text class="tick" x="{x_of(p.when):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
-                f"{escape(p.when.strftime(date_format))}</text>"
+                f"{escape(dateformat.format(p.when, date_format))}</text>"
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text above is escaped

@@ -13,11 +13,14 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError
 
+from .rules import ProxyAction
 from .selectors import PortalSubject
 
 Render = Callable[..., HttpResponse]
@@ -45,8 +48,11 @@ def _item_field(item: Any) -> forms.Field:
             label=label, required=False, max_length=4000 if item.kind == "free_text" else 200,
             widget=forms.Textarea(attrs={"rows": 3}) if item.kind == "free_text" else forms.TextInput(),
         )
-    if item.kind == "presence":
-        choices = [("1", _("Yes")), ("0", _("No"))]
+    if item.kind == "presence" and item.options:
+        # The instrument's own words (never the portal catalogue's), in the printed order: Yes before No
+        # (codes stay No = 0, Yes = 1); then any answer stored as missing ("Not applicable").
+        choices = [(str(i), text) for i, text in reversed(list(enumerate(item.options)))]
+        choices += [("", text) for text in item.missing_options]
     elif item.kind == "ordinal" and item.options:
         choices = [(str(i), text) for i, text in enumerate(item.options)]
         choices += [("", text) for text in item.missing_options]
@@ -83,6 +89,16 @@ class SymptomReportForm(forms.Form):
         return out
 
 
+def report_sent_page(request: HttpRequest, actor: Actor, subject: PortalSubject, report_id: int,
+                     render: Render) -> HttpResponse:
+    """The confirmation of a sent report: what to do now, from the stored report and its alert."""
+    from oncoliaison.monitoring.selectors import report_outcome_for
+
+    outcome = report_outcome_for(actor, subject.patient, report_id)
+    ctx = {"subject": subject, "patient": subject.patient, "result": outcome, "guidance": outcome.guidance}
+    return render(request, "portal/report_done.html", ctx)
+
+
 def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, render: Render) -> HttpResponse:
     ctx: dict[str, Any] = {"subject": subject, "patient": subject.patient}
     if not apps.is_installed("oncoliaison.monitoring"):
@@ -99,6 +115,19 @@ def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, rend
     chosen_code = params.get("instrument") or instruments[0].code
     instrument = next((i for i in instruments if i.code == chosen_code), instruments[0])
     ctx.update({"instruments": instruments, "instrument": instrument})
+    # An instrument is asked only in a language its publisher's official text exists in here; never in a
+    # translation of our own.  Without one, the person is told so and given the care team's number; they
+    # may still choose to answer the original (English) questions.
+    language = translation.get_language() or "en"
+    languages = monitoring.instrument_languages(instrument)
+    if language not in languages:
+        answer_in = params.get("answer_in", "")
+        if answer_in not in languages:
+            ctx.update({"instrument_language": languages[0], "team_phone": subject.patient.organization.phone,
+                        "team_name": subject.patient.organization.name,
+                        "may_message": subject.allows(ProxyAction.MESSAGE)})
+            return render(request, "portal/report_language.html", ctx)
+        ctx["answer_in"] = answer_in
     terms: list[int] = []
     if instrument.scoring_method == PROCTCAE:
         # PRO-CTCAE asks only about the symptoms the person picks first (a library of 80 terms).
@@ -130,6 +159,9 @@ def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, rend
                 if not placed:
                     form.add_error(None, exc.message)
             else:
-                ctx.update({"result": result, "guidance": result.guidance, "form": None})
-                return render(request, "portal/report_done.html", ctx)
+                # Post/redirect/get: the confirmation is a page of its own, so reloading it sends nothing.
+                if subject.is_proxy:
+                    return redirect("portal:report_sent_for", patient_id=subject.patient.pk,
+                                    report_id=result.report.pk)
+                return redirect("portal:report_sent", report_id=result.report.pk)
     return render(request, "portal/report.html", ctx, status=400 if form.errors else 200)

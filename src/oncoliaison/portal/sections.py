@@ -11,6 +11,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import F
+from django.utils.translation import gettext_noop
 
 from oncoliaison.core import clock
 from oncoliaison.core.actor import Actor
@@ -24,6 +25,7 @@ def care_plan_section(actor: Actor, patient: Patient) -> dict[str, Any]:
     if not apps.is_installed("oncoliaison.careplans"):
         return {"available": False}
     from oncoliaison.careplans import selectors as careplans
+    from oncoliaison.careplans.rules import goal_label
 
     plans = list(
         careplans.care_plan_list_for_patient(actor, patient).filter(status="active").prefetch_related("goals")
@@ -36,6 +38,8 @@ def care_plan_section(actor: Actor, patient: Patient) -> dict[str, Any]:
     today = clock.today()
     for t in tasks:
         t.overdue = bool(t.due_date and t.due_date < today)  # type: ignore[attr-defined]
+    for g in goals:
+        g.label = goal_label(g.description, g.need)  # type: ignore[attr-defined]
     return {"available": True, "plans": plans, "goals": goals, "tasks": tasks}
 
 
@@ -70,7 +74,7 @@ def symptom_section(actor: Actor, patient: Patient) -> dict[str, Any]:
         for s in report.scores.all():
             if s.kind not in ("item", "composite") or s.value is None:
                 continue
-            entry = series.setdefault(s.code, {"label": s.label, "max": s.max_value, "points": []})
+            entry = series.setdefault(s.code, {"label": symptom_name(s.label), "max": s.max_value, "points": []})
             entry["points"].append(Point(report.authored_at, s.value))
     charts = []
     ranked = sorted(series.items(), key=lambda kv: (-max(p.value for p in kv[1]["points"]), kv[1]["label"]))
@@ -86,11 +90,42 @@ def symptom_section(actor: Actor, patient: Patient) -> dict[str, Any]:
             "label": entry["label"], "count": len(points), "value": f"{latest.value:g}", "max": top}
         charts.append({
             "code": code, "label": entry["label"], "max": top, "points": points, "latest": latest,
+            "label_lang": entry["label"].lang,
             "svg": line_chart(points, title=entry["label"], description=description, y_min=0, y_max=top,
                               y_ticks=(0, top // 2, top) if top >= 4 else tuple(range(top + 1)), bands=bands,
                               chart_id=f"chart-{code}"),
         })
     return {"available": True, "charts": charts, "report_count": len(reports), "days": HISTORY_DAYS}
+
+
+class SymptomName(str):
+    """A symptom's name with the language it is written in (``lang`` for the page's markup)."""
+
+    lang: str
+
+
+# The names of the symptoms and scores the charts show, translated as plain words (the chart's caption),
+# never as the questionnaire's items.  A name not in this list is shown as stored, marked as English.
+SYMPTOM_NAMES = (
+    gettext_noop("Pain"), gettext_noop("Tiredness"), gettext_noop("Drowsiness"), gettext_noop("Nausea"),
+    gettext_noop("Lack of appetite"), gettext_noop("Shortness of breath"), gettext_noop("Depression"),
+    gettext_noop("Anxiety"), gettext_noop("Wellbeing"), gettext_noop("Other problem"),
+    gettext_noop("Total symptom distress score"), gettext_noop("Physical symptom subscore"),
+    gettext_noop("Emotional symptom subscore"),
+)
+
+
+def symptom_name(stored: str) -> SymptomName:
+    from django.utils import translation
+
+    language = translation.get_language() or "en"
+    if stored in SYMPTOM_NAMES:
+        name = SymptomName(translation.gettext(stored))
+        name.lang = language
+    else:
+        name = SymptomName(stored)
+        name.lang = "en"
+    return name
 
 
 RESPONSE_DAYS = 30

@@ -152,7 +152,7 @@ def care_team_for(patient: Patient) -> list[dict[str, str]]:
         .order_by("care_team__name", "id")
     )
     return [
-        {"name": r.user.get_full_name() or r.user.username, "role": r.role,
+        {"name": r.user.get_full_name() or r.user.username, "role": r.role_label,
          "organisation": r.care_team.organization.name}
         for r in rows
     ]

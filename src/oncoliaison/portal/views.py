@@ -17,19 +17,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oncoliaison.core import clock
+from oncoliaison.core import clock, prg
 from oncoliaison.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from oncoliaison.core.views import actor_of, form_error_from, maps_domain_errors
-from oncoliaison.patients.selectors import access_patient, require_patient_access_role
+from oncoliaison.patients.selectors import access_patient, contact_points_for, require_patient_access_role
 
 from . import sections, selectors, services
 from .forms import AcceptInvitationForm, CaregiverGrantForm, PatientInviteForm
-from .language import in_portal_language
 from .rules import ProxyAction
 
 
 def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
     ctx.setdefault("LANGUAGE_CODE", translation.get_language())
+    if "patient" in ctx and "contacts" not in ctx:  # the numbers every "call …" on the page shows
+        ctx["contacts"] = contact_points_for(ctx["patient"])
     response = render(request, template, ctx, status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -67,7 +68,6 @@ def _patient_page(request: HttpRequest, subject: selectors.PortalSubject) -> Htt
 
 @login_required
 @require_GET
-@in_portal_language
 @maps_domain_errors
 def home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -83,7 +83,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@in_portal_language
 @maps_domain_errors
 def for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = actor_of(request)
@@ -98,7 +97,6 @@ def for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@in_portal_language
 @maps_domain_errors
 def report(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     from .reporting import report_page
@@ -108,12 +106,22 @@ def report(request: HttpRequest, patient_id: int | None = None) -> HttpResponse:
     return report_page(request, actor, subject, _render)
 
 
+@login_required
+@require_GET
+@maps_domain_errors
+def report_sent(request: HttpRequest, report_id: int, patient_id: int | None = None) -> HttpResponse:
+    from .reporting import report_sent_page
+
+    actor = actor_of(request)
+    subject = selectors.portal_subject_for(actor, patient_id, category="symptoms")
+    return report_sent_page(request, actor, subject, report_id, _render)
+
+
 # --- support network ---------------------------------------------------------------------------------
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@in_portal_language
 @maps_domain_errors
 def support(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -123,7 +131,6 @@ def support(request: HttpRequest) -> HttpResponse:
         raise Forbidden(_("Only the patient manages who may help with their care."))
     subject = selectors.portal_subject_for(actor, category="consent")
     form = CaregiverGrantForm(request.POST or None)
-    issued_link = ""
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -138,23 +145,23 @@ def support(request: HttpRequest) -> HttpResponse:
             if grant.invitation is None:
                 messages.success(request, _("%(name)s now has access. They can see it when they sign in.")
                                  % {"name": name})
-                return redirect("portal:support")
-            messages.success(request, _("%(name)s now has access. We e-mailed them a link to set up their "
-                                        "account; it works once, for 7 days.") % {"name": name})
-            issued_link = grant.invitation.link
-            form = CaregiverGrantForm()
+            else:
+                messages.success(request, _("%(name)s now has access. We e-mailed them a link to set up their "
+                                            "account; it works once, for 7 days.") % {"name": name})
+                prg.stash(request, "caregiver-link", {"link": grant.invitation.link})
+            return redirect("portal:support")  # post/redirect/get: a reload invites nobody again
+    stashed = prg.take(request, "caregiver-link") if request.method == "GET" else None
     ctx = {
         "patient": subject.patient,
         "people": selectors.support_network_for(actor, subject.patient),
         "form": form,
-        "issued_link": issued_link,
+        "issued_link": stashed["link"] if stashed else "",
     }
     return _render(request, "portal/support.html", ctx, status=400 if form.errors else 200)
 
 
 @login_required
 @require_POST
-@in_portal_language
 @maps_domain_errors
 def support_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
     actor = actor_of(request)
@@ -167,7 +174,6 @@ def support_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@in_portal_language
 @maps_domain_errors
 def support_resend(request: HttpRequest, consent_id: int) -> HttpResponse:
     actor = actor_of(request)
@@ -188,7 +194,6 @@ def support_resend(request: HttpRequest, consent_id: int) -> HttpResponse:
 @sensitive_post_parameters("password1", "password2")
 @never_cache
 @require_http_methods(["GET", "POST"])
-@in_portal_language
 def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.user.is_authenticated:
         return _render(request, "portal/invite_signed_in.html", {}, status=409)
@@ -216,7 +221,6 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_GET
-@in_portal_language
 def welcome(request: HttpRequest) -> HttpResponse:
     return _render(request, "portal/welcome.html", {})
 
@@ -229,9 +233,7 @@ def staff_invite(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = actor_of(request)
     require_patient_access_role(actor)
     patient = access_patient(actor, patient_id, category="portal-account", channel="web")
-    existing = list(selectors.invitations_for_patient(actor, patient)[:10])
     form = PatientInviteForm(request.POST or None, initial={"email": patient.email})
-    issued = None
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.invitation_create(actor=actor, patient=patient, email=form.cleaned_data["email"],
@@ -239,6 +241,10 @@ def staff_invite(request: HttpRequest, patient_id: int) -> HttpResponse:
         except (ValidationFailed, Conflict) as exc:
             form_error_from(form, exc)
         else:
-            existing = list(selectors.invitations_for_patient(actor, patient)[:10])
-    ctx = {"patient": patient, "form": form, "issued": issued, "invitations": existing, "now": clock.now()}
+            # Post/redirect/get: the link is shown once on the next page; a reload sends no new invitation.
+            prg.stash(request, f"patient-invite-{patient.pk}", {"link": issued.link})
+            return redirect("portal:staff_invite", patient_id=patient.pk)
+    shown = prg.take(request, f"patient-invite-{patient.pk}") if request.method == "GET" else None
+    existing = list(selectors.invitations_for_patient(actor, patient)[:10])
+    ctx = {"patient": patient, "form": form, "issued": shown, "invitations": existing, "now": clock.now()}
     return _render(request, "portal/staff_invite.html", ctx, status=400 if form.errors else 200)

@@ -79,3 +79,21 @@ class ProgramEpisode(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_EPISODE_STATUSES
+
+
+class NavigatorHandoff(models.Model):
+    """One hand-off of a patient's program episode from one navigator to another, with the note for the
+    navigator who takes over (written by ``worklists.services.patients_hand_off``, never edited)."""
+
+    episode = models.ForeignKey(ProgramEpisode, on_delete=models.CASCADE, related_name="handoffs")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    from_navigator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    to_navigator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True, help_text="For the navigator who takes over")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["to_navigator", "-at"]), models.Index(fields=["episode", "-at"])]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import F, QuerySet
 
 from oncoliaison.accounts.models import User
 from oncoliaison.core import audit
-from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.access import get_visible_or_404, owner_patient_id
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
-from oncoliaison.core.models import AuditAction, AuditOutcome
+from oncoliaison.core.models import AuditAction
 from oncoliaison.organisations.models import Role
-from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.patients.models import CareTeamParticipant, CareTeamStatus
+from oncoliaison.patients.selectors import current_participant_q, patient_queryset_for
 
 from .models import OPEN_EPISODE_STATUSES, ProgramEpisode
 
@@ -30,8 +34,8 @@ def episode_get_for(actor: Actor, pk: object, *, channel: str = "") -> ProgramEp
     try:
         episode = get_visible_or_404(qs, pk)
     except NotFound:
-        audit.log(actor, AuditAction.ACCESS_DENIED, category=CATEGORY, resource_type=RESOURCE,
-                  resource_id=str(pk)[:64], outcome=AuditOutcome.DENIED, channel=channel)
+        audit.log_refused(actor, category=CATEGORY, resource_type=RESOURCE, resource_id=str(pk)[:64],
+                          patient_id=owner_patient_id(ProgramEpisode, pk), channel=channel)
         raise
     audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type=RESOURCE, resource_id=episode.pk,
               patient_id=episode.patient_id, channel=channel)
@@ -69,3 +73,30 @@ def navigators_of(organization_id: int) -> QuerySet[User]:
 
 def clps_of(organization_id: int) -> QuerySet[User]:
     return program_staff(organization_id, Role.CLP)
+
+
+def current_navigators(patient_ids: Iterable[int], *, today: dt.date | None = None) -> dict[int, int]:
+    """patient id -> the user id of the patient's navigator now: the navigator of the patient's open program
+    episode at the patient's own organisation (the assignment a hand-off moves), else a navigator who is a
+    member today of the patient's active care team there.  Everything that routes work to "the navigator" —
+    new and open symptom alerts, their e-mail notices, patients' message threads — reads this."""
+    ids = set(patient_ids)
+    if not ids:
+        return {}
+    out: dict[int, int] = {}
+    for pid, uid in (ProgramEpisode.objects.filter(patient_id__in=ids, status__in=OPEN_EPISODE_STATUSES,
+                                                   organization_id=F("patient__organization_id"),
+                                                   navigator__is_active=True)
+                     .order_by("pk").values_list("patient_id", "navigator_id")):
+        out.setdefault(pid, uid)
+    rest = ids - out.keys()
+    if rest:
+        rows = CareTeamParticipant.objects.filter(
+            current_participant_q(today), care_team__patient_id__in=rest, care_team__status=CareTeamStatus.ACTIVE,
+            user__is_active=True,
+            user__memberships__role=Role.NAVIGATOR, user__memberships__active=True,
+            user__memberships__organization_id=F("care_team__organization_id"),
+        ).order_by("pk").values_list("care_team__patient_id", "user_id")
+        for pid, uid in rows:
+            out.setdefault(pid, uid)
+    return out

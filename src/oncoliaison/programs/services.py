@@ -16,7 +16,7 @@ from oncoliaison.patients.services import CareTeamData, ParticipantData, care_te
 from oncoliaison.referrals.models import Referral, ReferralStatus
 
 from . import rules
-from .models import OPEN_EPISODE_STATUSES, EpisodeStatus, ProgramEpisode
+from .models import OPEN_EPISODE_STATUSES, EpisodeStatus, NavigatorHandoff, ProgramEpisode
 
 CATEGORY = "program_episode"
 RESOURCE = "EpisodeOfCare"
@@ -144,13 +144,26 @@ def episode_set_status(*, actor: Actor, episode: ProgramEpisode, status: str, no
     return locked
 
 
-def episode_reassign_navigator(*, actor: Actor, episode: ProgramEpisode, navigator_id: int,
-                               channel: str = "web") -> ProgramEpisode:
-    """Give an open episode to another navigator of the program (e.g. when its navigator is away).
+def may_hand_off(actor: Actor, episode: ProgramEpisode) -> bool:
+    """The CLP or a program administrator may hand any open episode of the program to another navigator; a
+    navigator may hand off the patients whose navigator they are now, to a peer."""
+    if actor.is_admin_of(episode.organization_id) and episode.organization_id in actor.clinical_organization_ids:
+        return True
+    return (actor.kind == "staff" and actor.user_id is not None and episode.navigator_id == actor.user_id
+            and _holds_role(actor.user_id, episode.organization_id, Role.NAVIGATOR))
 
-    The old navigator's care-team membership ends today; the new one joins the team."""
-    if not actor.is_admin_of(episode.organization_id):
-        raise Forbidden("Reassigning navigators is done by the CLP or a program administrator.")
+
+def episode_reassign_navigator(*, actor: Actor, episode: ProgramEpisode, navigator_id: int, note: str = "",
+                               channel: str = "web") -> NavigatorHandoff | None:
+    """Give an open episode to another navigator of the program, with a note for them.
+
+    The previous navigator's care-team period ends today (they are no longer a member: see
+    ``patients.selectors.current_participant_q``) and the new one joins the team; a hand-off row keeps the
+    history.  Returns it, or None when the episode already had this navigator.  Everything else that follows
+    the navigator (alerts, tasks, message threads) is moved by ``worklists.services.patients_hand_off``,
+    which calls this."""
+    if not may_hand_off(actor, episode):
+        raise Forbidden("A patient is handed off by their navigator, the CLP or a program administrator.")
     if not _holds_role(navigator_id, episode.organization_id, Role.NAVIGATOR):
         raise ValidationFailed("Choose an active navigator of the program.",
                                field_errors={"navigator": ["Not an active navigator of the program."]})
@@ -160,23 +173,28 @@ def episode_reassign_navigator(*, actor: Actor, episode: ProgramEpisode, navigat
     with transaction.atomic():
         locked = ProgramEpisode.objects.select_for_update().get(pk=episode.pk)
         if locked.navigator_id == navigator_id:
-            return locked
+            return None
         previous = locked.navigator_id
         locked.navigator_id = navigator_id
         locked.version += 1
         locked.save(update_fields=["navigator", "version", "updated_at"])
         team = locked.care_team
         if team is not None:
-            participants = [
-                ParticipantData(user_id=p.user_id, role=p.role, role_code=p.role_code, start=p.start,
-                                end=today if (p.user_id == previous and p.role == NAVIGATOR_ROLE and p.end is None)
-                                else p.end)
-                for p in team.participants.order_by("pk")
-                if not (p.user_id == navigator_id and p.role == NAVIGATOR_ROLE)
-            ]
+            participants = []
+            for p in team.participants.order_by("pk"):
+                if p.user_id == navigator_id and p.role == NAVIGATOR_ROLE:
+                    continue
+                ends = p.user_id == previous and p.role == NAVIGATOR_ROLE and (p.end is None or p.end > today)
+                participants.append(ParticipantData(user_id=p.user_id, role=p.role, role_code=p.role_code,
+                                                    start=p.start, end=today if ends else p.end))
             participants.append(ParticipantData(user_id=navigator_id, role=NAVIGATOR_ROLE, start=today))
             care_team_update(actor=actor, team=team, data=CareTeamData(name=team.name, status=team.status,
                              participants=participants), channel=channel)
+        handoff = NavigatorHandoff.objects.create(
+            episode=locked, patient_id=locked.patient_id, from_navigator_id=previous, to_navigator_id=navigator_id,
+            note=note.strip()[:4000], by_id=actor.user_id, at=clock.now(),
+        )
         audit.log(actor, AuditAction.UPDATE, category=CATEGORY, resource_type=RESOURCE, resource_id=locked.pk,
                   patient_id=locked.patient_id, detail=f"navigator {previous} -> {navigator_id}", channel=channel)
-    return locked
+    episode.navigator_id = navigator_id
+    return handoff

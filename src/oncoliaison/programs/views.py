@@ -16,7 +16,7 @@ from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, Val
 from oncoliaison.core.views import actor_of, form_error_from, maps_domain_errors
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.models import CareTeamParticipant
-from oncoliaison.patients.selectors import access_patient, care_team_queryset_for
+from oncoliaison.patients.selectors import access_patient, care_team_queryset_for, current_participant_q
 from oncoliaison.referrals.selectors import referral_get_for
 from oncoliaison.referrals.services import may_triage
 
@@ -100,7 +100,8 @@ def _render_episode(request: HttpRequest, episode: Any, status_form: EpisodeStat
     teams = (
         care_team_queryset_for(actor)
         .filter(patient_id=episode.patient_id, status="active")
-        .prefetch_related(Prefetch("participants", queryset=CareTeamParticipant.objects.select_related("user")
+        .prefetch_related(Prefetch("participants", queryset=CareTeamParticipant.objects
+                                   .filter(current_participant_q()).select_related("user")
                                    .order_by("role", "user__last_name")))
         .select_related("organization")
     )
@@ -111,6 +112,7 @@ def _render_episode(request: HttpRequest, episode: Any, status_form: EpisodeStat
     return render(request, "programs/detail.html", {
         "episode": episode, "teams": teams, "staff": staff, "status_form": status_form,
         "may_change_status": bool(next_statuses),
+        "handoffs": list(episode.handoffs.select_related("from_navigator", "to_navigator", "by")) if staff else [],
     }, status=status)
 
 

@@ -25,7 +25,7 @@ from oncoliaison.core.apiauth import (
     require_scope,
 )
 from oncoliaison.core.errors import Conflict, ValidationFailed
-from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 
 from . import selectors, services
 from .models import Referral
@@ -52,7 +52,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.make_aware(moment, timezone.get_current_timezone())
 
 
-def _referral(actor: Actor, referral_id: int, *, audit_read: bool) -> Referral:
+def _referral(actor: Actor, referral_id: Id, *, audit_read: bool) -> Referral:
     require_scope(actor, "ServiceRequest", "r")
     return selectors.referral_get_for(actor, referral_id, channel=CHANNEL, audit_read=audit_read)
 
@@ -90,8 +90,8 @@ def referral_queue(request: HttpRequest, filters: Query[QueueFilter]) -> list[Re
     )
 
 
-@router.get("/referrals/{int:referral_id}", response={200: ReferralOut, **READ_ERRORS})
-def referral_get(request: HttpRequest, referral_id: int, response: HttpResponse) -> Referral:
+@router.get("/referrals/{id:referral_id}", response={200: ReferralOut, **READ_ERRORS})
+def referral_get(request: HttpRequest, referral_id: Id, response: HttpResponse) -> Referral:
     """One referral with its attachments (metadata) and history."""
     actor = actor_of(request)
     referral = _referral(actor, referral_id, audit_read=True)
@@ -123,8 +123,8 @@ def referral_create(request: HttpRequest, payload: ReferralIn, response: HttpRes
 # --- triage -----------------------------------------------------------------------------------------
 
 
-@router.post("/referrals/{int:referral_id}/request-info", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_request_info(request: HttpRequest, referral_id: int, payload: RequestInfoIn,
+@router.post("/referrals/{id:referral_id}/request-info", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_request_info(request: HttpRequest, referral_id: Id, payload: RequestInfoIn,
                           response: HttpResponse) -> Referral:
     """Ask the referrer for what is missing before deciding."""
     actor = actor_of(request)
@@ -136,8 +136,8 @@ def referral_request_info(request: HttpRequest, referral_id: int, payload: Reque
     return _answer(actor, referral, response)
 
 
-@router.post("/referrals/{int:referral_id}/info-received", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_info_received(request: HttpRequest, referral_id: int, payload: NoteIn,
+@router.post("/referrals/{id:referral_id}/info-received", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_info_received(request: HttpRequest, referral_id: Id, payload: NoteIn,
                            response: HttpResponse) -> Referral:
     """The information asked for arrived: back to the queue for a decision."""
     actor = actor_of(request)
@@ -149,8 +149,8 @@ def referral_info_received(request: HttpRequest, referral_id: int, payload: Note
     return _answer(actor, referral, response)
 
 
-@router.post("/referrals/{int:referral_id}/decline", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_decline(request: HttpRequest, referral_id: int, payload: DeclineIn, response: HttpResponse) -> Referral:
+@router.post("/referrals/{id:referral_id}/decline", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_decline(request: HttpRequest, referral_id: Id, payload: DeclineIn, response: HttpResponse) -> Referral:
     """Decline with a reason; the letter to the referrer is returned in ``decline_message``."""
     actor = actor_of(request)
     referral = _referral(actor, referral_id, audit_read=False)
@@ -161,8 +161,8 @@ def referral_decline(request: HttpRequest, referral_id: int, payload: DeclineIn,
     return _answer(actor, referral, response)
 
 
-@router.post("/referrals/{int:referral_id}/withdraw", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_withdraw(request: HttpRequest, referral_id: int, payload: NoteIn, response: HttpResponse) -> Referral:
+@router.post("/referrals/{id:referral_id}/withdraw", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_withdraw(request: HttpRequest, referral_id: Id, payload: NoteIn, response: HttpResponse) -> Referral:
     """Withdraw an open referral (the referring clinician, or the receiving program)."""
     actor = actor_of(request)
     referral = _referral(actor, referral_id, audit_read=False)
@@ -173,8 +173,8 @@ def referral_withdraw(request: HttpRequest, referral_id: int, payload: NoteIn, r
     return _answer(actor, referral, response)
 
 
-@router.post("/referrals/{int:referral_id}/accept", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_accept(request: HttpRequest, referral_id: int, payload: AcceptIn, response: HttpResponse) -> Referral:
+@router.post("/referrals/{id:referral_id}/accept", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_accept(request: HttpRequest, referral_id: Id, payload: AcceptIn, response: HttpResponse) -> Referral:
     """Accept into the program, linking the person's record or registering a new patient.
 
     Registering a new patient while possible existing records of the person exist answers 409 with
@@ -192,8 +192,8 @@ def referral_accept(request: HttpRequest, referral_id: int, payload: AcceptIn, r
     return _answer(actor, referral, response)
 
 
-@router.post("/referrals/{int:referral_id}/contacts", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_record_contact(request: HttpRequest, referral_id: int, payload: MilestoneIn,
+@router.post("/referrals/{id:referral_id}/contacts", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_record_contact(request: HttpRequest, referral_id: Id, payload: MilestoneIn,
                             response: HttpResponse) -> Referral:
     """Record a contact with the person (the first one sets the first-contact time)."""
     actor = actor_of(request)
@@ -205,8 +205,8 @@ def referral_record_contact(request: HttpRequest, referral_id: int, payload: Mil
     return _answer(actor, referral, response)
 
 
-@router.post("/referrals/{int:referral_id}/first-appointment", response={200: ReferralOut, **WRITE_ERRORS})
-def referral_set_first_appointment(request: HttpRequest, referral_id: int, payload: MilestoneIn,
+@router.post("/referrals/{id:referral_id}/first-appointment", response={200: ReferralOut, **WRITE_ERRORS})
+def referral_set_first_appointment(request: HttpRequest, referral_id: Id, payload: MilestoneIn,
                                    response: HttpResponse) -> Referral:
     """Record or reschedule the first appointment of an accepted referral."""
     actor = actor_of(request)

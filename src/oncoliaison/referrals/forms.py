@@ -6,6 +6,8 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from oncoliaison.patients.forms import LANGUAGES
 from oncoliaison.patients.models import AdministrativeGender
@@ -20,31 +22,37 @@ OFF = {"autocomplete": "off"}
 
 
 class SelfReferralForm(forms.Form):
-    given_name = forms.CharField(label="First name", max_length=100,
+    """The public page's form, in the person's language (labels are lazy: the page language decides)."""
+
+    given_name = forms.CharField(label=_("First name"), max_length=100,
                                  widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    family_name = forms.CharField(label="Last name", max_length=100,
+    family_name = forms.CharField(label=_("Last name"), max_length=100,
                                   widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
-    birth_date = forms.DateField(label="Date of birth", widget=forms.DateInput(
+    birth_date = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(
         attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"))
-    phone = forms.CharField(label="Telephone", max_length=40, required=False,
+    phone = forms.CharField(label=_("Telephone"), max_length=40, required=False,
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-                            help_text="A telephone number or an e-mail address: at least one.")
-    email = forms.CharField(label="E-mail", max_length=254, required=False,
+                            help_text=_("A telephone number or an e-mail address: at least one."))
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False,
                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    preferred_language = forms.ChoiceField(label="Language we should use", choices=settings.LANGUAGES,
-                                           initial="en")
-    concern = forms.CharField(label="How can we help?", max_length=2000,
+    preferred_language = forms.ChoiceField(label=_("Language we should use"), choices=settings.LANGUAGES)
+    concern = forms.CharField(label=_("How can we help?"), max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
-                              help_text="For example your diagnosis, or what you are worried about. "
-                                        "Do not send emergencies here: call 911.")
-    cancer_type_text = forms.CharField(label="Type of cancer, if known", max_length=200, required=False)
-    referral_source = forms.ChoiceField(label="How did you hear about the program?",
-                                        choices=[("", "Choose one"), *ReferralSource.choices])
+                              help_text=_("For example your diagnosis, or what you are worried about. "
+                                          "Do not send emergencies here: call 911."))
+    cancer_type_text = forms.CharField(label=_("Type of cancer, if known"), max_length=200, required=False)
+    referral_source = forms.ChoiceField(label=_("How did you hear about the program?"),
+                                        choices=[("", _("Choose one")), *ReferralSource.choices])
     consent_to_contact = forms.BooleanField(
-        label="I agree that the Cancer Liaison Program may contact me about this request.", required=False)
+        label=_("I agree that the Cancer Liaison Program may contact me about this request."), required=False)
     # Honeypot: hidden from people (and from assistive technology); automated submitters fill it in.
-    website = forms.CharField(label="Leave this field empty", required=False, max_length=200,
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200,
                               widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The language the page is shown in is the one we should most likely use.
+        self.fields["preferred_language"].initial = translation.get_language() or settings.LANGUAGE_CODE
 
     def to_data(self) -> SelfReferralData:
         d = self.cleaned_data
@@ -165,9 +173,40 @@ class AcceptForm(forms.Form):
 
     choice = forms.CharField(max_length=40)
     duplicates_reviewed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    gender = forms.ChoiceField(label="Administrative gender (the referral did not state it)", required=False,
+                               choices=[("", "Not known"), *AdministrativeGender.choices])
+    first_contact_at = forms.DateTimeField(
+        label="First contact with the person", required=False, input_formats=DATETIME_FORMATS, widget=DATETIME,
+        help_text="When you (or a colleague) first spoke with them about this referral; leave empty if no one "
+                  "has yet.")
 
     def clean_choice(self) -> str:
         value: str = self.cleaned_data["choice"]
         if value != "new" and not (value.startswith("link-") and value[5:].isdigit()):
             raise forms.ValidationError("Choose an existing record or a new registration.")
         return value
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.txt"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(d, initial) for d in data]
+        return [one(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    message = forms.CharField(label="Your reply", max_length=4000, required=False,
+                              widget=forms.Textarea(attrs={"rows": 4}))
+    documents = MultipleFileField(label="Documents", required=False,
+                              help_text="PDF, JPEG, PNG or plain text; up to 5 files of at most 10 MB each.")

@@ -12,6 +12,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferralKind(models.TextChoices):
@@ -39,13 +40,13 @@ class Urgency(models.TextChoices):
 class ReferralSource(models.TextChoices):
     """How the person heard of the program (feeds the awareness metrics)."""
 
-    PHYSICIAN = "physician", "A physician or other clinician"
-    FRIEND_FAMILY = "friend_family", "Friend or family"
-    WEB_SEARCH = "web_search", "Web search"
-    SOCIAL_MEDIA = "social_media", "Social media"
-    EVENT = "event", "Community or health event"
-    ADVOCACY_GROUP = "advocacy_group", "Patient-advocacy group"
-    OTHER = "other", "Other"
+    PHYSICIAN = "physician", _("A physician or other clinician")
+    FRIEND_FAMILY = "friend_family", _("Friend or family")
+    WEB_SEARCH = "web_search", _("Web search")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    EVENT = "event", _("Community or health event")
+    ADVOCACY_GROUP = "advocacy_group", _("Patient-advocacy group")
+    OTHER = "other", _("Other")
 
 
 class RequestedService(models.TextChoices):
@@ -121,6 +122,7 @@ class Referral(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Accepted, declined or withdrawn.")
 
     info_request_message = models.TextField(blank=True)
+    info_reply_message = models.TextField(blank=True, help_text="The referrer's latest reply to the request")
     decline_reason = models.CharField(max_length=24, choices=DeclineReason.choices, blank=True)
     decline_message = models.TextField(blank=True, help_text="Letter or message to the referrer.")
 
@@ -180,7 +182,9 @@ class Referral(models.Model):
 
 
 class ReferralAttachment(models.Model):
-    """What was sent with the referral (metadata only; the documents stay with the referrer)."""
+    """A document of the referral: listed by the referrer when referring (metadata only, the document stays
+    with them), or uploaded with a reply to a request for information (the file itself, in Django's storage
+    under a random name; ``name`` is the file name as sent)."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
     name = models.CharField(max_length=200)
@@ -188,6 +192,11 @@ class ReferralAttachment(models.Model):
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     document_date = models.DateField(null=True, blank=True)
     description = models.CharField(max_length=300, blank=True)
+    file = models.FileField(upload_to="referrals/", max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the stored file")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -211,7 +220,8 @@ class ReferralStatusChange(models.Model):
 
     EVENT_LABELS: ClassVar[dict[str, str]] = {
         "received": "Received", "info_requested": "More information requested",
-        "info_received": "Information received", "accepted": "Accepted", "declined": "Declined",
+        "info_received": "Information received", "referrer_replied": "Referrer replied", "accepted": "Accepted",
+        "declined": "Declined",
         "withdrawn": "Withdrawn", "first_contact": "First contact", "contact": "Contact",
         "first_appointment": "First appointment recorded", "first_appointment_changed": "First appointment changed",
     }

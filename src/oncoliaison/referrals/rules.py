@@ -192,3 +192,38 @@ def interval_days(pairs: list[tuple[dt.datetime | None, dt.datetime | None]]) ->
     """Days between each (start, end) pair that has both ends, ignoring ends before starts."""
     return [(end - start).total_seconds() / 86400 for start, end in pairs
             if start is not None and end is not None and end >= start]
+
+
+# --- documents sent with a reply ----------------------------------------------------------------------
+
+MAX_REPLY_FILES = 5
+MAX_REPLY_FILE_BYTES = 10 * 1024 * 1024
+# What a reply may attach: the type is read from the file's first bytes, never from the browser's word.
+REPLY_FILE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+                    ".txt": "text/plain"}
+_MAGIC = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
+
+
+def reply_file_problem(name: str, size: int, head: bytes) -> tuple[str, str]:
+    """(content type, '') for an acceptable file, else ('', a sentence saying what is wrong with it)."""
+    dot = name.rfind(".")
+    extension = name[dot:].lower() if dot >= 0 else ""
+    content_type = REPLY_FILE_TYPES.get(extension)
+    if content_type is None:
+        return "", (f"{name}: only PDF, JPEG, PNG or plain-text files can be attached.")
+    if size <= 0:
+        return "", f"{name}: the file is empty."
+    if size > MAX_REPLY_FILE_BYTES:
+        return "", f"{name}: the file is larger than {MAX_REPLY_FILE_BYTES // (1024 * 1024)} MB."
+    if content_type == "text/plain":
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # a multi-byte character cut at the end of the sample is fine
+                return "", f"{name}: the text file is not readable text (UTF-8)."
+        if b"\x00" in head:
+            return "", f"{name}: the text file is not readable text (UTF-8)."
+        return content_type, ""
+    if not head.startswith(_MAGIC[content_type]):
+        return "", f"{name}: the content is not a {extension[1:].upper()} file."
+    return content_type, ""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ninja import Field, Schema
 
-from oncoliaison.core.schemas import PageMeta
+from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Count, Date, DateTime, Id, Int, PageMeta
 from oncoliaison.patients.models import AdministrativeGender
 
 from .models import DeclineReason, ReferralKind, ReferralStatus, RequestedService, Urgency
@@ -15,52 +13,52 @@ from .models import DeclineReason, ReferralKind, ReferralStatus, RequestedServic
 class AttachmentIn(Schema):
     name: str = Field(..., max_length=200)
     content_type: str = Field("", max_length=100)
-    size_bytes: int | None = Field(default=None, ge=0)
-    document_date: dt.date | None = None
+    size_bytes: Count | None = Field(default=None)
+    document_date: Date | None = None
     description: str = Field("", max_length=300)
 
 
 class AttachmentOut(Schema):
     name: str
     content_type: str
-    size_bytes: int | None
-    document_date: dt.date | None
+    size_bytes: Int | None
+    document_date: Date | None
     description: str
 
 
 class HistoryOut(Schema):
-    at: dt.datetime
+    at: DateTime
     event: str = Field(..., examples=["received", "info_requested", "accepted", "first_contact"])
     from_status: str
     to_status: str
-    by_user_id: int | None
+    by_user_id: Id | None
     by_label: str
     note: str
 
 
 class ReferralSummaryOut(Schema):
-    id: int
+    id: Id
     kind: ReferralKind
     status: ReferralStatus
     urgency: Urgency
     receiving_organization: str = Field(..., description="Slug of the lead program it is addressed to")
     referring_organization: str | None = Field(default=None, description="Slug")
-    referring_clinician_id: int | None
+    referring_clinician_id: Id | None
     referring_clinician_name: str = Field(..., description="The registered clinician's name, or as given")
-    patient_id: int | None = Field(default=None, description="Set once linked to a patient record")
+    patient_id: Id | None = Field(default=None, description="Set once linked to a patient record")
     given_name: str
     family_name: str
-    birth_date: dt.date | None
+    birth_date: Date | None
     reason: str
     cancer_type_text: str
     stage_text: str
     requested_services: list[RequestedService]
-    received_at: dt.datetime
-    first_contact_at: dt.datetime | None
-    accepted_at: dt.datetime | None
-    first_appointment_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    version: int
+    received_at: DateTime
+    first_contact_at: DateTime | None
+    accepted_at: DateTime | None
+    first_appointment_at: DateTime | None
+    closed_at: DateTime | None
+    version: Int
 
     @staticmethod
     def resolve_receiving_organization(obj: object) -> str:
@@ -89,7 +87,7 @@ class ReferralOut(ReferralSummaryOut):
     referral_source: str
     external_identifier_system: str
     external_identifier_value: str
-    declined_at: dt.datetime | None
+    declined_at: DateTime | None
     info_request_message: str
     decline_reason: str
     decline_message: str
@@ -111,12 +109,12 @@ class ReferralPage(PageMeta):
 
 class ReferralFilter(Schema):
     status: list[ReferralStatus] = Field(default_factory=list, description="Repeat for several")
-    patient_id: int | None = None
-    requester_id: int | None = Field(default=None, description="The referring clinician's user id")
-    received_from: dt.datetime | None = Field(default=None, description="Inclusive")
-    received_to: dt.datetime | None = Field(default=None, description="Exclusive")
-    page: int = Field(1, ge=1)
-    page_size: int = Field(50, ge=1, le=100)
+    patient_id: Id | None = None
+    requester_id: Id | None = Field(default=None, description="The referring clinician's user id")
+    received_from: DateTime | None = Field(default=None, description="Inclusive")
+    received_to: DateTime | None = Field(default=None, description="Exclusive")
+    page: Int = Field(1, ge=1)
+    page_size: Int = Field(50, ge=1, le=100)
 
 
 class QueueFilter(Schema):
@@ -127,7 +125,7 @@ class QueueFilter(Schema):
 class ReferralIn(Schema):
     """A provider referral.  Name either ``patient_id`` (a record you may see) or the person's details."""
 
-    reason: str = Field(..., max_length=4000)
+    reason: str = Field(..., min_length=1, pattern=r"\S", max_length=4000)
     urgency: Urgency = Urgency.ROUTINE
     receiving_organization: str | None = Field(
         default=None, description="Slug of the lead program; defaults to the network's only one"
@@ -135,18 +133,18 @@ class ReferralIn(Schema):
     referring_organization: str | None = Field(
         default=None, description="Slug; needed when you hold clinical roles at more than one organisation"
     )
-    referring_clinician_id: int | None = Field(
+    referring_clinician_id: Id | None = Field(
         default=None, description="API clients: the practitioner of your organisation who refers"
     )
     referring_clinician_name: str = Field("", max_length=200, description="API clients: the name, if unregistered")
-    patient_id: int | None = None
+    patient_id: Id | None = None
     given_name: str = Field("", max_length=100)
     family_name: str = Field("", max_length=100)
-    birth_date: dt.date | None = None
+    birth_date: Date | None = None
     gender: AdministrativeGender | None = None
     phone: str = Field("", max_length=40)
     email: str = Field("", max_length=254)
-    preferred_language: str = Field("en", max_length=16)
+    preferred_language: str = Field("en", pattern=LANGUAGE_TAG, max_length=16)
     identifier_system: str = Field("", max_length=200)
     identifier_value: str = Field("", max_length=100)
     cancer_type_text: str = Field("", max_length=200)
@@ -160,7 +158,7 @@ class ReferralIn(Schema):
 
 
 class _Versioned(Schema):
-    version: int | None = Field(default=None, description="The version you read; or send If-Match")
+    version: Int | None = Field(default=None, description="The version you read; or send If-Match")
 
 
 class RequestInfoIn(_Versioned):
@@ -177,13 +175,13 @@ class DeclineIn(_Versioned):
 
 
 class AcceptIn(_Versioned):
-    link_patient_id: int | None = Field(default=None, description="Link to this existing patient record")
-    register_new: bool = Field(False, description="Register a new patient from the referral's details")
-    duplicates_reviewed: bool = Field(
+    link_patient_id: Id | None = Field(default=None, description="Link to this existing patient record")
+    register_new: Bool = Field(False, description="Register a new patient from the referral's details")
+    duplicates_reviewed: Bool = Field(
         False, description="Set after reviewing the possible duplicates a first attempt answered with (409)"
     )
 
 
 class MilestoneIn(_Versioned):
-    at: dt.datetime | None = Field(default=None, description="When; defaults to now for a contact")
+    at: DateTime | None = Field(default=None, description="When; defaults to now for a contact")
     note: str = Field("", max_length=4000)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from oncoliaison.core import audit
-from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.access import get_visible_or_404, owner_patient_id
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
-from oncoliaison.core.models import AuditAction, AuditOutcome
+from oncoliaison.core.models import AuditAction
 from oncoliaison.organisations.models import OrganizationKind
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
@@ -58,8 +58,8 @@ def referral_get_for(actor: Actor, pk: object, *, channel: str = "", audit_read:
     try:
         referral = get_visible_or_404(_with_related(referral_queryset_for(actor)), pk)
     except NotFound:
-        audit.log(actor, AuditAction.ACCESS_DENIED, category=CATEGORY, resource_type=RESOURCE,
-                  resource_id=str(pk)[:64], outcome=AuditOutcome.DENIED, channel=channel)
+        audit.log_refused(actor, category=CATEGORY, resource_type=RESOURCE, resource_id=str(pk)[:64],
+                          patient_id=owner_patient_id(Referral, pk), channel=channel)
         raise
     if audit_read:
         _audit_rows(actor, [referral], channel)

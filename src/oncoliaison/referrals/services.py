@@ -18,11 +18,13 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, DomainError, Forbidden, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditAction, AuditOutcome
+from oncoliaison.oncology.entry import record_from_referral
 from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
 from oncoliaison.patients.models import AdministrativeGender, ConsentKind, Patient, PatientIdentifier
 from oncoliaison.patients.selectors import access_patient, active_consents
@@ -109,7 +111,7 @@ class SelfReferralData:
 
 
 class SelfReferralOutcome(enum.Enum):
-    """What happened to a public submission.  Never shown: the person sees the same confirmation."""
+    """What happened to a public submission (the page tells a throttled person; a bot sees a confirmation)."""
 
     RECEIVED = "received"
     THROTTLED = "throttled"
@@ -137,14 +139,14 @@ def _err(errors: dict[str, list[str]], name: str, message: str) -> None:
 def _validate_birth_date(errors: dict[str, list[str]], birth_date: dt.date | None, name: str = "birth_date") -> None:
     today = clock.today()
     if birth_date is None:
-        _err(errors, name, "Enter the date of birth.")
+        _err(errors, name, _("Enter the date of birth."))
     elif birth_date > today:
-        _err(errors, name, "The date of birth cannot be in the future.")
+        _err(errors, name, _("The date of birth cannot be in the future."))
     elif birth_date < today.replace(year=today.year - 120):
-        _err(errors, name, "Check the date of birth: it is more than 120 years ago.")
+        _err(errors, name, _("Check the date of birth: it is more than 120 years ago."))
 
 
-def _history(referral: Referral, actor: Actor, from_status: str, to_status: str, event: str, note: str = "",
+def history_add(referral: Referral, actor: Actor, from_status: str, to_status: str, event: str, note: str = "",
              at: dt.datetime | None = None) -> None:
     by_label = ""
     if actor.kind == "anonymous":
@@ -157,12 +159,12 @@ def _history(referral: Referral, actor: Actor, from_status: str, to_status: str,
     )
 
 
-def _audit(actor: Actor, action: str, referral: Referral, detail: str, channel: str) -> None:
+def audit_referral(actor: Actor, action: str, referral: Referral, detail: str, channel: str) -> None:
     audit.log(actor, action, category=CATEGORY, resource_type=RESOURCE, resource_id=referral.pk,
               patient_id=referral.patient_id, detail=detail, channel=channel)
 
 
-def _locked(referral: Referral, expected_version: int | None) -> Referral:
+def referral_locked(referral: Referral, expected_version: int | None) -> Referral:
     locked = Referral.objects.select_for_update().select_related("receiving_organization").get(pk=referral.pk)
     if expected_version is not None and expected_version != locked.version:
         raise PreconditionFailed(
@@ -171,7 +173,7 @@ def _locked(referral: Referral, expected_version: int | None) -> Referral:
     return locked
 
 
-def _move(actor: Actor, referral: Referral, target: str) -> str:
+def status_move(actor: Actor, referral: Referral, target: str) -> str:
     problem = rules.transition_error(referral.status, target)
     if problem:
         raise Conflict(problem)
@@ -234,7 +236,7 @@ def _validate_referral(data: ReferralData) -> dict[str, list[str]]:
         except ValidationError:
             _err(errors, "email", "Enter a valid e-mail address.")
     if data.phone and not _PHONE.match(data.phone.strip()):
-        _err(errors, "phone", "Enter a telephone number of digits, spaces and + ( ) - only.")
+        _err(errors, "phone", _("Enter a telephone number of digits, spaces and + ( ) - only."))
     if not _LANG.match(data.preferred_language or ""):
         _err(errors, "preferred_language", "Use a language code such as en or es.")
     if bool(data.identifier_system.strip()) != bool(data.identifier_value.strip()):
@@ -347,8 +349,8 @@ def referral_create(*, actor: Actor, data: ReferralData, channel: str = "") -> R
                                description=a.description.strip()[:300])
             for a in data.attachments
         ])
-        _history(referral, actor, "", ReferralStatus.RECEIVED, "received", at=now)
-        _audit(actor, AuditAction.CREATE, referral, "provider referral received", channel)
+        history_add(referral, actor, "", ReferralStatus.RECEIVED, "received", at=now)
+        audit_referral(actor, AuditAction.CREATE, referral, "provider referral received", channel)
         if referral.urgency != Urgency.ROUTINE:
             referral_id = referral.pk
             transaction.on_commit(lambda: _notify(referral_id))
@@ -366,30 +368,35 @@ def _notify(referral_id: int) -> None:
 
 def _validate_self_referral(data: SelfReferralData) -> None:
     errors: dict[str, list[str]] = {}
-    for name, label in (("given_name", "first name"), ("family_name", "last name")):
+    for name, missing, malformed in (
+        ("given_name", _("Enter your first name."),
+         _("Enter your first name using letters, spaces, hyphens or apostrophes.")),
+        ("family_name", _("Enter your last name."),
+         _("Enter your last name using letters, spaces, hyphens or apostrophes.")),
+    ):
         value = getattr(data, name).strip()
         if not value:
-            _err(errors, name, f"Enter your {label}.")
+            _err(errors, name, missing)
         elif len(value) > 100 or not _PERSON_NAME.match(value):
-            _err(errors, name, f"Enter your {label} using letters, spaces, hyphens or apostrophes.")
+            _err(errors, name, malformed)
     _validate_birth_date(errors, data.birth_date)
     phone, email = data.phone.strip(), data.email.strip()
     if not phone and not email:
-        _err(errors, "phone", "Give a telephone number or an e-mail address so that we can contact you.")
+        _err(errors, "phone", _("Give a telephone number or an e-mail address so that we can contact you."))
     if phone and not _PHONE.match(phone):
-        _err(errors, "phone", "Enter a telephone number of digits, spaces and + ( ) - only.")
+        _err(errors, "phone", _("Enter a telephone number of digits, spaces and + ( ) - only."))
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            _err(errors, "email", "Enter a valid e-mail address, like name@example.com.")
+            _err(errors, "email", _("Enter a valid e-mail address, like name@example.com."))
     concern = data.concern.strip()
     if len(concern) < 10:
-        _err(errors, "concern", "Tell us in a sentence or two how we can help.")
+        _err(errors, "concern", _("Tell us in a sentence or two how we can help."))
     elif len(concern) > 2000:
-        _err(errors, "concern", "Keep your message under 2,000 characters; we will call you for the details.")
+        _err(errors, "concern", _("Keep your message under 2,000 characters; we will call you for the details."))
     if data.referral_source not in ReferralSource.values:
-        _err(errors, "referral_source", "Tell us how you heard of the program.")
+        _err(errors, "referral_source", _("Tell us how you heard of the program."))
     if len(data.cancer_type_text) > 200:
         _err(errors, "cancer_type_text", "Keep this under 200 characters.")
     if data.preferred_language not in dict(settings.LANGUAGES):
@@ -405,11 +412,14 @@ def _address_key(source_address: str) -> str:
 
 
 def self_referral_organization() -> Organization:
+    """The program named by ``SELF_REFERRAL_ORGANIZATION``.  In production that setting is the only way:
+    nothing an organisation or a token creates can redirect or switch off public self-referral.  Outside
+    production (the embedded demo) an unset setting means the network's one lead program."""
     slug = getattr(settings, "SELF_REFERRAL_ORGANIZATION", "")
-    org = (
-        Organization.objects.filter(slug=slug, kind=OrganizationKind.LEAD_PROGRAM, active=True).first()
-        if slug else lead_program_for(None)
-    )
+    if slug:
+        org = Organization.objects.filter(slug=slug, kind=OrganizationKind.LEAD_PROGRAM, active=True).first()
+    else:
+        org = None if settings.PRODUCTION else lead_program_for(None)
     if org is None:
         raise DomainError("Self-referral is not available: no lead cancer program is configured to receive it.")
     return org
@@ -418,9 +428,10 @@ def self_referral_organization() -> Organization:
 def self_referral_submit(*, data: SelfReferralData, source_address: str, honeypot: str = "") -> SelfReferralOutcome:
     """A person refers themselves through the public page.
 
-    Input errors are reported (they concern only what was typed).  Beyond that the person always sees
-    the same confirmation: a throttled address or a filled-in honeypot is recorded nowhere but the
-    audit log, and nothing says whether this person is already known to the program.
+    Input errors are reported (they concern only what was typed).  A throttled address is told plainly
+    that the form was not accepted (THROTTLED; the page gives the program's telephone number), so a
+    shared computer never loses a real request silently.  A filled-in honeypot gets the confirmation and
+    is recorded nowhere but the audit log; nothing says whether this person is already known.
     """
     _validate_self_referral(data)
     actor = Actor(kind="anonymous", username="public self-referral", source_address=source_address)
@@ -450,8 +461,8 @@ def self_referral_submit(*, data: SelfReferralData, source_address: str, honeypo
             cancer_type_text=data.cancer_type_text.strip(), referral_source=data.referral_source,
             requested_services=[RequestedService.NAVIGATION], received_at=now,
         )
-        _history(referral, actor, "", ReferralStatus.RECEIVED, "received", at=now)
-        _audit(actor, AuditAction.CREATE, referral, "self-referral received", "web")
+        history_add(referral, actor, "", ReferralStatus.RECEIVED, "received", at=now)
+        audit_referral(actor, AuditAction.CREATE, referral, "self-referral received", "web")
     return SelfReferralOutcome.RECEIVED
 
 
@@ -466,13 +477,13 @@ def referral_request_info(*, actor: Actor, referral: Referral, message: str, exp
         raise ValidationFailed("Say what information is needed.",
                                field_errors={"message": ["Say what information is needed."]})
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
-        previous = _move(actor, locked, ReferralStatus.INFO_REQUESTED)
+        locked = referral_locked(referral, expected_version)
+        previous = status_move(actor, locked, ReferralStatus.INFO_REQUESTED)
         locked.info_request_message = message.strip()
         locked.version += 1
         locked.save()
-        _history(locked, actor, previous, locked.status, "info_requested", message.strip())
-        _audit(actor, AuditAction.UPDATE, locked, "more information requested", channel)
+        history_add(locked, actor, previous, locked.status, "info_requested", message.strip())
+        audit_referral(actor, AuditAction.UPDATE, locked, "more information requested", channel)
     return locked
 
 
@@ -481,12 +492,12 @@ def referral_info_received(*, actor: Actor, referral: Referral, note: str = "", 
     """The requested information arrived: the referral returns to the queue for a decision."""
     _require_triage(actor, referral)
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
-        previous = _move(actor, locked, ReferralStatus.RECEIVED)
+        locked = referral_locked(referral, expected_version)
+        previous = status_move(actor, locked, ReferralStatus.RECEIVED)
         locked.version += 1
         locked.save()
-        _history(locked, actor, previous, locked.status, "info_received", note.strip())
-        _audit(actor, AuditAction.UPDATE, locked, "requested information received", channel)
+        history_add(locked, actor, previous, locked.status, "info_received", note.strip())
+        audit_referral(actor, AuditAction.UPDATE, locked, "requested information received", channel)
     return locked
 
 
@@ -501,8 +512,8 @@ def referral_decline(*, actor: Actor, referral: Referral, reason: str, message: 
         raise ValidationFailed("Explain the reason in the message to the referrer.",
                                field_errors={"message": ["Explain the reason: it is required when the reason is 'Other'."]})
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
-        previous = _move(actor, locked, ReferralStatus.DECLINED)
+        locked = referral_locked(referral, expected_version)
+        previous = status_move(actor, locked, ReferralStatus.DECLINED)
         now = clock.now()
         org = locked.receiving_organization
         if locked.kind == ReferralKind.SELF:
@@ -521,9 +532,9 @@ def referral_decline(*, actor: Actor, referral: Referral, reason: str, message: 
         locked.declined_at = locked.closed_at = now
         locked.version += 1
         locked.save()
-        _history(locked, actor, previous, locked.status, "declined",
+        history_add(locked, actor, previous, locked.status, "declined",
                  f"{DeclineReason(reason).label}. {message.strip()}".strip(), at=now)
-        _audit(actor, AuditAction.UPDATE, locked, f"declined: {reason}", channel)
+        audit_referral(actor, AuditAction.UPDATE, locked, f"declined: {reason}", channel)
     return locked
 
 
@@ -535,18 +546,18 @@ def referral_withdraw(*, actor: Actor, referral: Referral, note: str = "", expec
     ):
         raise Forbidden("Only the referring clinician or the receiving program can withdraw a referral.")
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
-        previous = _move(actor, locked, ReferralStatus.WITHDRAWN)
+        locked = referral_locked(referral, expected_version)
+        previous = status_move(actor, locked, ReferralStatus.WITHDRAWN)
         now = clock.now()
         locked.closed_at = now
         locked.version += 1
         locked.save()
-        _history(locked, actor, previous, locked.status, "withdrawn", note.strip(), at=now)
-        _audit(actor, AuditAction.UPDATE, locked, "withdrawn", channel)
+        history_add(locked, actor, previous, locked.status, "withdrawn", note.strip(), at=now)
+        audit_referral(actor, AuditAction.UPDATE, locked, "withdrawn", channel)
     return locked
 
 
-def _new_patient_data(referral: Referral) -> PatientData:
+def _new_patient_data(referral: Referral, gender: str = "") -> PatientData:
     identifiers: list[IdentifierData] = []
     system, value = referral.identifier_system, referral.identifier_value
     # An identifier already held by another record (e.g. the referring hospital's own) stays there.
@@ -556,28 +567,38 @@ def _new_patient_data(referral: Referral) -> PatientData:
                                           organization_id=assigner))
     return PatientData(
         given_name=referral.given_name, family_name=referral.family_name, birth_date=referral.birth_date,
-        gender=referral.gender or AdministrativeGender.UNKNOWN, organization_id=referral.receiving_organization_id,
+        gender=referral.gender or gender or AdministrativeGender.UNKNOWN,
+        organization_id=referral.receiving_organization_id,
         phone=referral.phone, email=referral.email, preferred_language=referral.preferred_language or "en",
         identifiers=identifiers,
     )
 
 
 def referral_accept(*, actor: Actor, referral: Referral, link_patient_id: int | None = None,
-                    register_new: bool = False, duplicates_reviewed: bool = False,
+                    register_new: bool = False, duplicates_reviewed: bool = False, gender: str = "",
+                    first_contact_at: dt.datetime | None = None,
                     expected_version: int | None = None, channel: str = "") -> Referral:
     """Accept into the program, linking the referral to the person's record.
 
     A referral that already names a record the program sees keeps it.  Otherwise the navigator either
     links an existing record (``link_patient_id``) or registers a new patient (``register_new``); a new
-    registration is refused while possible duplicates exist that the navigator has not reviewed.
+    registration is refused while possible duplicates exist that the navigator has not reviewed.  A new
+    patient takes the referral's gender (or ``gender``, when the referral did not state it).
+
+    What the referral said about the cancer (type and stage) goes onto the patient's record as an
+    unconfirmed diagnosis with the referral as its source; ``first_contact_at`` records the first contact
+    with the person when none was recorded yet (accepting usually follows speaking with them).
     """
+    if gender and gender not in AdministrativeGender.values:
+        raise ValidationFailed("Choose the administrative gender from the list.",
+                               field_errors={"gender": ["Choose from the list."]})
     from .selectors import duplicate_candidates
 
     _require_triage(actor, referral)
     if link_patient_id is not None and register_new:
         raise ValidationFailed("Choose either an existing record or a new registration, not both.")
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
+        locked = referral_locked(referral, expected_version)
         problem = rules.transition_error(locked.status, ReferralStatus.ACCEPTED)
         if problem:
             raise Conflict(problem)
@@ -593,22 +614,37 @@ def referral_accept(*, actor: Actor, referral: Referral, link_patient_id: int | 
             candidates = duplicate_candidates(actor, locked, channel=channel)
             if candidates and not duplicates_reviewed:
                 raise DuplicatesFound([c.patient.pk for c in candidates])
-            patient = patient_create(actor=actor, data=_new_patient_data(locked), channel=channel)
+            patient = patient_create(actor=actor, data=_new_patient_data(locked, gender), channel=channel)
             detail = "accepted: new patient registered"
         else:
             raise ValidationFailed(
                 "Choose how to record the person: link to an existing patient or register a new one.",
                 field_errors={"patient_choice": ["Choose an existing record or a new registration."]},
             )
-        previous = _move(actor, locked, ReferralStatus.ACCEPTED)
+        if first_contact_at is not None and locked.first_contact_at is None:
+            _first_contact(actor, locked, first_contact_at, channel)
+        previous = status_move(actor, locked, ReferralStatus.ACCEPTED)
         now = clock.now()
+        assert patient is not None
+        record_from_referral(actor=actor, patient=patient, referral_id=locked.pk,
+                             code_system=locked.cancer_type_system, code=locked.cancer_type_code,
+                             text=locked.cancer_type_text, stage_text=locked.stage_text, channel=channel)
         locked.patient = patient
         locked.accepted_at = locked.closed_at = now
         locked.version += 1
         locked.save()
-        _history(locked, actor, previous, locked.status, "accepted", detail.split(": ", 1)[-1].capitalize(), at=now)
-        _audit(actor, AuditAction.UPDATE, locked, detail, channel)
+        history_add(locked, actor, previous, locked.status, "accepted", detail.split(": ", 1)[-1].capitalize(), at=now)
+        audit_referral(actor, AuditAction.UPDATE, locked, detail, channel)
     return locked
+
+
+def _first_contact(actor: Actor, referral: Referral, at: dt.datetime, channel: str) -> None:
+    problem = rules.milestone_error("contact", at, received_at=referral.received_at, now=clock.now())
+    if problem:
+        raise ValidationFailed(problem, field_errors={"first_contact_at": [problem]})
+    referral.first_contact_at = at
+    history_add(referral, actor, referral.status, referral.status, "first_contact", "Recorded on acceptance", at=at)
+    audit_referral(actor, AuditAction.UPDATE, referral, "first contact recorded", channel)
 
 
 def referral_record_contact(*, actor: Actor, referral: Referral, at: dt.datetime | None = None, note: str = "",
@@ -617,7 +653,7 @@ def referral_record_contact(*, actor: Actor, referral: Referral, at: dt.datetime
     _require_triage(actor, referral)
     at = at or clock.now()
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
+        locked = referral_locked(referral, expected_version)
         if locked.status in (ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN):
             raise Conflict("The referral is closed; record further contact on the patient's record.")
         problem = rules.milestone_error("contact", at, received_at=locked.received_at, now=clock.now())
@@ -628,9 +664,9 @@ def referral_record_contact(*, actor: Actor, referral: Referral, at: dt.datetime
             locked.first_contact_at = at
         locked.version += 1
         locked.save()
-        _history(locked, actor, locked.status, locked.status, "first_contact" if first else "contact",
+        history_add(locked, actor, locked.status, locked.status, "first_contact" if first else "contact",
                  note.strip(), at=at)
-        _audit(actor, AuditAction.UPDATE, locked, "first contact recorded" if first else "contact recorded", channel)
+        audit_referral(actor, AuditAction.UPDATE, locked, "first contact recorded" if first else "contact recorded", channel)
     return locked
 
 
@@ -639,7 +675,7 @@ def referral_set_first_appointment(*, actor: Actor, referral: Referral, at: dt.d
     """Record (or reschedule) the first appointment of an accepted referral."""
     _require_triage(actor, referral)
     with transaction.atomic():
-        locked = _locked(referral, expected_version)
+        locked = referral_locked(referral, expected_version)
         if locked.status != ReferralStatus.ACCEPTED:
             raise Conflict("Accept the referral before recording its first appointment.")
         problem = rules.milestone_error("first appointment", at, received_at=locked.received_at, now=clock.now(),
@@ -650,6 +686,6 @@ def referral_set_first_appointment(*, actor: Actor, referral: Referral, at: dt.d
         locked.first_appointment_at = at
         locked.version += 1
         locked.save()
-        _history(locked, actor, locked.status, locked.status, event, note.strip())
-        _audit(actor, AuditAction.UPDATE, locked, "first appointment recorded", channel)
+        history_add(locked, actor, locked.status, locked.status, event, note.strip())
+        audit_referral(actor, AuditAction.UPDATE, locked, "first appointment recorded", channel)
     return locked

@@ -14,6 +14,8 @@ urlpatterns = [
     path("<int:pk>/info-received/", views.referral_info_received, name="info_received"),
     path("<int:pk>/decline/", views.referral_decline, name="decline"),
     path("<int:pk>/withdraw/", views.referral_withdraw, name="withdraw"),
+    path("<int:pk>/reply/", views.referral_reply, name="reply"),
+    path("<int:pk>/documents/<int:attachment_pk>/", views.referral_attachment, name="attachment"),
     path("<int:pk>/contact/", views.referral_contact, name="contact"),
     path("<int:pk>/first-appointment/", views.referral_first_appointment, name="first_appointment"),
 ]

@@ -12,19 +12,23 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oncoliaison.core import audit
 from oncoliaison.core.access import require_staff
-from oncoliaison.core.errors import Conflict, DomainError, PreconditionFailed, ValidationFailed
+from oncoliaison.core.errors import Conflict, DomainError, NotFound, PreconditionFailed, ValidationFailed
+from oncoliaison.core.models import AuditAction
 from oncoliaison.core.views import actor_of, form_error_from, is_htmx, maps_domain_errors
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import access_patient
 
-from . import rules, selectors, services
+from . import replies, rules, selectors, services
 from .forms import (
     AcceptForm,
     AttachmentFormSet,
@@ -32,6 +36,7 @@ from .forms import (
     MilestoneForm,
     NoteForm,
     ProviderReferralForm,
+    ReplyForm,
     RequestInfoForm,
     SelfReferralForm,
     attachments_from,
@@ -50,10 +55,17 @@ def self_referral(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.self_referral_submit(
+                outcome = services.self_referral_submit(
                     data=form.to_data(), source_address=getattr(request, "source_address", ""),
                     honeypot=form.cleaned_data["website"],
                 )
+                if outcome is services.SelfReferralOutcome.THROTTLED:
+                    # Said plainly, with the program's number: a shared computer (a clinic kiosk) must not
+                    # lose a real request behind a "received" page.  What was typed stays in the form.
+                    program = services.self_referral_organization()
+                    return render(request, "referrals/self_referral.html",
+                                  {"form": form, "not_accepted": True, "program_phone": program.phone,
+                                   "program_name": program.name}, status=429)
                 return redirect("refer:received")
             except ValidationFailed as exc:
                 form_error_from(form, exc)
@@ -170,6 +182,7 @@ def _detail_context(request: HttpRequest, referral: Referral, **forms_in: forms.
     triage = services.may_triage(actor, referral)
     actions = rules.allowed_actions(referral.status) if triage else frozenset()
     may_withdraw = referral.is_open and (triage or (actor.user_id == referral.referring_clinician_id))
+    may_reply = replies.may_reply(actor, referral)
     ctx: dict[str, Any] = {
         "referral": referral,
         "history": referral.history.select_related("by_user"),
@@ -177,6 +190,8 @@ def _detail_context(request: HttpRequest, referral: Referral, **forms_in: forms.
         "triage": triage,
         "actions": actions,
         "may_withdraw": may_withdraw,
+        "may_reply": may_reply,
+        "reply_form": forms_in.get("reply_form") or ReplyForm(),
         "may_contact": triage and referral.status in (*OPEN_STATUSES, ReferralStatus.ACCEPTED),
         "may_appointment": triage and referral.status == ReferralStatus.ACCEPTED,
         "may_enroll": triage and referral.status == ReferralStatus.ACCEPTED and not referral.episodes.exists(),
@@ -299,7 +314,8 @@ def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
         from oncoliaison.core.errors import Forbidden
 
         raise Forbidden("Triage is for the clinical staff of the program that received the referral.")
-    form = AcceptForm(request.POST or None)
+    form = AcceptForm(request.POST or None, initial={"first_contact_at": timezone.localtime().replace(
+        second=0, microsecond=0)} if referral.first_contact_at is None else None)
     status = 200
     if request.method == "POST":
         status = 400
@@ -311,6 +327,7 @@ def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
                     link_patient_id=int(choice[5:]) if choice.startswith("link-") else None,
                     register_new=choice == "new" and referral.patient_id is None,
                     duplicates_reviewed=form.cleaned_data["duplicates_reviewed"],
+                    gender=form.cleaned_data["gender"], first_contact_at=form.cleaned_data["first_contact_at"],
                     expected_version=_version(request), channel="web",
                 )
             except services.DuplicatesFound as exc:
@@ -331,3 +348,34 @@ def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 def detail_url(referral: Referral) -> str:
     return reverse("referrals:detail", args=[referral.pk])
+
+
+@login_required
+@require_POST
+@maps_domain_errors
+def referral_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """The referrer replies to a request for information, with the documents asked for."""
+    form = ReplyForm(request.POST, request.FILES)
+    return _act(request, pk, "reply_form", form,
+                lambda a, r, d: replies.referral_reply(
+                    actor=a, referral=r, message=d["message"], expected_version=_version(request),
+                    files=[replies.ReplyFile(f.name or "", f.size or 0, f) for f in d["documents"]], channel="web"),
+                "Your reply was sent to the program.")
+
+
+@login_required
+@require_GET
+@maps_domain_errors
+def referral_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    """A document uploaded with a reply, to those who may see the referral (audited)."""
+    actor = actor_of(request)
+    referral = selectors.referral_get_for(actor, pk, channel="web", audit_read=False)
+    doc = referral.attachments.filter(pk=attachment_pk).exclude(file="").first()
+    if doc is None:
+        raise NotFound()
+    audit.log(actor, AuditAction.READ, category="referral", resource_type="DocumentReference", resource_id=doc.pk,
+              patient_id=referral.patient_id, channel="web")
+    response = FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.name,
+                            content_type=doc.content_type or "application/octet-stream")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -24,6 +24,7 @@ from oncoliaison.careplans.models import (
 from oncoliaison.core import clock
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditEvent
+from oncoliaison.core.selectors import audit_events_reviewable_by
 from oncoliaison.core.testing import Cast
 from oncoliaison.oncology.models import CancerCondition
 
@@ -130,8 +131,12 @@ def test_outsider_sees_no_plan_task_or_barrier(cast: Cast, versions) -> None:
     with pytest.raises(NotFound):
         selectors.barrier_get_for(outsider, plan.barriers.first().pk)
     denied = AuditEvent.objects.get(action="access_denied", resource_type="CarePlan")
-    assert denied.patient_id is None  # nothing about the patient is disclosed, not even in the log row
     assert denied.outcome == "denied"
+    # The row names the plan's patient for the patient's organisation only: the outsider's organisation
+    # reviews it without the patient (core.selectors.audit_events_reviewable_by), so nothing is disclosed.
+    assert denied.patient_id == plan.patient_id
+    (seen,) = audit_events_reviewable_by([cast.partner.pk]).filter(pk=denied.pk)
+    assert seen.patient_shown is None
 
 
 def test_draft_plans_are_hidden_from_the_patient_until_active(cast: Cast, versions) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from django.test import Client
@@ -130,7 +131,8 @@ def test_add_task_with_bad_input_gives_a_clear_error(cast: Cast, versions) -> No
         "description": "Call", "due_date": "23/11/2026", "priority": "routine"}, follow=True)
     assert "Enter a date as YYYY-MM-DD." in response.content.decode()
     response = _client(cast.navigator).post(f"/careplans/{plan.pk}/tasks/", {
-        "description": "Call the ride service", "due_date": "2026-12-01", "priority": "urgent",
+        "description": "Call the ride service", "due_date": (clock.today() + dt.timedelta(days=7)).isoformat(),
+        "priority": "urgent",
         "owner": cast.navigator.pk}, follow=True)
     assert "Task added." in response.content.decode()
     assert Task.objects.filter(description="Call the ride service", priority="urgent").exists()
@@ -162,6 +164,8 @@ def test_plan_status_and_goal_forms(cast: Cast, versions) -> None:
     assert "Describe the goal." in response.content.decode()
     client.post(f"/careplans/{plan.pk}/goals/", {"description": "Return to work part-time", "need": "work"})
     goal = plan.goals.get(description="Return to work part-time")
+    if goal.status == "proposed":
+        client.post(f"/careplans/goals/{goal.pk}/status/", {"status": "active"})
     client.post(f"/careplans/goals/{goal.pk}/status/", {"status": "completed"})
     goal.refresh_from_db()
     assert goal.status == "completed"
@@ -234,3 +238,50 @@ def test_refresh_matched_resources(cast: Cast, versions) -> None:
     link = plan.plan_resources.get()
     assert link.goal.need == "utilities"
     assert _client(cast.outsider).post(f"/careplans/{plan.pk}/resources/refresh/").status_code == 404
+
+
+def test_the_plan_page_opens_on_what_still_needs_doing(cast: Cast, versions) -> None:
+    """Completed and cancelled tasks, achieved goals and resolved barriers fold away under a summary line (a
+    closed <details>), so a long-running plan does not grow into a page of finished work."""
+    plan = _plan(cast, versions)
+    client = _client(cast.navigator)
+    done, *still_open = list(plan.tasks.order_by("id"))
+    client.post(f"/careplans/tasks/{done.pk}/complete/", {"version": done.version})
+    goal = plan.goals.order_by("id").first()
+    if goal.status == "proposed":
+        client.post(f"/careplans/goals/{goal.pk}/status/", {"status": "active"})
+    client.post(f"/careplans/goals/{goal.pk}/status/", {"status": "completed"})
+    client.post(f"/careplans/{plan.pk}/barriers/", {"kind": "fear_distrust", "description": "Worried"})
+    barrier = Barrier.objects.get(kind="fear_distrust")
+    client.post(f"/careplans/barriers/{barrier.pk}/resolve/", {
+        "resolution": "Met the nurse educator", "resolved_at": clock.today().isoformat(), "version": barrier.version})
+    body = client.get(f"/careplans/{plan.pk}/").content.decode()
+
+    def folded(section_id: str) -> str:
+        match = re.search(rf'<details class="card folded" id="{section_id}">(.*?)</details>', body, re.S)
+        assert match, section_id
+        return match.group(1)
+
+    tasks = folded("closed-tasks")
+    assert "Completed and cancelled tasks (1)" in tasks and f'id="task-{done.pk}"' in tasks
+    assert all(f'id="task-{t.pk}"' not in tasks for t in still_open)
+    assert all(f'id="task-{t.pk}"' in body for t in still_open)
+    assert "Achieved and cancelled goals (1)" in folded("ended-goals") and f'id="goal-{goal.pk}"' in folded("ended-goals")
+    assert "Resolved barriers (1)" in folded("resolved-barriers")
+    assert f'id="barrier-{barrier.pk}"' in folded("resolved-barriers")
+    # each appears once: folded, not copied
+    assert body.count(f'id="task-{done.pk}"') == 1 and body.count(f'id="goal-{goal.pk}"') == 1
+
+
+def test_an_inline_change_says_what_happened_and_where(cast: Cast, versions) -> None:
+    """Every htmx action names its result for the page's live region and the row that takes focus."""
+    plan = _plan(cast, versions)
+    task = plan.tasks.first()
+    response = _client(cast.navigator).post(f"/careplans/tasks/{task.pk}/complete/", {"version": task.version},
+                                            HTTP_HX_REQUEST="true")
+    assert json.loads(response["HX-Trigger-After-Settle"]) == {
+        "oncoliaison:changed": {"announce": "Task completed.", "focus": f"task-{task.pk}"}}
+    stale = _client(cast.navigator).post(f"/careplans/tasks/{task.pk}/complete/", {"version": task.version},
+                                         HTTP_HX_REQUEST="true")
+    announced = json.loads(stale["HX-Trigger-After-Settle"])["oncoliaison:changed"]["announce"]
+    assert announced and announced != "Task completed."  # the error, not a success

@@ -63,11 +63,12 @@ def test_other_authorization_schemes_are_not_accepted(cast: Cast) -> None:
 
 def test_session_post_requires_the_csrf_token(cast: Cast) -> None:
     client = as_user(cast.navigator, csrf=True)
-    before = AuditEvent.objects.count()
+    before = AuditEvent.objects.filter(outcome="success").count()
     response = client.post("/api/patients/search", {"q": "pat"}, content_type="application/json")
     body = assert_error(response, 403, "forbidden")
     assert "CSRF" in str(body["message"])
-    assert AuditEvent.objects.count() == before  # nothing was disclosed
+    assert AuditEvent.objects.filter(outcome="success").count() == before  # nothing was disclosed
+    assert AuditEvent.objects.filter(action="access_denied", user_id=cast.navigator.pk).count() == 1  # the refusal
     # With the token from the cookie (as the pages' JavaScript sends it) the same request works.
     client.get("/api/docs")  # sets the CSRF cookie
     token = client.cookies["csrftoken"].value

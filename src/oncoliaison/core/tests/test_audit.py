@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from oncoliaison.core import audit, bulk
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.models import AuditAction, AuditChainHead, AuditEvent
+from oncoliaison.core.tests.tampering import as_intruder as _raw
 
 ACTOR = Actor(kind="staff", user_id=7, username="grace", memberships=((1, "navigator", "lead_program"),),
               source_address="10.0.0.5")
@@ -18,20 +19,6 @@ def _write(n: int) -> None:
     for i in range(n):
         audit.log(ACTOR, AuditAction.READ, category="demographics", resource_type="Patient", resource_id=i,
                   patient_id=i, channel="web")
-
-
-def _raw(sql: str, params: list | None = None) -> None:
-    """Tampering as a database administrator would: bypass the append-only trigger and edit rows.
-    DDL is transactional on both databases, so the test's rollback restores the trigger."""
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE core_auditevent DISABLE TRIGGER core_auditevent_append_only")
-        else:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-        cur.execute(sql, params or [])
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE core_auditevent ENABLE TRIGGER core_auditevent_append_only")
 
 
 def _ensure_sqlite_delete_guard() -> None:
@@ -75,6 +62,7 @@ def test_record_carries_the_astm_fields():
 @pytest.mark.django_db
 def test_verify_command_passes_on_an_intact_log(capsys):
     _write(5)
+    call_command("audit_checkpoint")
     call_command("audit_verify")
     assert "5 records verified" in capsys.readouterr().out
 
@@ -105,7 +93,7 @@ def test_verify_catches_a_deleted_record(capsys):
     _write(5)
     _raw("DELETE FROM core_auditevent WHERE seq = 2")
     code, err = _verify_exit(capsys)
-    assert code == 1 and "seq 2" in err and "deleted" in err
+    assert code == 1 and "record 2 is missing" in err and "deleted" in err
 
 
 @pytest.mark.django_db

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
@@ -199,7 +202,9 @@ def test_audit_events_for_administrators(cast, session_api, lead_api):
     read = admin.get(f"/AuditEvent/{event['id']}")
     assert read.status_code == 200
     assert body(read) == event
-    today = event["recorded"][:10]
+    # date searches read days in the server's time zone; "recorded" is an instant in UTC
+    recorded = dt.datetime.fromisoformat(event["recorded"].replace("Z", "+00:00"))
+    today = recorded.astimezone(timezone.get_current_timezone()).date().isoformat()
     assert body(admin.get("/AuditEvent", {"date": f"ge{today}", "_count": "1"}))["total"] >= 1
     assert body(admin.get("/AuditEvent", {"date": "lt2000-01-01"}))["total"] == 0
     assert admin.get("/AuditEvent", {"action": "X"}).status_code == 400

@@ -150,3 +150,34 @@ def test_csrf_is_still_enforced_with_the_upload_handler(cast: Cast) -> None:
     thread = _thread(cast)
     assert c.post(reverse("messaging:reply", args=[thread.pk]), {"body": "B"}).status_code == 403
     assert Message.objects.count() == 1
+
+
+def test_staff_inbox_has_a_new_message_button_that_asks_which_patient(cast: Cast, django_assert_max_num_queries) -> None:
+    c = _client(cast.navigator)
+    inbox = c.get(reverse("messaging:inbox")).content.decode()
+    assert f'href="{reverse("messaging:new")}"' in inbox and "New message" in inbox
+    with django_assert_max_num_queries(15):
+        page = c.get(reverse("messaging:new"))  # nothing typed: the patients of their care teams
+    assert page.status_code == 200
+    assert reverse("messaging:new_for", args=[cast.pat.pk]) in page.content.decode()
+    by_mrn = c.get(reverse("messaging:new"), {"q": "L-1001"}).content.decode()
+    assert reverse("messaging:new_for", args=[cast.pat.pk]) in by_mrn
+    # another organisation's patient is never offered, by name or by MRN
+    for q in ("Otto", "P-2001"):
+        assert reverse("messaging:new_for", args=[cast.other_patient.pk]) not in c.get(
+            reverse("messaging:new"), {"q": q}).content.decode()
+    assert _client(cast.researcher).get(reverse("messaging:new")).status_code == 403
+
+
+def test_the_menu_shows_the_unread_count_on_every_page_until_read(cast: Cast, django_assert_max_num_queries) -> None:
+    badge = '<span class="badge unread">1<span class="visually-hidden"> unread</span></span>'
+    thread = _thread(cast)
+    c = _client(cast.navigator)
+    assert badge in c.get(reverse("core:home")).content.decode()
+    assert badge in c.get(reverse("patients:list")).content.decode()
+    assert badge not in _client(cast.outsider).get(reverse("core:home")).content.decode()  # not theirs to see
+    c.get(reverse("messaging:thread", args=[thread.pk]))
+    assert 'class="badge unread"' not in c.get(reverse("core:home")).content.decode()
+    # The patient's menu counts the team's reply.
+    services.message_post(actor=cast.actor(cast.navigator), thread=thread, body="Call us if it gets worse")
+    assert '<span class="badge unread">1 unread</span>' in _client(cast.patient_user).get(reverse("portal:home")).content.decode()

@@ -163,7 +163,7 @@ def test_acknowledge_act_and_resolve_with_versions(cast: Cast, frozen) -> None: 
     assert_error(client.post(f"{base}/resolve", {"version": 1}, content_type="application/json"), 422, "processing")
     response = client.post(f"{base}/acknowledge", {"version": 1}, content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == "acknowledged"
-    assert_error(client.post(f"{base}/actions", {"kind": "called_patient", "version": 1},
+    assert_error(client.post(f"{base}/actions", {"kind": "called_patient", "note": "Spoke with Pat", "version": 1},
                              content_type="application/json"), 412, "conflict")
     response = client.post(f"{base}/actions", {"kind": "called_patient", "note": "Advised to come in", "version": 2},
                            content_type="application/json")

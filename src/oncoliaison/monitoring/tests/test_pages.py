@@ -121,18 +121,22 @@ def test_phone_report_entry_shows_scores_and_guidance(client, cast, frozen):
     assert page.status_code == 200 and "Worst possible pain" in page.content.decode()
     data = {f"esas-{i}": "2" for i in range(1, 10)}
     data.update({"esas-1": "9", "anything-else": "chest pain since this morning"})
-    r = client.post(url, data)
+    r = client.post(url, data, follow=True)
     html = r.content.decode()
     assert r.status_code == 200 and "What to do now" in html and "911" in html
     assert "Severe alert" in html
     rep = SymptomReport.objects.get()
     assert rep.source == "phone" and rep.reporter_kind == "staff"
+    saved = reverse("monitoring:report_saved", args=[cast.pat.pk, rep.pk])
+    assert r.redirect_chain == [(saved, 302)]
+    assert "Severe alert" in client.get(saved).content.decode()  # F5 enters nothing again
+    assert SymptomReport.objects.count() == 1 and Alert.objects.count() == 1
 
 
 def test_phone_report_invalid_value_rerenders(client, cast, frozen):
     client.force_login(cast.navigator)
     r = client.post(reverse("monitoring:phone_report", args=[cast.pat.pk, "esas-r"]), {"esas-1": "12"})
-    assert r.status_code == 200 and "There is a problem" in r.content.decode()
+    assert r.status_code == 400 and "There is a problem" in r.content.decode()
     assert SymptomReport.objects.count() == 0
 
 
@@ -161,7 +165,8 @@ def test_proctcae_phone_entry_needs_permission_then_schedule(client, cast, froze
     assert r.status_code == 302
     html = client.get(url).content.decode()
     assert "Nausea Frequency" in html and "Diarrhea Frequency" in html and "Dry Mouth" not in html
-    r = client.post(url, {"PROCTCAE_9A_SCL": "3", "PROCTCAE_9B_SCL": "3", "PROCTCAE_48A_SCL": "0"})
+    assert "In the last 7 days, how OFTEN did you have NAUSEA?" in html  # the question staff read out
+    r = client.post(url, {"PROCTCAE_9A_SCL": "3", "PROCTCAE_9B_SCL": "3", "PROCTCAE_48A_SCL": "0"}, follow=True)
     assert r.status_code == 200 and "Severe alert" in r.content.decode()
 
 

@@ -303,3 +303,16 @@ def test_guidance_with_fever_adds_fever_advice_and_none_when_well():
     assert any(label == "Fever" for label, _ in rules.guidance_for([], reasons).self_care)
     calm = rules.guidance_for([item("esas-pain", 0)], [])
     assert not calm.call_now and calm.severity == "" and calm.self_care == ()
+
+
+def test_red_flags_written_in_spanish_are_caught_with_or_without_accents():
+    assert rules.red_flags_in("Tengo FIEBRE desde anoche", rules.DEFAULT_RED_FLAGS) == ["fiebre"]
+    assert rules.red_flags_in("tuvo una convulsión y dolor en el pecho", rules.DEFAULT_RED_FLAGS) == [
+        "convulsion", "dolor en el pecho"]
+    assert rules.red_flags_in("No puedo retener liquidos", rules.DEFAULT_RED_FLAGS) == ["no puedo retener liquidos"]
+    assert rules.red_flags_in("fiebres", ["fiebre"]) == []  # whole words only, as in English
+    results = [item("esas-pain", 2)]
+    reasons = rules.evaluate_alerts(results, None, "Tengo fiebre de 38.5 después de la quimio")
+    assert [(r.rule, r.severity) for r in reasons] == [("red_flag", rules.SEVERE)]
+    guidance = rules.guidance_for(results, reasons, language="es")
+    assert guidance.call_now and any(label == "Fiebre" for label, _ in guidance.self_care)

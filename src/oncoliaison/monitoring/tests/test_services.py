@@ -143,7 +143,8 @@ def test_instrument_needing_permission_is_off_until_recorded(cast, frozen, proct
     # The permission is per program: the partner hospital still cannot use it.
     assert not services.instrument_enabled_for(proctcae, cast.partner.pk)
     perm = InstrumentPermission.objects.get()
-    services.instrument_permission_disable(actor=cast.actor(cast.admin), permission=perm)
+    services.instrument_permission_disable(actor=cast.actor(cast.admin), permission=perm, reason="Licence ended",
+                                           confirmed=True)
     assert not services.instrument_enabled_for(proctcae, cast.lead.pk)
 
 
@@ -206,10 +207,12 @@ def test_acknowledge_action_resolve(cast, frozen, alert, clp):
     with pytest.raises(ValidationFailed):
         services.alert_resolve(actor=actor, alert=alert)
     alert = services.alert_record_action(actor=actor, alert=alert, kind="called_patient", note="Pain 8, advised")
-    alert = services.alert_record_action(actor=actor, alert=alert, kind="escalated_physician")
-    assert alert.status == "escalated" and alert.escalated_to_id == clp.pk
+    alert = services.alert_record_action(actor=actor, alert=alert, kind="escalated_physician",
+                                         note="Pain 8 despite breakthrough doses; please review analgesia")
+    # The patient's treating physician on the care team, not the CLP.
+    assert alert.status == "escalated" and alert.escalated_to_id == cast.oncologist.pk
     with pytest.raises(ValidationFailed):
-        services.alert_record_action(actor=actor, alert=alert, kind="resolved")
+        services.alert_record_action(actor=actor, alert=alert, kind="resolved", note="x")
     alert = services.alert_resolve(actor=actor, alert=alert)
     assert alert.status == "resolved"
     kinds = list(AlertAction.objects.filter(alert=alert).values_list("kind", flat=True))
@@ -234,7 +237,7 @@ def test_stale_version_is_refused(cast, frozen, alert):
     services.alert_acknowledge(actor=cast.actor(cast.navigator), alert=alert)
     with pytest.raises(PreconditionFailed):
         services.alert_record_action(actor=cast.actor(cast.oncologist), alert=alert, kind="advised",
-                                     expected_version=alert.version)
+                                     note="Fluids and rest", expected_version=alert.version)
 
 
 # --- jobs ------------------------------------------------------------------------------------------------------

@@ -66,3 +66,21 @@ def test_gzip_ndjson_and_unknown_organisation(cast: Cast, tmp_path: Path) -> Non
         run(str(tmp_path), "--organization", "research")  # not a care-delivering organisation
     code, out, _ = run(str(tmp_path), "--no-progress")  # default: the lead program
     assert code == 0 and "Patients registered: 1" in out
+
+
+def test_a_file_nested_too_deep_is_reported_and_the_run_goes_on(cast: Cast, tmp_path: Path) -> None:
+    import json
+
+    by_id = {r["id"]: r for r in mcode_resources()}
+    deep: dict = {"url": "http://example.org/x", "valueString": "leaf"}
+    for _ in range(150):
+        deep = {"url": "http://example.org/x", "extension": [deep]}
+    hostile = {**by_id["cancer-patient-jenny-m"], "extension": [deep]}
+    (tmp_path / "a-deep.json").write_text(json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:x", "resource": hostile, "request": {"method": "POST", "url": "Patient"}}]}))
+    good = [by_id["cancer-patient-jenny-m"], by_id["primary-cancer-condition-jenny-m"]]
+    (tmp_path / "b-good.ndjson").write_bytes(b"\n".join(orjson.dumps(r) for r in good) + b"\n")
+    code, _, err = run(str(tmp_path), "--organization", "lead", "--no-progress")
+    assert code == 1
+    assert "a-deep.json" in err and "nested deeper than" in err
+    assert CancerCondition.objects.filter(source_id="Condition/primary-cancer-condition-jenny-m").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oncoliaison.core.actor import Actor
+from oncoliaison.core.actor import Actor, system_actor
 from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.scopes import ScopeSet
 from oncoliaison.core.testing import Cast
@@ -15,8 +15,8 @@ from .test_importing import small_bundle
 
 
 def client(cast: Cast, scopes: str = "system/*.cruds", org: int | None = None) -> Actor:
-    return Actor(kind="system", client_id="partner-emr", client_organization_id=org or cast.lead.pk,
-                 scopes=ScopeSet.parse(scopes))
+    return system_actor(client_id="partner-emr", organization_id=org or cast.lead.pk,
+                        scopes=ScopeSet.parse(scopes))
 
 
 def test_transaction_answers_a_transaction_response(cast: Cast) -> None:
@@ -51,3 +51,45 @@ def test_requires_the_right_role_and_scope(cast: Cast) -> None:
     status, body = bundle_post(client(cast, scopes="system/*.rs"), small_bundle("batch"))
     assert status == 200
     assert {e["response"]["status"] for e in body["entry"]} == {"403 Forbidden"}
+
+
+# --- FHIR transaction rules: an entry the record does not hold is never "200 OK" ------------------------
+
+ENCOUNTER = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+             "subject": {"reference": "urn:uuid:p-1"}}
+
+
+def test_a_transaction_with_an_entry_the_record_does_not_hold_stores_nothing_and_names_it(cast: Cast) -> None:
+    bundle = small_bundle()
+    bundle["entry"].append({"fullUrl": "urn:uuid:e-1", "resource": ENCOUNTER,
+                            "request": {"method": "POST", "url": "Encounter"}})
+    status, body = bundle_post(client(cast), bundle)
+    assert status == 400 and body["resourceType"] == "OperationOutcome"
+    (issue,) = [i for i in body["issue"] if i["severity"] == "error"]
+    assert issue["code"] == "not-supported" and issue["expression"] == ["Bundle.entry[4]"]
+    assert "Encounter is not stored" in issue["diagnostics"]
+    assert not CancerCondition.objects.exists()
+
+
+def test_a_batch_entry_the_record_does_not_hold_gets_its_own_error_status(cast: Cast) -> None:
+    bundle = small_bundle("batch")
+    bundle["entry"].append({"fullUrl": "urn:uuid:e-1", "resource": ENCOUNTER,
+                            "request": {"method": "POST", "url": "Encounter"}})
+    status, body = bundle_post(client(cast), bundle)
+    assert status == 200 and body["type"] == "batch-response"
+    statuses = [e["response"]["status"] for e in body["entry"]]
+    assert statuses == ["201 Created"] * 4 + ["422 Unprocessable Entity"]
+    assert body["entry"][4]["response"]["outcome"]["issue"][0]["code"] == "not-supported"
+    assert CancerCondition.objects.count() == 1
+
+
+def test_a_transaction_nested_130_levels_is_refused_naming_the_entry(cast: Cast) -> None:
+    bundle = small_bundle()
+    deep: dict = {"url": "http://example.org/x", "valueString": "leaf"}
+    for _ in range(130):
+        deep = {"url": "http://example.org/x", "extension": [deep]}
+    bundle["entry"][3]["resource"]["extension"] = [deep]
+    status, body = bundle_post(client(cast), bundle)
+    assert status == 400 and body["issue"][0]["expression"] == ["Bundle.entry[3]"]
+    assert "nested deeper than" in body["issue"][0]["diagnostics"]
+    assert not CancerCondition.objects.exists()

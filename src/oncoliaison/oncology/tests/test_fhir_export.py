@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from decimal import Decimal
 from typing import Any
 
@@ -303,6 +304,10 @@ def test_worker_command_runs_queued_jobs_and_deletes_old_files(cast: Cast, setti
     call_command("run_export_jobs", "--keep-days", "1")
     job = m.ExportJob.objects.get()
     assert job.status == m.ExportStatus.COMPLETED and (settings.VAR_DIR / "exports" / job.key / "Condition.ndjson").is_file()
+    # Export output is the client's patient data: folders 0700, files 0600 (not the umask's 0644).
+    folder = settings.VAR_DIR / "exports" / job.key
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (settings.VAR_DIR, folder.parent, folder)} == {0o700}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
     m.ExportJob.objects.filter(pk=job.pk).update(finished_at=job.finished_at - dt.timedelta(days=2))
     call_command("run_export_jobs", "--keep-days", "1")
     assert not (settings.VAR_DIR / "exports" / job.key).exists()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Model
 
-from oncoliaison.core.actor import Actor
+from oncoliaison.core.actor import Actor, system_actor
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.scopes import ScopeSet
@@ -366,8 +366,8 @@ def test_requires_the_right_role(cast: Cast) -> None:
 
 
 def test_token_without_write_scope_is_refused_per_entry(cast: Cast) -> None:
-    reader = Actor(kind="system", client_id="reader", client_organization_id=cast.lead.pk,
-                   scopes=ScopeSet.parse("system/*.rs system/Patient.cruds"))
+    reader = system_actor(client_id="reader", organization_id=cast.lead.pk,
+                          scopes=ScopeSet.parse("system/*.rs system/Patient.cruds"))
     result = bundle_import(actor=reader, bundle=small_bundle("batch"), source="urn:test")
     assert {i.index for i in result.rejected} == {1, 2, 3}
     assert all(i.code == "forbidden" for i in result.rejected)

@@ -108,10 +108,11 @@ def test_upload_a_bundle(client: Client, cast: Cast) -> None:
     _as(client, cast.navigator)
     assert client.get(reverse("oncology:import")).status_code == 200
     upload = SimpleUploadedFile("referral.json", orjson.dumps(small_bundle()), content_type="application/fhir+json")
-    response = client.post(reverse("oncology:import"), {"file": upload, "organization": cast.lead.pk})
-    assert response.status_code == 200
+    response = client.post(reverse("oncology:import"), {"file": upload, "organization": cast.lead.pk}, follow=True)
+    assert response.status_code == 200 and response.redirect_chain == [(reverse("oncology:import"), 302)]
     html = response.content.decode()
     assert "Imported 4" in html and "patients registered 1" in html
+    assert "Imported 4" not in client.get(reverse("oncology:import")).content.decode()  # F5 imports nothing
     assert CancerCondition.objects.filter(patient__organization=cast.lead).count() == 1
     assert AuditEvent.objects.filter(channel="web", category="oncology", username="grace", action="create").exists()
 
@@ -121,7 +122,7 @@ def test_upload_names_the_rejected_entry_of_a_transaction(client: Client, cast: 
     bundle["entry"][1]["resource"]["onsetDateTime"] = "last spring"
     upload = SimpleUploadedFile("referral.json", orjson.dumps(bundle))
     html = _as(client, cast.navigator).post(reverse("oncology:import"),
-                                            {"file": upload, "organization": cast.lead.pk}).content.decode()
+                                            {"file": upload, "organization": cast.lead.pk}, follow=True).content.decode()
     assert "Entry 1 (Condition/c1)" in html and "Nothing from the transaction was stored" in html
     assert not CancerCondition.objects.exists()
 

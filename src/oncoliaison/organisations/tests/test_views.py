@@ -75,9 +75,14 @@ def test_admin_creates_a_staff_account_with_a_one_time_password(client, cast):
     _as(client, cast.admin)
     url = reverse("organisations:member_add", args=[cast.lead.pk])
     response = client.post(url, {"mode": "new", "given_name": "Nina", "family_name": "Novak",
-                                 "email": "nina@example.org", "role": Role.NURSE, "title": "Infusion nurse"})
+                                 "email": "nina@example.org", "role": Role.NURSE, "title": "Infusion nurse"},
+                           follow=True)
     html = response.content.decode()
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    shown = reverse("organisations:password_shown", args=[cast.lead.pk])
+    assert response.redirect_chain == [(shown, 302)]
+    reload = client.get(shown).content.decode()  # F5: the password is not shown again, no second account
+    assert "secret" not in reload and "shown once" in reload and User.objects.filter(last_name="Novak").count() == 1
     user = User.objects.get(last_name="Novak")
     password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
     assert user.check_password(password)
@@ -165,6 +170,18 @@ def test_lead_admin_creates_an_organisation(client, cast):
     assert Organization.objects.filter(name="Valley Oncology Clinic").count() == 1
 
 
+def test_a_lead_program_is_added_by_the_platform_administrator_only(client, cast):
+    from oncoliaison.accounts.models import User
+
+    _as(client, cast.admin)
+    refused = client.post(CREATE, {"name": "Second Program", "kind": "lead_program"})
+    assert refused.status_code == 400 and "Only a platform administrator" in refused.content.decode()
+    operator = User.objects.create_user(username="operator", password="x", is_superuser=True)
+    _as(client, operator)
+    assert client.post(CREATE, {"name": "Second Program", "kind": "lead_program"}).status_code == 302
+    assert Organization.objects.filter(name="Second Program", kind="lead_program").exists()
+
+
 @pytest.mark.parametrize("who", ["navigator", "outsider", "researcher"])
 def test_create_organisation_requires_lead_admin(client, cast, who):
     _as(client, getattr(cast, who))
@@ -181,7 +198,7 @@ def test_admin_issues_new_password_and_resets_second_factor(client, cast):
     url = reverse("organisations:member_credentials", args=[cast.lead.pk, membership.pk])
     _as(client, cast.admin)
     assert client.get(url).status_code == 405
-    response = client.post(url, {"action": "password"})
+    response = client.post(url, {"action": "password"}, follow=True)
     password = re.search(r'<code class="secret">([^<]+)</code>', response.content.decode()).group(1)
     cast.oncologist.refresh_from_db()
     assert cast.oncologist.check_password(password) and "no-store" in response["Cache-Control"]

@@ -25,7 +25,7 @@ def _severe_alert(cast: Cast):  # type: ignore[no-untyped-def]
     from oncoliaison.monitoring.models import Alert
 
     r = _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "9"})
-    assert r.status_code == 200
+    assert r.status_code == 302
     return Alert.objects.get(patient=cast.pat)
 
 
@@ -53,7 +53,8 @@ def test_view_only_caregiver_sees_the_response(cast: Cast) -> None:
     from oncoliaison.monitoring import services
 
     alert = _severe_alert(cast)
-    services.alert_record_action(actor=cast.actor(cast.navigator), alert=alert, kind="sent_emergency")
+    services.alert_record_action(actor=cast.actor(cast.navigator), alert=alert, kind="sent_emergency",
+                                 note="Sent to the emergency department for fever after chemotherapy")
     page = _client(cast.caregiver).get(reverse("portal:for_patient", args=[cast.pat.pk])).content.decode()
     assert "The care team responded on" in page and "advised going to the emergency department" in page
 

@@ -29,7 +29,7 @@ def test_patient_reports_and_sees_the_chart(cast: Cast) -> None:
     c = _client(cast.patient_user)
     page = c.get(reverse("portal:report"))
     assert page.status_code == 200 and "Pain" in page.content.decode()
-    r = c.post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "8", "esas-2": "3"})
+    r = c.post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "8", "esas-2": "3"}, follow=True)
     assert r.status_code == 200, r.content.decode()[:2000]
     assert "your report was sent" in r.content.decode()
     report = _reports().get()
@@ -41,9 +41,10 @@ def test_patient_reports_and_sees_the_chart(cast: Cast) -> None:
 def test_report_scope_proxy_reports_on_behalf(cast: Cast) -> None:
     Consent.objects.filter(grantee_user=cast.caregiver).update(proxy_scope=ProxyScope.REPORT)
     r = _client(cast.caregiver).post(reverse("portal:report_for", args=[cast.pat.pk]),
-                                     {"instrument": "esas-r", "esas-1": "2"})
-    assert r.status_code == 200
-    assert _reports().get().reporter_kind == "proxy"
+                                     {"instrument": "esas-r", "esas-1": "2"}, follow=True)
+    report = _reports().get()
+    assert r.redirect_chain == [(reverse("portal:report_sent_for", args=[cast.pat.pk, report.pk]), 302)]
+    assert r.status_code == 200 and report.reporter_kind == "proxy"
 
 
 def test_view_only_proxy_cannot_report(cast: Cast) -> None:
@@ -92,7 +93,7 @@ def test_proctcae_asks_only_about_the_chosen_symptoms(cast: Cast) -> None:
     other = [i for i in monitoring.form_items(proctcae, [term_choices(proctcae)[1][0]]) if i.term]
     assert f'name="{other[0].link_id}"' not in html
     answers = {i.link_id: "1" for i in items}
-    r = c.post(reverse("portal:report"), {"instrument": "pro-ctcae", "term": [str(term)], **answers})
+    r = c.post(reverse("portal:report"), {"instrument": "pro-ctcae", "term": [str(term)], **answers}, follow=True)
     assert r.status_code == 200, r.content.decode()[:3000]
     assert _reports().get().version.instrument == proctcae
 
@@ -104,9 +105,63 @@ def test_view_only_caregiver_sees_the_symptom_history(cast: Cast) -> None:
 
 
 def test_severe_report_tells_the_person_to_call_now(cast: Cast) -> None:
-    r = _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "10"})
+    r = _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "10"},
+                                        follow=True)
     html = r.content.decode()
     assert r.status_code == 200 and 'role="alert"' in html
     from oncoliaison.monitoring.models import Alert
 
     assert Alert.objects.filter(patient=cast.pat).exists()
+
+
+def _form_key(html: str) -> str:
+    import re
+
+    match = re.search(r'name="idempotency_key" value="([^"]+)"', html)
+    assert match, "the report form carries a one-time key"
+    return match.group(1)
+
+
+def test_resending_the_same_report_form_changes_nothing(cast: Cast) -> None:
+    """F5 on "Report sent" after a POST, Back-and-send-again, or a double click: one report, one alert."""
+    from oncoliaison.monitoring.models import Alert
+
+    c = _client(cast.patient_user)
+    key = _form_key(c.get(reverse("portal:report")).content.decode())
+    form = {"instrument": "esas-r", "esas-1": "10", "idempotency_key": key}
+    first = c.post(reverse("portal:report"), form)
+    report = _reports().get()
+    sent = reverse("portal:report_sent", args=[report.pk])
+    assert first.status_code == 302 and first["Location"] == sent
+    again = c.post(reverse("portal:report"), form)
+    assert again.status_code == 303 and again["Location"] == sent
+    assert _reports().count() == 1 and Alert.objects.filter(patient=cast.pat).count() == 1
+    reload = c.get(sent)  # F5 on the confirmation itself
+    assert reload.status_code == 200 and 'role="alert"' in reload.content.decode()
+    assert _reports().count() == 1 and Alert.objects.filter(patient=cast.pat).count() == 1
+
+
+def test_a_changed_resend_with_the_same_key_is_refused_and_changes_nothing(cast: Cast) -> None:
+    c = _client(cast.patient_user)
+    key = _form_key(c.get(reverse("portal:report")).content.decode())
+    c.post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "4", "idempotency_key": key})
+    r = c.post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "9", "idempotency_key": key})
+    assert r.status_code == 409 and "already sent" in r.content.decode()
+    assert [s.value for s in _reports().get().scores.filter(code="esas-pain")] == [4]
+
+
+def test_a_refused_report_keeps_no_key_so_the_corrected_form_goes_through(cast: Cast) -> None:
+    c = _client(cast.patient_user)
+    key = _form_key(c.get(reverse("portal:report")).content.decode())
+    bad = c.post(reverse("portal:report"), {"instrument": "esas-r", "idempotency_key": key})
+    assert bad.status_code == 400 and not _reports().exists()
+    good = c.post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "3", "idempotency_key": key})
+    assert good.status_code == 302 and _reports().count() == 1
+
+
+def test_the_confirmation_of_someone_elses_report_is_not_found(cast: Cast) -> None:
+    _client(cast.patient_user).post(reverse("portal:report"), {"instrument": "esas-r", "esas-1": "3"})
+    report = _reports().get()
+    assert _client(cast.caregiver).get(reverse("portal:report_sent", args=[report.pk])).status_code == 404
+    other = _client(cast.patient_user).get(reverse("portal:report_sent", args=[report.pk + 999]))
+    assert other.status_code == 404

@@ -126,9 +126,10 @@ def test_patient_cannot_open_another_patients_portal(cast: Cast) -> None:
 def test_patient_grants_and_sees_the_link(cast: Cast) -> None:
     c = _client(cast.patient_user)
     r = c.post(reverse("portal:support"), {"given_name": "Sol", "family_name": "Sibling", "email": "sol@example.org",
-                                           "scope": "report"})
+                                           "scope": "report"}, follow=True)
     body = r.content.decode()
     assert r.status_code == 200 and "/portal/invite/" in body and "Sol Sibling" in body
+    assert "/portal/invite/" not in c.get(reverse("portal:support")).content.decode()  # shown once
     assert Consent.objects.filter(proxy_scope="report", grantee_user__email="sol@example.org").exists()
 
 
@@ -163,10 +164,12 @@ def test_staff_invite_page_and_acceptance(cast: Cast, nina: Patient) -> None:
     nav = _client(cast.navigator)
     url = reverse("portal:staff_invite", args=[nina.pk])
     assert nav.get(url).status_code == 200
-    r = nav.post(url, {"email": "nina@example.org"})
-    assert r.status_code == 200
-    link = r.context["issued"].link
+    r = nav.post(url, {"email": "nina@example.org"}, follow=True)
+    assert r.status_code == 200 and r.redirect_chain == [(url, 302)]
+    link = r.context["issued"]["link"]
     assert link in r.content.decode()
+    reload = nav.get(url)  # F5 after post/redirect/get: no second invitation, the link is not shown again
+    assert link not in reload.content.decode() and PortalInvitation.objects.filter(patient=nina).count() == 1
     path = link.split("testserver", 1)[1]
     anon = Client()
     page = anon.get(path)
@@ -197,8 +200,9 @@ def test_staff_invite_bad_email(cast: Cast, nina: Patient) -> None:
 
 
 def test_signed_in_person_cannot_accept_an_invitation(cast: Cast, nina: Patient) -> None:
-    r = _client(cast.navigator).post(reverse("portal:staff_invite", args=[nina.pk]), {"email": "nina@example.org"})
-    path = r.context["issued"].link.split("testserver", 1)[1]
+    r = _client(cast.navigator).post(reverse("portal:staff_invite", args=[nina.pk]), {"email": "nina@example.org"},
+                                     follow=True)
+    path = r.context["issued"]["link"].split("testserver", 1)[1]
     assert _client(cast.caregiver).get(path).status_code == 409
 
 

@@ -137,7 +137,7 @@ def test_referral_list_query_budget(cast: Cast, django_assert_max_num_queries) -
         _refer(cast)
     client = as_user(cast.navigator)
     client.get("/api/referrals", {"page_size": 1})
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get("/api/referrals", {"page_size": 15})
     assert len(response.json()["items"]) == 15
 
@@ -198,7 +198,7 @@ def test_stale_version_is_412_and_nothing_changes(cast: Cast) -> None:
                                             content_type="application/json", HTTP_IF_MATCH='W/"1"')
     assert_error(response, 412, "conflict")
     assert Referral.objects.get(pk=referral["id"]).status == ReferralStatus.INFO_REQUESTED
-    assert_error(_act(cast, referral, "decline", {"reason": "duplicate"}), 422, "processing")  # no version
+    assert_error(_act(cast, referral, "decline", {"reason": "duplicate"}), 428, "precondition-required")  # no version
 
 
 def test_referrer_withdraws_their_referral(cast: Cast) -> None:

@@ -45,17 +45,18 @@ def test_public_page_needs_no_login_and_confirms(client, cast):
     assert b"we have your request" in client.get(res.url).content
 
 
-def test_public_answers_are_identical_for_honeypot_throttle_and_known_people(client, cast, settings):
-    settings.SELF_REFERRAL_LIMIT_PER_HOUR = 2
+def test_public_answers_are_identical_for_honeypot_and_known_people_and_a_throttle_is_said(client, cast, settings):
+    settings.SELF_REFERRAL_LIMIT_PER_HOUR = 3
     known = {**SELF, "given_name": cast.pat.given_name, "family_name": cast.pat.family_name,
              "birth_date": cast.pat.birth_date.isoformat()}
     answers = [
         client.post(reverse("refer:form"), SELF),
         client.post(reverse("refer:form"), known),
         client.post(reverse("refer:form"), {**SELF, "website": "http://spam.example"}),
-        client.post(reverse("refer:form"), SELF),  # throttled
     ]
     assert {(a.status_code, a.url, a.content) for a in answers} == {(302, reverse("refer:received"), b"")}
+    throttled = client.post(reverse("refer:form"), SELF)
+    assert throttled.status_code == 429 and "We could not accept your form" in throttled.content.decode()
     assert Referral.objects.count() == 2
 
 

@@ -92,3 +92,66 @@ def test_no_program_configured_is_an_error_not_a_silent_loss(db):
 
     with pytest.raises(DomainError):
         self_referral_submit(data=GOOD, source_address="192.0.2.1")
+
+
+_FORM = {"given_name": "Ana", "family_name": "Lopez", "birth_date": "1968-07-14", "phone": "555 010 0199",
+         "email": "", "preferred_language": "en", "concern": "I was told I have a lump and need help.",
+         "cancer_type_text": "", "referral_source": "social_media", "consent_to_contact": "on", "website": ""}
+
+
+def test_a_throttled_person_is_told_plainly_with_the_programs_number_and_keeps_what_they_typed(cast, settings,
+                                                                                                 client):
+    settings.SELF_REFERRAL_LIMIT_PER_HOUR = 1
+    cast.lead.phone = "555-0142"
+    cast.lead.save()
+    kiosk = {"REMOTE_ADDR": "192.0.2.50"}
+    assert client.post("/refer/", _FORM, **kiosk).status_code == 302
+    response = client.post("/refer/", _FORM, **kiosk)
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert "We could not accept your form" in page and "555-0142" in page and "not</strong> sent" in page
+    assert 'value="Lopez"' in page  # what was typed is still there
+    assert Referral.objects.count() == 1
+
+
+def test_a_token_cannot_switch_off_self_referral_by_adding_a_lead_program(cast, client):
+    """A second lead program made by a token (or an organisation's administrator) would make the receiving
+    program ambiguous; such kinds are created only by a platform administrator."""
+    from django.test import Client
+
+    from oncoliaison.core.tests.test_api_auth import as_user, bearer
+    from oncoliaison.fhir.codes import CS_ORGANIZATION_KIND
+    from oncoliaison.organisations.models import Organization, OrganizationKind
+
+    rogue = {"name": "Second Lead Program", "kind": "lead_program"}
+    headers = bearer(cast.lead, "system/Organization.crus")
+    assert Client().post("/api/organisations", rogue, content_type="application/json", **headers).status_code == 403
+    assert as_user(cast.admin).post("/api/organisations", rogue, content_type="application/json").status_code == 403
+    fhir_org = {"resourceType": "Organization", "name": "Second Lead Program", "active": True,
+                "type": [{"coding": [{"system": CS_ORGANIZATION_KIND,
+                                      "code": "lead_program"}]}]}
+    Client().post("/fhir/Organization", fhir_org, content_type="application/fhir+json", **headers)
+    # Nor may a partner be turned into one, or the lead program switched off, by its administrator.
+    patch = as_user(cast.admin).patch("/api/organisations/lead", {"active": False, "version": 1},
+                                   content_type="application/json")
+    assert patch.status_code == 403
+    assert Organization.objects.filter(kind=OrganizationKind.LEAD_PROGRAM, active=True).count() == 1
+    assert client.post("/refer/", _FORM, REMOTE_ADDR="192.0.2.60").status_code == 302
+    assert Referral.objects.get().receiving_organization == cast.lead
+
+
+def test_a_platform_administrator_adds_a_lead_program_and_production_routes_by_setting_only(cast, settings):
+    from oncoliaison.accounts.models import User
+    from oncoliaison.accounts.services import actor_for_user
+    from oncoliaison.core.errors import DomainError
+    from oncoliaison.organisations.services import OrganizationData, organization_create
+
+    operator = User.objects.create_user(username="operator", password="x", is_superuser=True)
+    second = organization_create(actor=actor_for_user(operator),
+                                 data=OrganizationData(name="Second Program", kind="lead_program"))
+    settings.SELF_REFERRAL_ORGANIZATION = second.slug
+    self_referral_submit(data=GOOD, source_address="192.0.2.70")
+    assert Referral.objects.get().receiving_organization == second
+    settings.SELF_REFERRAL_ORGANIZATION, settings.PRODUCTION = "", True
+    with pytest.raises(DomainError):
+        self_referral_submit(data=GOOD, source_address="192.0.2.71")

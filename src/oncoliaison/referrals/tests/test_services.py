@@ -472,3 +472,62 @@ def test_notification_task_skips_closed_referrals(cast, mailoutbox):
     services.referral_withdraw(actor=cast.actor(cast.outsider), referral=r)
     assert notify_navigators_of_referral.call(r.pk) == 0
     assert notify_navigators_of_referral.call(999999) == 0
+
+
+# --- what the referral said reaches the patient's record ----------------------------------------------------
+
+
+def test_accepting_carries_the_cancer_type_stage_and_gender_to_the_new_patient(cast):
+    from oncoliaison.oncology.models import CancerCondition
+    from oncoliaison.oncology.selectors import cancer_record_for
+
+    r = provider_referral(cast, gender="female", cancer_type_text="Lung cancer", cancer_type_code="254637007",
+                          cancer_type_system="http://snomed.info/sct", stage_text="IIIA")
+    r = services.referral_accept(actor=cast.actor(cast.navigator), referral=r, register_new=True)
+    assert r.patient.gender == "female"
+    condition = CancerCondition.objects.get(patient=r.patient)
+    assert (condition.code, condition.display, condition.stage_group) == (
+        "254637007", "Non-small cell lung cancer", "IIIA")
+    assert condition.verification_status == "unconfirmed"  # the referrer's word until the program confirms it
+    assert (condition.source_system, condition.source_id) == ("urn:oncoliaison:referral", f"ServiceRequest/{r.pk}")
+    record = cancer_record_for(cast.actor(cast.navigator), r.patient.pk)
+    assert [c.pk for c in record.cancers] == [condition.pk]
+    assert not any("No stage" in issue for issue in record.open_issues)
+    assert AuditEvent.objects.filter(action="create", resource_type="Condition", patient_id=r.patient.pk).exists()
+
+
+def test_an_uncoded_cancer_type_stays_text_and_an_unknown_stage_is_not_invented(cast):
+    from oncoliaison.oncology.models import CancerCondition
+
+    r = services.referral_create(actor=cast.actor(cast.outsider), data=ReferralData(
+        reason="Work-up", given_name="Ada", family_name="Byrne", birth_date=dt.date(1961, 5, 6),
+        cancer_type_text="Pancreatic cancer", stage_text="unknown"))
+    r = services.referral_accept(actor=cast.actor(cast.navigator), referral=r, register_new=True,
+                                 gender="female")
+    condition = CancerCondition.objects.get(patient=r.patient)
+    assert (condition.code, condition.display, condition.stage_group) == ("", "Pancreatic cancer", "")
+    assert r.patient.gender == "female"
+
+
+def test_linking_a_patient_who_already_has_the_diagnosis_adds_no_duplicate(cast):
+    from oncoliaison.oncology.models import CancerCondition
+
+    CancerCondition.objects.create(patient=cast.pat, code="254637007", display="Non-small cell lung cancer")
+    r = provider_referral(cast, cancer_type_text="Lung cancer", cancer_type_code="254637007",
+                          cancer_type_system="http://snomed.info/sct")
+    services.referral_accept(actor=cast.actor(cast.navigator), referral=r, link_patient_id=cast.pat.pk)
+    assert CancerCondition.objects.filter(patient=cast.pat).count() == 1
+
+
+def test_accepting_records_the_first_contact_when_none_was(cast):
+    r = provider_referral(cast)
+    at = r.received_at + dt.timedelta(seconds=1)
+    r = services.referral_accept(actor=cast.actor(cast.navigator), referral=r, register_new=True,
+                                 first_contact_at=at)
+    assert r.first_contact_at == at
+    assert r.history.filter(event="first_contact").exists()
+    before = provider_referral(cast, given_name="Lia", family_name="Moss")
+    with pytest.raises(ValidationFailed):
+        services.referral_accept(actor=cast.actor(cast.navigator), referral=before, register_new=True,
+                                 first_contact_at=before.received_at - dt.timedelta(days=1))
+    assert Referral.objects.get(pk=before.pk).status == ReferralStatus.RECEIVED

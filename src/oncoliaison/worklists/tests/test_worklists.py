@@ -15,6 +15,8 @@ from oncoliaison.core import clock
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.demo.seed import seed_demo
+from oncoliaison.monitoring.models import OPEN_STATUSES as ALERT_OPEN
+from oncoliaison.monitoring.models import Alert
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import patient_queryset_for
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
@@ -55,7 +57,10 @@ def test_navigator_worklist_shows_their_caseload_only_and_is_audited(demo):
     caseload = set(ProgramEpisode.objects.filter(navigator=demo["navigator"], status__in=OPEN_EPISODE_STATUSES)
                    .values_list("patient_id", flat=True))
     assert caseload, "the demo program enrolls patients with this navigator"
-    assert {r.patient.pk for r in wl.patients} == caseload & visible
+    severe_on_team = set(Alert.objects.filter(status__in=ALERT_OPEN, severity="severe",
+                                              patient__in=selectors.care_team_patients(demo["navigator"].pk))
+                         .values_list("patient_id", flat=True))
+    assert {r.patient.pk for r in wl.patients} == (caseload | severe_on_team) & visible
     assert all(t.owner_id == demo["navigator"].pk and t.status in TASK_OPEN for t in wl.overdue_tasks + wl.upcoming_tasks)
     assert all(t.due_date < clock.today() for t in wl.overdue_tasks)
     scores = [r.score for r in wl.patients]
@@ -135,8 +140,9 @@ def test_worklist_page_filters_with_htmx_and_requires_the_right_role(demo, clien
     client.force_login(demo["navigator"])
     with django_assert_max_num_queries(50):  # the first read also recomputes the caseload's stored loads
         client.get(url)
-    # 34 today: a fixed number whatever the rows (a deferred column read per row would add one per row).
-    with django_assert_max_num_queries(40):
+    # A fixed number whatever the rows (a deferred column read per row would add one per row); among them the
+    # menu's unread-messages badge and the person's emergency (break-glass) accesses in force, on every page.
+    with django_assert_max_num_queries(42):
         page = client.get(url)
     assert page.status_code == 200 and b"Patients by urgency" in page.content and b"<html" in page.content
     fragment = client.get(url, {"priority": "urgent", "sort": "name"}, HTTP_HX_REQUEST="true")
@@ -157,7 +163,86 @@ def test_reassign_page_for_clp_only_with_clear_errors(demo, client):
     assert client.get(url).status_code == 200
     nav = demo["navigator"]
     r = client.post(url, {"from_user": nav.pk, "to_user": nav.pk, "include_episodes": "on"})
-    assert r.status_code == 200 and b"Choose a different navigator" in r.content
+    assert r.status_code == 400 and b"Choose a different navigator" in r.content
     r = client.post(url, {"from_user": nav.pk, "to_user": demo["navigator2"].pk, "include_episodes": "on",
                           "include_tasks": "on"}, follow=True)
     assert b"Reassigned" in r.content
+
+
+def test_patients_by_urgency_includes_care_team_patients_with_an_open_severe_alert(demo):
+    """A patient navigated by someone else, on whose care team the navigator is, with an open severe alert,
+    is on the navigator's 'Patients by urgency' (first, for the alert); a milder alert does not bring them."""
+    from oncoliaison.monitoring.models import SymptomReport
+    from oncoliaison.patients.models import CareTeam, CareTeamParticipant
+
+    nav = demo["navigator"]
+    actor = actor_for_user(nav)
+    mine = set(ProgramEpisode.objects.filter(navigator=nav, status__in=OPEN_EPISODE_STATUSES)
+               .values_list("patient_id", flat=True))
+    team = (CareTeam.objects.filter(status="active", patient__in=patient_queryset_for(actor))
+            .exclude(patient_id__in=mine).exclude(participants__user=nav).order_by("pk").first())
+    assert team is not None, "the demo has a patient the navigator neither navigates nor is on the team of"
+    patient_id = team.patient_id
+    Alert.objects.filter(patient_id=patient_id).update(status="resolved")
+    CareTeamParticipant.objects.get_or_create(care_team=team, user=nav, role="Nurse navigator (cover)")
+    alert = Alert.objects.exclude(patient_id__in=mine).first()
+    assert alert is not None
+    SymptomReport.objects.filter(pk=alert.report_id).update(patient_id=patient_id)
+    Alert.objects.filter(pk=alert.pk).update(patient_id=patient_id, severity="moderate", status="open")
+
+    assert patient_id not in {r.patient.pk for r in selectors.worklist_for(actor).patients}
+    Alert.objects.filter(pk=alert.pk).update(severity="severe")
+    rows = {r.patient.pk: r for r in selectors.worklist_for(actor).patients}
+    assert patient_id in rows
+    assert rows[patient_id].reasons[0] == "Severe symptom alert"
+    Alert.objects.filter(pk=alert.pk).update(status="resolved")
+    assert patient_id not in {r.patient.pk for r in selectors.worklist_for(actor).patients}
+
+
+def test_home_counts_are_the_actors_own_and_cost_the_same_whatever_the_volume(demo, client, django_assert_max_num_queries):
+    """The navigator's home shows their open alerts, overdue tasks and unread messages (and the menu's badge),
+    scoped to them, in a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oncoliaison.messaging.selectors import unread_count_for
+
+    nav = demo["navigator"]
+    actor = actor_for_user(nav)
+    counts = selectors.work_counts_for(actor)
+    wl = selectors.worklist_for(actor)
+    assert counts is not None and counts.alerts == len(wl.alerts) and counts.overdue_tasks == len(wl.overdue_tasks)
+    assert counts.overdue_tasks > 0, "the demo navigator has overdue tasks"
+    other = selectors.work_counts_for(actor_for_user(demo["partnerdoc"]))
+    assert other is not None and (other.overdue_tasks, other.alerts) != (counts.overdue_tasks, counts.alerts)
+    assert selectors.work_counts_for(actor_for_user(demo["researcher"])) is None
+
+    client.force_login(nav)
+    with CaptureQueriesContext(connection) as before:
+        html = client.get(reverse("core:home")).content.decode()
+    unread = unread_count_for(actor)
+    assert f'<span class="stat">{counts.alerts}</span> open symptom alert' in html
+    assert f'<span class="stat">{counts.overdue_tasks}</span> overdue task' in html
+    assert f'<span class="stat">{unread}</span> unread message' in html
+    if unread:
+        assert f'<span class="badge unread">{unread}<span class="visually-hidden"> unread</span>' in html
+
+    # Ten times the overdue tasks: the same number of queries.
+    task = Task.objects.filter(owner=nav, status__in=TASK_OPEN, due_date__lt=clock.today()).first()
+    for _ in range(30):
+        task.pk = None
+        task.save()
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        html = client.get(reverse("core:home")).content.decode()
+    assert f'<span class="stat">{counts.overdue_tasks + 30}</span> overdue tasks' in html
+
+
+def test_caseload_counts_are_the_programs_whoever_administers_it(demo):
+    """The program administrator opens no patient record, yet the caseload table (reassign page, dashboard)
+    counts the same open episodes and tasks as the CLP sees: counts of the organisation, no patient named."""
+    lead = Organization.objects.get(slug="riverside-cancer-institute")
+    clp = actor_for_user(User.objects.get(username="clp"))
+    admin = actor_for_user(User.objects.get(username="admin"))
+    as_clp = [(r["user"].pk, r["episodes"], r["tasks"]) for r in selectors.caseload_summary(clp, lead.pk)]
+    assert any(tasks for _, _, tasks in as_clp)
+    assert [(r["user"].pk, r["episodes"], r["tasks"]) for r in selectors.caseload_summary(admin, lead.pk)] == as_clp

@@ -44,6 +44,10 @@ def _from_scratch(navigator: User, today: dt.date) -> dict[int, int]:
     """Urgency of every caseload patient, counted directly from tasks, barriers and alerts."""
     patient_ids = set(ProgramEpisode.objects.filter(navigator=navigator, status__in=OPEN_EPISODE_STATUSES)
                       .values_list("patient_id", flat=True))
+    # ... and the patients of their care teams with an open severe alert, whoever navigates them
+    patient_ids |= set(Alert.objects.filter(status__in=ALERT_OPEN, severity="severe",
+                                            patient__care_teams__participants__user=navigator,
+                                            patient__care_teams__status="active").values_list("patient_id", flat=True))
     scores = {}
     for pid in patient_ids:
         tasks = Task.objects.filter(patient_id=pid, status__in=TASK_OPEN, due_date__lt=today)

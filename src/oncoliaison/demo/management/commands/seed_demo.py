@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from oncoliaison.core.files import private_dir, write_private_text
 from oncoliaison.demo.seed import seed_demo
 from oncoliaison.organisations.models import Organization
 
@@ -24,9 +24,8 @@ class Command(BaseCommand):
             self.stdout.write("Database already has data; not seeding.")
         else:
             logins = seed_demo(patients=int(options["patients"]))  # type: ignore[call-overload]
-            logins_file.parent.mkdir(parents=True, exist_ok=True)
-            logins_file.write_text("".join(f"{u:<14} {p}\n" for u, p in logins.items()))
-            os.chmod(logins_file, 0o600)
+            private_dir(logins_file.parent)
+            write_private_text(logins_file, "".join(f"{u:<14} {p}\n" for u, p in logins.items()))
             self.stdout.write(f"Seeded the demo program (synthetic data) with {options['patients']} patients.")
         if logins_file.exists():
             self.stdout.write("\nDemo log-ins (user name, password):\n" + logins_file.read_text())
