@@ -63,6 +63,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 lint:
 	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy src

@@ -1,10 +1,10 @@
-"""Shared pytest fixtures: the named cast (see oncoliaison.core.testing)."""
+"""Shared pytest fixtures: the named cast (see oncoliaison.testing)."""
 
 from __future__ import annotations
 
 import pytest
 
-from oncoliaison.core.testing import Cast, make_cast
+from oncoliaison.testing import Cast, make_cast
 
 
 @pytest.fixture

@@ -54,10 +54,10 @@ def main() -> int:
     from django.test import Client
 
     from oncoliaison.accounts.services import api_client_create, token_issue
-    from oncoliaison.fhir.bulk import export_job_run, job_dir
+    from oncoliaison.exports.models import ExportJob, ExportStatus
+    from oncoliaison.exports.services import export_job_run, job_dir
     from oncoliaison.oncology import fhir as oncology_fhir
     from oncoliaison.oncology.importing import bundle_import, system_actor_for
-    from oncoliaison.oncology.models import ExportJob, ExportStatus
     from oncoliaison.organisations.models import Organization, OrganizationKind
 
     settings.ALLOWED_HOSTS = ["*"]

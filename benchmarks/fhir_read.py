@@ -84,8 +84,8 @@ def _run(args: argparse.Namespace) -> int:
     from django.test import Client
 
     from oncoliaison.accounts.services import api_client_create, token_issue
-    from oncoliaison.core.testing import make_cast
     from oncoliaison.patients.models import Patient, PatientIdentifier
+    from oncoliaison.testing import make_cast
 
     cast = make_cast()
     people = [

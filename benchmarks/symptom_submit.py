@@ -81,11 +81,11 @@ def main() -> int:
     from oncoliaison.core import clock
     from oncoliaison.core.actor import Actor
     from oncoliaison.core.scopes import ScopeSet
-    from oncoliaison.core.testing import make_cast
     from oncoliaison.monitoring import services
     from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE, questionnaire_responses_ingest
     from oncoliaison.monitoring.models import Alert, SymptomInstrument, SymptomReport
     from oncoliaison.patients.models import Patient
+    from oncoliaison.testing import make_cast
 
     call_command("migrate", interactive=False, verbosity=0)
     cast = make_cast()

@@ -1,7 +1,7 @@
 """The JSON API (django-ninja): one NinjaAPI, routers contributed by each domain's api.py.
 
 Authentication: a bearer token (systems, limited by SMART v2 scopes) or the signed-in session (CSRF on
-unsafe methods) — see core.apiauth.  Errors: ``{"error", "message", "fields"}`` with the status of the
+unsafe methods) — see apiauth.py.  Errors: ``{"error", "message", "fields"}`` with the status of the
 domain error.  OpenAPI at /api/openapi.json, Swagger UI at /api/docs (served from django-ninja's own
 static files, so it runs under the strict Content-Security-Policy).
 """
@@ -17,10 +17,10 @@ from ninja.parser import Parser
 from ninja.types import DictStrAny
 
 from oncoliaison.accounts.api import router as accounts_router
+from oncoliaison.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.assessments.api import router as assessments_router
+from oncoliaison.auditlog.api import router as audit_router
 from oncoliaison.core import ids as _ids  # noqa: F401  (registers the {id:…} path converter)
-from oncoliaison.core.api import router as audit_router
-from oncoliaison.core.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.core.errors import NotFound
 from oncoliaison.core.idempotency import UNSAFE_METHODS
 from oncoliaison.core.idempotency import install_api as install_idempotency

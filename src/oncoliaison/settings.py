@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "csp",
     "ninja",  # only for the API docs page: Swagger UI from its own static files (no CDN, strict CSP)
     "oncoliaison.core",
+    "oncoliaison.auditlog",
     "oncoliaison.accounts",
     "oncoliaison.organisations",
     "oncoliaison.patients",
@@ -83,11 +84,13 @@ INSTALLED_APPS = [
     "oncoliaison.programs",
     "oncoliaison.monitoring",
     "oncoliaison.fhir",
+    "oncoliaison.exports",
     "oncoliaison.demo",
     "oncoliaison.portal",
     "oncoliaison.messaging",
     "oncoliaison.worklists",
     "oncoliaison.dashboard",
+    "oncoliaison.home",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +178,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Lock-out after repeated failures (accounts/lockout.py): django-axes pauses a user name at one address after

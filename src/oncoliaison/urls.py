@@ -3,7 +3,9 @@ from django.urls import include, path
 from oncoliaison.api import api
 
 urlpatterns = [
+    path("", include("oncoliaison.home.urls")),
     path("", include("oncoliaison.core.urls")),
+    path("", include("oncoliaison.auditlog.urls")),
     path("accounts/", include("oncoliaison.accounts.urls")),
     path("organisations/", include("oncoliaison.organisations.urls")),
     path("patients/", include("oncoliaison.patients.urls")),

@@ -35,7 +35,7 @@ def sign_in(page, base_url: str, username: str, next_path: str = "/accounts/logi
             labels: tuple[str, str, str] = SIGN_IN_EN) -> None:
     """Open ``next_path`` (the log-in page, or a page that leads to it) and sign in with the test password;
     ``labels`` are the page's words for user name, password and the button (SIGN_IN_ES in Spanish)."""
-    from oncoliaison.core.testing import PASSWORD
+    from oncoliaison.testing import PASSWORD
 
     user, password, button = labels
     page.goto(f"{base_url}{next_path}")

@@ -21,13 +21,13 @@ from playwright.sync_api import expect
 
 from oncoliaison.accounts.models import User, UserKind
 from oncoliaison.accounts.services import actor_for_user
-from oncoliaison.core.testing import PASSWORD
 from oncoliaison.monitoring import services as monitoring
 from oncoliaison.monitoring.instruments import load_instruments
 from oncoliaison.monitoring.models import Alert, AlertAction, InstrumentPermission, SymptomInstrument
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.programs.services import episode_enroll
+from oncoliaison.testing import PASSWORD
 
 FEVER = "Fever of 38.6 since last night, a week after my chemotherapy"
 ESAS_LABELS = ("Tiredness", "Drowsiness", "Nausea", "Lack of appetite", "Shortness of breath", "Depression",

@@ -8,9 +8,9 @@ from browsing import shot, sign_in, watch_problems
 from playwright.sync_api import expect
 
 from oncoliaison.accounts.services import actor_for_user
-from oncoliaison.core.testing import _staff
 from oncoliaison.messaging.services import thread_start
 from oncoliaison.organisations.models import Role
+from oncoliaison.testing import _staff
 
 
 def test_break_glass_from_request_to_privacy_review(live_server, transactional_db, cast, browser):

@@ -10,7 +10,7 @@ from browsing import shot, watch_problems
 from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import PASSWORD
+from oncoliaison.testing import PASSWORD
 
 
 def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transactional_db, cast, browser_page):

@@ -14,9 +14,9 @@ from browsing import PHONE, shot
 from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import PASSWORD
 from oncoliaison.messaging.models import Message
 from oncoliaison.patients.models import Consent
+from oncoliaison.testing import PASSWORD
 
 
 def _watch(page, problems: list[str]) -> None:  # type: ignore[no-untyped-def]

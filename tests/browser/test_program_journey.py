@@ -22,10 +22,10 @@ from oncoliaison.assessments.models import Assessment, ReferralSuggestion
 from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.careplans.models import Barrier, CarePlan, Task
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import PASSWORD, _staff
 from oncoliaison.organisations.models import Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.referrals.models import Referral
+from oncoliaison.testing import PASSWORD, _staff
 
 
 def _page(browser, problems: list[str], viewport: dict[str, int] = TABLET):  # type: ignore[no-untyped-def]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from browsing import shot, sign_in, watch_problems
 from playwright.sync_api import expect
 
-from oncoliaison.core.testing import _staff
 from oncoliaison.organisations.models import Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.referrals.models import Referral
+from oncoliaison.testing import _staff
 
 
 def test_self_referral_to_enrollment(live_server, transactional_db, cast, browser_page):

@@ -18,9 +18,9 @@ from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import PASSWORD
 from oncoliaison.monitoring.instruments import load_instruments
 from oncoliaison.monitoring.models import Alert, AlertAction
+from oncoliaison.testing import PASSWORD
 
 DESK = {"width": 1280, "height": 900}
 TIMEOUT_MS = 30_000

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import ignored_auth
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.api import api
 from oncoliaison.assessments.testing import load_instruments
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SEED = 20261204

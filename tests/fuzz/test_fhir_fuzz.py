@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oncoliaison.accounts.services import api_client_create, token_issue
-from oncoliaison.core.testing import Cast
 from oncoliaison.fhir.capability import capability_statement
+from oncoliaison.testing import Cast
 
 GENERATED = int(os.environ.get("FUZZ_FHIR_EXAMPLES", "6"))
 FIGURES = Path("var/fuzz-figures.json")

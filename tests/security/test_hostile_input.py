@@ -14,9 +14,9 @@ from django.test import Client
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user
 from oncoliaison.patients.models import Consent
+from oncoliaison.testing import Cast
 
 HUGE = 2**63  # one above the largest primary key either database can hold
 

@@ -24,9 +24,9 @@ from django.db import connections
 from django.test import Client
 
 from oncoliaison.core.logfilters import StripQueryStrings, strip_query_strings
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user
 from oncoliaison.patients.models import Patient, PatientIdentifier
+from oncoliaison.testing import Cast
 
 from .phi_canary import BIRTH_DATE, FAMILY, GIVEN, MRN, PLANTED
 

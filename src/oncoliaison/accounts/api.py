@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
-from oncoliaison.core.apiauth import actor_of
+from oncoliaison.apiauth import actor_of
 from oncoliaison.core.schemas import MembershipRoleOut, MeOut, error_responses
 from oncoliaison.organisations.models import Organization
 

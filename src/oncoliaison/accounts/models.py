@@ -7,11 +7,9 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from oncoliaison.core.roles import UserKind
 
-class UserKind(models.TextChoices):
-    STAFF = "staff", "Staff"
-    PATIENT = "patient", "Patient"
-    CAREGIVER = "caregiver", "Caregiver"
+__all__ = ["ApiClient", "ApiToken", "MfaDevice", "User", "UserKind"]  # UserKind is the kernel's (core.roles)
 
 
 class User(AbstractUser):

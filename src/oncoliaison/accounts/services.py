@@ -61,6 +61,23 @@ def emergency_access_in_force(user_id: int) -> tuple[tuple[int, int], ...]:
     )
 
 
+def system_actor(*, organization_id: int | None, client_id: str, scopes: ScopeSet | None,
+                 username: str = "", source_address: str = "") -> Actor:
+    """An API client (or a job acting for one) bound to an organisation, with the organisation's kind,
+    which ``clinical_organization_ids`` reads; an inactive or missing organisation gives no access."""
+    org = Organization.objects.filter(pk=organization_id, active=True).values_list("pk", "kind").first() \
+        if organization_id else None
+    return Actor(
+        kind="system",
+        username=username or f"client:{client_id}",
+        client_id=client_id,
+        client_organization_id=org[0] if org else None,
+        memberships=((org[0], "system", org[1]),) if org else (),
+        scopes=scopes,
+        source_address=source_address,
+    )
+
+
 def actor_for_bearer(raw_token: str, *, source_address: str = "") -> Actor:
     now = clock.now()
     token = (

@@ -160,7 +160,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, gettext("Your sign-in was not finished in time. Please sign in again."))
         return redirect("accounts:login")
     if signed_in and request.session.get(MFA_SESSION_KEY):
-        return redirect("core:home")
+        return redirect("home:home")
     if signed_in and not mfa_enabled(user):
         messages.info(request, gettext("Your organisation requires a second factor. Set up an authenticator app to go on."))
         return redirect("accounts:mfa_enrol")
@@ -170,8 +170,8 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
             if signed_in:
                 request.session[MFA_SESSION_KEY] = True
                 request.session.cycle_key()
-                return redirect("core:home")
-            next_url = request.session.get(PENDING_NEXT) or reverse("core:home")
+                return redirect("home:home")
+            next_url = request.session.get(PENDING_NEXT) or reverse("home:home")
             _complete_login(request, user, second_factor=True)
             return HttpResponseRedirect(next_url)
         failures = int(request.session.get(PENDING_FAILURES, 0)) + 1
@@ -232,7 +232,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
                       category="authentication", resource_type="User", resource_id=user.pk,
                       detail="second factor turned on", channel="web")
             messages.success(request, gettext("Your authenticator app is set up. You will be asked for a code when you sign in."))
-            return redirect("core:home")
+            return redirect("home:home")
         if form.is_valid():
             form.add_error("code", gettext("That code is not right. Check the app shows OncoLiaison and enter the current code."))
         pending = _otpauth_uri(user)
@@ -284,5 +284,5 @@ def password_change(request: HttpRequest) -> HttpResponse:
                      new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)
         messages.success(request, gettext("Your password is changed."))
-        return redirect("core:home")
+        return redirect("home:home")
     return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)

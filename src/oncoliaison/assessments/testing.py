@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 from .models import Instrument, InstrumentVersion
 from .selectors import current_version

@@ -24,8 +24,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 
+from oncoliaison.programs import caseload
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
-from oncoliaison.worklists import rules
 
 from .models import Barrier, BarrierStatus, Task
 from .rules import TASK_OPEN
@@ -53,7 +53,7 @@ def compute(patient_ids: list[int], today: dt.date) -> dict[int, dict[str, Any]]
     }
     open_tasks = Task.objects.filter(patient_id__in=patient_ids, status__in=TASK_OPEN).order_by()
     for row in (open_tasks.filter(due_date__lt=today).values("patient_id")
-                .annotate(n=Count("id"), urgent=Count("id", filter=Q(priority__in=rules.ESCALATING_PRIORITIES)))):
+                .annotate(n=Count("id"), urgent=Count("id", filter=Q(priority__in=caseload.ESCALATING_PRIORITIES)))):
         loads[row["patient_id"]].update(load_overdue_tasks=row["n"], load_overdue_urgent_tasks=row["urgent"])
     # A task due on day D is overdue from D + 1.
     for pid, soonest in open_tasks.filter(due_date__gte=today).values("patient_id").annotate(d=Min("due_date")) \
@@ -63,12 +63,12 @@ def compute(patient_ids: list[int], today: dt.date) -> dict[int, dict[str, Any]]
                    .order_by().values("patient_id").annotate(n=Count("id")).values_list("patient_id", "n")):
         loads[pid]["load_open_barriers"] = n
     for values in loads.values():
-        values["load_score"] = rules.urgency(as_patient_load(values))[0]
+        values["load_score"] = caseload.urgency(as_patient_load(values))[0]
     return loads
 
 
-def as_patient_load(values: dict[str, Any], worst_alert: str = "") -> rules.PatientLoad:
-    return rules.PatientLoad(worst_alert=worst_alert, overdue_tasks=values["load_overdue_tasks"],
+def as_patient_load(values: dict[str, Any], worst_alert: str = "") -> caseload.PatientLoad:
+    return caseload.PatientLoad(worst_alert=worst_alert, overdue_tasks=values["load_overdue_tasks"],
                              overdue_urgent_tasks=values["load_overdue_urgent_tasks"],
                              open_barriers=values["load_open_barriers"])
 

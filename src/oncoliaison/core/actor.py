@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from oncoliaison.organisations.models import (
-    ADMIN_ROLES,
-    CARE_DELIVERING_KINDS,
-    CLINICAL_ROLES,
-    PATIENT_CARE_ROLES,
-)
-
+from .roles import ADMIN_ROLES, CARE_DELIVERING_KINDS, CLINICAL_ROLES, PATIENT_CARE_ROLES
 from .scopes import ScopeSet
 
 
@@ -129,22 +123,3 @@ class Actor:
 
 
 ANONYMOUS = Actor(kind="anonymous")
-
-
-def system_actor(*, organization_id: int | None, client_id: str, scopes: ScopeSet | None,
-                 username: str = "", source_address: str = "") -> Actor:
-    """An API client (or a job acting for one) bound to an organisation, with the organisation's kind,
-    which ``clinical_organization_ids`` reads; an inactive or missing organisation gives no access."""
-    from oncoliaison.organisations.models import Organization
-
-    org = Organization.objects.filter(pk=organization_id, active=True).values_list("pk", "kind").first() \
-        if organization_id else None
-    return Actor(
-        kind="system",
-        username=username or f"client:{client_id}",
-        client_id=client_id,
-        client_organization_id=org[0] if org else None,
-        memberships=((org[0], "system", org[1]),) if org else (),
-        scopes=scopes,
-        source_address=source_address,
-    )

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
+
+from django.http import HttpRequest
 
 # A path (or absolute URL) followed by a query string, up to white space or a quote; the groups of a URL
 # pattern in a logged route (``[/](?P<rtype>…)``) are left alone.
@@ -35,3 +38,14 @@ class StripQueryStrings(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {k: strip_query_strings(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return True
+
+
+_errors = logging.getLogger("oncoliaison.errors")
+
+
+def log_unexpected(request: HttpRequest, exc: BaseException, door: str) -> None:
+    """Log an unexpected error of a request by type and code path only, never its message: the text of an
+    exception can quote data (a database error repeats the offending value).  Every door uses this."""
+    route = getattr(getattr(request, "resolver_match", None), "route", "?")
+    _errors.error("Unhandled %s in %s %s %s\n%s", type(exc).__name__, door, request.method, route,
+                  "".join(traceback.format_tb(exc.__traceback__)))

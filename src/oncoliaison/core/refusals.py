@@ -3,7 +3,7 @@ API writes an ACCESS_DENIED row (ONC §170.315(d)(2): attempts as well as access
 
 A 401 has no actor: its row carries the source address and the channel.  When the URL names a record,
 the row records the patient it belongs to (``register_route_owner``) so that the patient's organisation
-sees the attempt in its audit view; ``core.selectors.audit_events_reviewable_by`` hides that patient
+sees the attempt in its audit view; ``auditlog.selectors.audit_events_reviewable_by`` hides that patient
 from everyone else, and the answer to the request is the same whether or not the record exists.
 """
 

@@ -4,7 +4,5 @@ from . import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("audit/", views.audit_report, name="audit"),
 ]

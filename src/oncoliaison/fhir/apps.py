@@ -7,8 +7,7 @@ class FhirConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Each domain app declares its FHIR resources in its own fhir.py (see fhir/registry.py).
+        # Each domain app declares its FHIR resources and Bundle handlers in its own fhir.py (fhir/registry.py).
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("fhir")
-        from . import bundles  # noqa: F401 - registers the POST [base] dispatcher

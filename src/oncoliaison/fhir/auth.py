@@ -31,6 +31,7 @@ from oncoliaison.accounts.services import (
     token_revoke,
 )
 from oncoliaison.core.actor import Actor
+from oncoliaison.core.logfilters import log_unexpected
 from oncoliaison.core.scopes import ScopeError
 
 from .outcome import FhirError, bearer_challenge
@@ -131,9 +132,8 @@ def token(request: HttpRequest) -> HttpResponse:
     try:
         return _token(request)
     except Exception as exc:  # an RFC 6749 error body, never a debug page; log no data
-        from .views import log_unexpected
 
-        log_unexpected(request, exc)
+        log_unexpected(request, exc, "FHIR")
         return _oauth_error("server_error", "Something went wrong on our side; it has been logged.", 500)
 
 
@@ -218,9 +218,8 @@ def revoke(request: HttpRequest) -> HttpResponse:
         except OAuthError as exc:
             return _oauth_error(exc.error, exc.description, exc.status, exc.retry_after)
     except Exception as exc:  # an RFC 6749 error body, never a debug page; log no data
-        from .views import log_unexpected
 
-        log_unexpected(request, exc)
+        log_unexpected(request, exc, "FHIR")
         return _oauth_error("server_error", "Something went wrong on our side; it has been logged.", 500)
     response = HttpResponse(b"", content_type="application/json")
     response["Cache-Control"] = "no-store"

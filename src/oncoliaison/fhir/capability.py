@@ -116,7 +116,7 @@ def _statement(base: str) -> dict[str, Any]:
                 "resource": [_resource(m) for m in registry.mappers()],
                 "operation": SYSTEM_OPERATIONS,
                 **({"interaction": [{"code": "transaction"}, {"code": "batch"}]}
-                   if registry.bundle_handler() is not None else {}),
+                   if registry.has_bundle_handlers() else {}),
             }
         ],
     }

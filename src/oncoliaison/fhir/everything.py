@@ -1,38 +1,32 @@
-"""``GET /fhir/Patient/{id}/$everything``: the patient and their cancer record as one searchset Bundle.
+"""``GET /fhir/Patient/{id}/$everything``: the patient and everything this server holds for them, as one
+searchset Bundle.
 
-What "everything" holds here: the Patient (with the mCODE Cancer Patient profile) and every resource of
-the cancer record (Condition, Observation, Procedure, MedicationRequest, MedicationAdministration — see
-oncology/fhir.py).  ``_type`` (comma-separated) and ``_since`` (an instant: resources changed since)
-narrow it.  The disclosure is audited as an EXPORT of that patient.  The same renderers feed Bulk Data
-(bulk.py), so both give the same resources.
+What "everything" holds: every resource type the server serves for a patient — the registry's patient
+compartment (``registry.patient_compartment()``): the Patient (with the mCODE Cancer Patient profile), the
+cancer record, care plans, goals and tasks, symptom reports, scores and alerts, needs assessments,
+consents, care teams, program episodes and referrals — each type's rows as a search by this actor would
+give them, and only the types the actor's role (or token) may read.  ``_type`` (comma-separated) and
+``_since`` (an instant: resources changed since) narrow it.  The disclosure is audited as one EXPORT of that
+patient.  Bulk Data (bulk.py) exports the same resources through the exports domain.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 
 from oncoliaison.core import audit, clock
-from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.models import AuditAction
-from oncoliaison.oncology.fhir import AUDIT_CATEGORY, CANCER_PATIENT_PROFILE, RECORD_MAPPERS, RECORD_TYPES
-from oncoliaison.patients.models import Patient, PatientIdentifier
+from oncoliaison.exports import selectors as exports
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
-from . import registry
 from .auth import actor_for_request, base_url
 from .codes import instant
 from .outcome import FhirError, fhir_response
 from .views import CHANNEL, fhir_view
-
-EXPORT_TYPES = ("Patient", *RECORD_TYPES)
-_IDENTIFIERS = Prefetch("identifiers", queryset=PatientIdentifier.objects.order_by("id"))
-CHUNK = 500  # patients per query (keeps IN lists under SQLite's parameter limit)
 
 
 def parse_types(raw: str | None) -> list[str] | None:
@@ -40,10 +34,11 @@ def parse_types(raw: str | None) -> list[str] | None:
     if raw is None or not raw.strip():
         return None
     asked = [t.strip() for t in raw.split(",") if t.strip()]
-    unknown = [t for t in asked if t not in EXPORT_TYPES]
+    known = exports.export_types()
+    unknown = [t for t in asked if t not in known]
     if unknown:
         raise FhirError(400, f"_type: cannot export {', '.join(unknown)[:200]}. Exported types: "
-                             f"{', '.join(EXPORT_TYPES)}.", code="not-supported", expression=["_type"])
+                             f"{', '.join(known)}.", code="not-supported", expression=["_type"])
     return list(dict.fromkeys(asked))
 
 
@@ -64,52 +59,6 @@ def parse_since(raw: str | None) -> dt.datetime | None:
     return moment
 
 
-def allowed_types(actor: Actor, asked: Sequence[str] | None) -> list[str]:
-    """The types to export: those asked for (403 if the token may not read one of them), or every exported
-    type the token may read (403 if none)."""
-    if asked is not None:
-        refused = [t for t in asked if not actor.allows(t, "r")]
-        if refused:
-            raise Forbidden(f"The access token's scopes do not allow reading {', '.join(refused)} "
-                            f"(needs system/<type>.r).")
-        return list(asked)
-    types = [t for t in EXPORT_TYPES if actor.allows(t, "r")]
-    if not types:
-        raise Forbidden("The access token's scopes allow reading none of the exported resource types.")
-    return types
-
-
-def patient_resource(patient: Patient) -> dict[str, Any]:
-    mapper = registry.get("Patient")
-    assert mapper is not None
-    body = mapper.to_fhir(patient)
-    meta = body.setdefault("meta", {})
-    meta["profile"] = [CANCER_PATIENT_PROFILE]
-    return body
-
-
-def resources_of(patient_ids: Sequence[int], types: Sequence[str], since: dt.datetime | None
-                 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(resource type, FHIR JSON) of the given patients, type by type, in id order.
-
-    The caller has already decided that the actor may see these patients: no access check here."""
-    for rtype in types:
-        for start in range(0, len(patient_ids), CHUNK):
-            chunk = list(patient_ids[start:start + CHUNK])
-            if rtype == "Patient":
-                qs = Patient.objects.filter(pk__in=chunk)
-                if since is not None:
-                    qs = qs.filter(updated_at__gte=since)
-                for p in qs.prefetch_related(_IDENTIFIERS).order_by("pk"):
-                    yield rtype, patient_resource(p)
-                continue
-            for mapper in RECORD_MAPPERS:
-                if mapper.resource_type != rtype:
-                    continue
-                for row in mapper.export_rows(chunk, since):
-                    yield rtype, mapper.to_fhir(row)
-
-
 @fhir_view
 def patient_everything(request: HttpRequest, pk: str) -> HttpResponse:
     if request.method != "GET":
@@ -120,14 +69,14 @@ def patient_everything(request: HttpRequest, pk: str) -> HttpResponse:
     require_patient_access_role(actor)
     asked = parse_types(request.GET.get("_type"))
     since = parse_since(request.GET.get("_since"))
-    types = allowed_types(actor, asked) if actor.is_system else list(asked or EXPORT_TYPES)
-    patient = access_patient(actor, pk, category=AUDIT_CATEGORY, channel=CHANNEL, audit_read=False)
+    types = exports.allowed_types(actor, asked)
+    patient = access_patient(actor, pk, category=exports.CATEGORY, channel=CHANNEL, audit_read=False)
     base = base_url(request)
     entries = [
         {"fullUrl": f"{base}/{rtype}/{body['id']}", "resource": body, "search": {"mode": "match"}}
-        for rtype, body in resources_of([patient.pk], types, since)
+        for rtype, body in exports.resources_of(actor, [patient.pk], types, since)
     ]
-    audit.log(actor, AuditAction.EXPORT, category=AUDIT_CATEGORY, resource_type="Patient", resource_id=patient.pk,
+    audit.log(actor, AuditAction.EXPORT, category=exports.CATEGORY, resource_type="Patient", resource_id=patient.pk,
               patient_id=patient.pk, channel=CHANNEL, detail="$everything")
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",

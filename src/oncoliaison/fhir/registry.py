@@ -12,7 +12,7 @@ access rules stay in the domain's selectors and services.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -56,6 +56,10 @@ class ResourceMapper:
     patient_linked: ClassVar[bool] = False
     # The patient id's path from a row, in queries ("pk" for Patient itself).
     patient_field: ClassVar[str] = "patient_id"
+    # In the patient compartment that $everything and bulk export disclose (None: when patient-linked).
+    in_patient_compartment: ClassVar[bool | None] = None
+    # The row's last-change time, for _since (a model without it is filtered on created_at, else not at all).
+    updated_field: ClassVar[str] = "updated_at"
     audit_category: ClassVar[str] = ""
     profile: ClassVar[str] = ""
     # When several domains serve one resource type (see CompositeMapper), every mapper but one sets a
@@ -165,6 +169,24 @@ class ResourceMapper:
     def search_queryset(self, actor: Actor) -> QuerySet[Any]:
         return self.queryset_for(actor)
 
+    # --- the patient compartment ($everything, bulk export) ---------------------------------------------
+    def compartment_rows(self, actor: Actor, patient_ids: list[int], since: dt.datetime | None) -> Iterable[Any]:
+        """The rows of these patients that the actor may see (the same rows as a search), changed since
+        ``since``, in id order.  The caller has checked the actor's access to the patients and the type."""
+        qs = self.search_queryset(actor).filter(**{f"{self.patient_field}__in": patient_ids})
+        if since is not None:
+            names = {f.name for f in self.model._meta.get_fields()}
+            stamp = self.updated_field if self.updated_field in names else "created_at" if "created_at" in names else ""
+            if stamp:
+                qs = qs.filter(**{f"{stamp}__gte": since})
+        return self.with_related(qs).order_by("pk").iterator(chunk_size=2000)
+
+    def compartment_resources(self, actor: Actor, patient_ids: list[int], since: dt.datetime | None
+                              ) -> Iterator[dict[str, Any]]:
+        """FHIR JSON of ``compartment_rows``; a mapper with a faster path overrides either."""
+        for row in self.compartment_rows(actor, patient_ids, since):
+            yield self.to_fhir(row)
+
 
 class CompositeMapper(ResourceMapper):
     """One resource type served by several domains (e.g. Observation from symptom monitoring and from needs
@@ -249,6 +271,18 @@ class CompositeMapper(ResourceMapper):
         sub.check_access(actor, UPDATE)
         return sub.update(actor=actor, obj=obj, data=inner, expected_version=expected_version)
 
+    def compartment_resources(self, actor: Actor, patient_ids: list[int], since: dt.datetime | None
+                              ) -> Iterator[dict[str, Any]]:
+        """Every part in the compartment whose role rule lets the actor search it, one after the other."""
+        for sub in self.subs:
+            if not in_compartment(sub):
+                continue
+            try:
+                sub.check_access(actor, SEARCH)
+            except Forbidden:
+                continue
+            yield from sub.compartment_resources(actor, patient_ids, since)
+
     def all_search_params(self) -> dict[str, SearchParam]:
         merged: dict[str, SearchParam] = {}
         for sub in self.subs:
@@ -273,6 +307,7 @@ def _compose(resource_type: str, subs: tuple[ResourceMapper, ...]) -> ResourceMa
         "subs": subs,
         "interactions": tuple(i for i in order if any(i in s.interactions for s in subs)),
         "patient_linked": any(s.patient_linked for s in subs),
+        "in_patient_compartment": any(in_compartment(s) for s in subs),
         "documentation": " ".join(s.documentation for s in subs if s.documentation),
     }
     return type(f"{resource_type}Composite", (CompositeMapper,), attrs)()
@@ -300,21 +335,49 @@ def get(resource_type: str) -> ResourceMapper | None:
 
 # (actor, transaction or batch Bundle) -> (HTTP status, response Bundle or OperationOutcome)
 BundleHandler = Callable[[Actor, dict[str, Any]], tuple[int, dict[str, Any]]]
-_BUNDLE_HANDLER: list[BundleHandler] = []
+BundleClaim = Callable[[dict[str, Any]], bool]
+_BUNDLE_HANDLERS: dict[str, tuple[BundleClaim | None, BundleHandler]] = {}
 
 
-def register_bundle_handler(handler: BundleHandler) -> BundleHandler:
-    """Decorator: the domain that processes ``POST [base]`` transaction and batch Bundles (one per server).
+def register_bundle_handler(claims: BundleClaim | None = None) -> Callable[[BundleHandler], BundleHandler]:
+    """Decorator: a domain processes the ``POST [base]`` transaction and batch Bundles that ``claims(bundle)``
+    is true of; with ``claims=None`` it takes every Bundle no other handler claims (one such per server).
 
     The handler raises the domain's typed errors (Forbidden, ValidationFailed...) for the view to map."""
-    if _BUNDLE_HANDLER and getattr(_BUNDLE_HANDLER[0], "__qualname__", "") != handler.__qualname__:
-        raise RuntimeError("Only one handler may process transaction and batch Bundles.")
-    _BUNDLE_HANDLER[:] = [handler]
-    return handler
+
+    def decorate(handler: BundleHandler) -> BundleHandler:
+        name = f"{handler.__module__}.{handler.__qualname__}"
+        if claims is None and any(c is None for n, (c, _h) in _BUNDLE_HANDLERS.items() if n != name):
+            raise RuntimeError("Only one handler may take the Bundles no other handler claims.")
+        _BUNDLE_HANDLERS[name] = (claims, handler)
+        return handler
+
+    return decorate
 
 
-def bundle_handler() -> BundleHandler | None:
-    return _BUNDLE_HANDLER[0] if _BUNDLE_HANDLER else None
+def bundle_handler(bundle: dict[str, Any]) -> BundleHandler | None:
+    """The handler for this Bundle: the first registered one that claims it, else the catch-all."""
+    fallback = None
+    for claims, handler in _BUNDLE_HANDLERS.values():
+        if claims is None:
+            fallback = handler
+        elif claims(bundle):
+            return handler
+    return fallback
+
+
+def has_bundle_handlers() -> bool:
+    return bool(_BUNDLE_HANDLERS)
+
+
+def in_compartment(mapper: ResourceMapper) -> bool:
+    return mapper.patient_linked if mapper.in_patient_compartment is None else mapper.in_patient_compartment
+
+
+def patient_compartment() -> list[ResourceMapper]:
+    """The resource types served for a patient ($everything, bulk export): Patient first, then by name."""
+    found = [m for m in mappers() if in_compartment(m)]
+    return sorted(found, key=lambda m: (m.resource_type != "Patient", m.resource_type))
 
 
 def mappers() -> list[ResourceMapper]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -28,6 +27,7 @@ from pydantic import ValidationError
 from oncoliaison.core import audit, clock, idempotency
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, PreconditionFailed
+from oncoliaison.core.logfilters import log_unexpected
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.refusals import audit_refused_request
 
@@ -50,13 +50,6 @@ View = Callable[..., HttpResponse]
 logger = logging.getLogger(__name__)
 
 
-def log_unexpected(request: HttpRequest, exc: Exception) -> None:
-    """Log an unexpected error by type and code path only: its message can quote patient data."""
-    route = getattr(getattr(request, "resolver_match", None), "route", "?")
-    logger.error("Unhandled %s in FHIR %s %s\n%s", type(exc).__name__, request.method, route,
-                 "".join(traceback.format_tb(exc.__traceback__)))
-
-
 def fhir_view(view: View) -> View:
     """Content negotiation and error mapping shared by every FHIR endpoint."""
 
@@ -76,7 +69,7 @@ def fhir_view(view: View) -> View:
             return error_response(FhirError(400, "The multipart body is malformed (no or a bad boundary).",
                                             code="structure"))
         except Exception as exc:  # answer FHIR clients with an OperationOutcome; log no data
-            log_unexpected(request, exc)
+            log_unexpected(request, exc, "FHIR")
             return error_response(FhirError(500, "Something went wrong on our side; it has been logged.",
                                             code="exception"))
 
@@ -498,8 +491,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
 @fhir_view
 def system_level(request: HttpRequest) -> HttpResponse:
     """``POST [base]`` with a transaction or batch Bundle, handed to the domain that registered for it."""
-    handler = registry.bundle_handler()
-    if handler is None:
+    if not registry.has_bundle_handlers():
         raise FhirError(404, "Transaction and batch Bundles are not supported by this server.", code="not-supported")
     if request.method != "POST":
         raise FhirError(405, "POST a transaction or batch Bundle here.", headers={"Allow": "POST"})
@@ -507,6 +499,9 @@ def system_level(request: HttpRequest) -> HttpResponse:
     bundle = _body(request, "Bundle")
     if bundle.get("type") not in {"transaction", "batch"}:
         raise FhirError(400, "POST [base] takes a Bundle of type transaction or batch.", expression=["type"])
+    handler = registry.bundle_handler(bundle)  # the domain that registered for this kind of Bundle
+    if handler is None:
+        raise FhirError(400, "No part of this server processes this kind of Bundle.", code="not-supported")
 
     def run() -> HttpResponse:
         status, body = handler(actor, bundle)

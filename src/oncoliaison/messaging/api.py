@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from oncoliaison.apiauth import CHANNEL, actor_of
 from oncoliaison.core.access import get_visible_or_404
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.apiauth import CHANNEL, actor_of
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id, error_responses
 from oncoliaison.patients.selectors import access_patient
 

@@ -12,9 +12,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
+from oncoliaison.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
 from oncoliaison.core import audit
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 from oncoliaison.patients.selectors import access_patient, contact_points_for

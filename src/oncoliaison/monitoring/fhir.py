@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.ids import parse_id
-from oncoliaison.fhir import codes, params, validation
+from oncoliaison.fhir import codes, params, registry, validation
 from oncoliaison.fhir.registry import (
     CREATE,
     READ,
@@ -407,6 +407,23 @@ def questionnaire_responses_ingest(actor: Actor, resources: list[dict[str, Any]]
                          strict=True):
         outcomes[n] = result if isinstance(result, DomainError) else result.report
     return [o if o is not None else ValidationFailed("Not processed.") for o in outcomes]
+
+
+def is_symptom_report_batch(bundle: dict[str, Any]) -> bool:
+    """A batch made only of QuestionnaireResponses: a connected app's symptom reports."""
+    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
+    return (
+        bundle.get("type") == "batch"
+        and bool(entries)
+        and all((e.get("resource") or {}).get("resourceType") == "QuestionnaireResponse" for e in entries)
+    )
+
+
+@registry.register_bundle_handler(claims=is_symptom_report_batch)
+def symptom_report_batch(actor: Actor, bundle: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """``POST [base]`` with a batch of symptom reports: one entry answered per report, scores and alerts
+    included (every other transaction or batch is clinical data for the cancer record's import)."""
+    return 200, batch_response(actor, bundle)
 
 
 def batch_response(actor: Actor, bundle: dict[str, Any]) -> dict[str, Any]:

@@ -32,14 +32,14 @@ dicts (no fhir.resources objects): the same dicts feed $everything and Bulk Data
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 
 from oncoliaison.core.actor import Actor
-from oncoliaison.fhir import codes, params
+from oncoliaison.fhir import codes, params, registry
 from oncoliaison.fhir.registry import READ, SEARCH, ResourceMapper, SearchParam, register
 from oncoliaison.patients.selectors import patient_queryset_for, require_patient_access_role
 
@@ -149,6 +149,7 @@ def import_source_for(actor: Actor) -> str:
     return f"urn:oncoliaison:organization:{actor.primary_organization_id}"
 
 
+@registry.register_bundle_handler()  # every transaction or batch no other domain claims: clinical data
 def bundle_post(actor: Actor, bundle: dict[str, Any], *, organization_id: int | None = None) -> tuple[int, dict]:
     """(HTTP status, FHIR JSON) for ``POST [base]`` of a transaction or batch Bundle.
 
@@ -321,6 +322,12 @@ class CancerRecordMapper(ResourceMapper):
 
     def version_of(self, obj: Any) -> int:
         return int(getattr(obj, "version", 1))
+
+    def compartment_rows(self, actor: Actor, patient_ids: list[int], since: dt.datetime | None) -> Iterable[Any]:
+        """The same rows as ``queryset_for`` for patients the caller checked, through the fast path."""
+        if actor.is_system and not actor.allows(self.resource_type, "r"):
+            return iter(())
+        return self.export_rows(patient_ids, since)
 
     def export_rows(self, patients: Any, since: dt.datetime | None = None) -> Iterator[Any]:
         """The rows ``to_fhir`` renders, as light named tuples (no model instances: the bulk export's fast

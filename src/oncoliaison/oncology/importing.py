@@ -21,7 +21,8 @@ from django.db.models import Model, Q
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
-from oncoliaison.core.actor import Actor, system_actor
+from oncoliaison.accounts.services import system_actor
+from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.fhir import validation
 from oncoliaison.patients.models import PatientIdentifier

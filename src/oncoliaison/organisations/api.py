@@ -7,8 +7,8 @@ import dataclasses
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
+from oncoliaison.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
 from oncoliaison.core.access import require_staff
-from oncoliaison.core.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 

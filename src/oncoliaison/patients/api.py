@@ -13,10 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from oncoliaison.core import audit
-from oncoliaison.core.access import get_visible_or_404
-from oncoliaison.core.actor import Actor
-from oncoliaison.core.apiauth import (
+from oncoliaison.apiauth import (
     CHANNEL,
     actor_of,
     etag,
@@ -25,6 +22,9 @@ from oncoliaison.core.apiauth import (
     page_of,
     require_scope,
 )
+from oncoliaison.core import audit
+from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import BadRequest
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id

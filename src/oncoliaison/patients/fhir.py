@@ -468,12 +468,7 @@ class ConsentMapper(ResourceMapper):
                 grantee_user = user_pk
         proxy_scopes = [s for act in provision.get("action") or [] for s in codes.codes_in(act, codes.CS_PROXY_SCOPE)]
         proxy_scope = proxy_scopes[0] if proxy_scopes else ""
-        if kind == ConsentKind.CAREGIVER_PROXY:
-            from oncoliaison.accounts.models import User, UserKind
-
-            if grantee_user is not None and not User.objects.filter(pk=grantee_user, kind=UserKind.CAREGIVER).exists():
-                raise ValidationFailed("The proxy must be a registered caregiver account.",
-                                       field_errors={"provision.actor": ["Unknown caregiver."]})
+        if kind == ConsentKind.CAREGIVER_PROXY:  # the service checks that the proxy is a caregiver's account
             proxy_scope = proxy_scope or ProxyScope.VIEW
         data = services.ConsentData(
             kind=kind,

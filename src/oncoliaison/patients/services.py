@@ -15,6 +15,7 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditAction
+from oncoliaison.core.roles import UserKind
 from oncoliaison.organisations.models import CARE_DELIVERING_KINDS, Organization
 from oncoliaison.organisations.rules import phone_error
 
@@ -321,8 +322,12 @@ def _validate_consent(data: ConsentData) -> None:
             errors["grantee_user"] = ["Name the person who receives proxy access."]
         if data.proxy_scope not in ProxyScope.values:
             errors["proxy_scope"] = [f"Proxy scope must be one of: {', '.join(ProxyScope.values)}."]
-    if data.grantee_user_id and not get_user_model().objects.filter(pk=data.grantee_user_id).exists():
-        errors["grantee_user"] = ["Unknown person."]
+    if data.grantee_user_id:
+        kind = get_user_model().objects.filter(pk=data.grantee_user_id).values_list("kind", flat=True).first()
+        if kind is None:
+            errors["grantee_user"] = ["Unknown person."]
+        elif data.kind == ConsentKind.CAREGIVER_PROXY and kind != UserKind.CAREGIVER:
+            errors["grantee_user"] = ["The proxy must be a registered caregiver account."]
     if (data.grantee_organization_id and "grantee_organization" not in errors
             and not Organization.objects.filter(pk=data.grantee_organization_id).exists()):
         errors["grantee_organization"] = ["Unknown organisation."]

@@ -255,5 +255,5 @@ def consent_revoke(request: HttpRequest, pk: int, consent_pk: int) -> HttpRespon
         else:
             messages.success(request, "The consent is revoked. Access based on it has ended.")
     if actor.kind == "patient" and request.POST.get("return") == "home":
-        return redirect("core:home")
+        return redirect("home:home")
     return redirect("patients:detail", pk=patient.pk)

@@ -43,7 +43,7 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
 def emergency_access_end(request: HttpRequest, pk: int) -> HttpResponse:
     services.emergency_access_end(actor=actor_of(request), access_id=pk, channel="web")
     messages.info(request, "Emergency access ended.")
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 @login_required

@@ -9,11 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oncoliaison.patients.models import ProxyScope
 
-SCOPE_CHOICES = [
-    (ProxyScope.VIEW, _("View only — see my care team, plan, appointments and symptom history")),
-    (ProxyScope.REPORT, _("View and report symptoms on my behalf")),
-    (ProxyScope.MESSAGE, _("View, report, and send secure messages to my care team")),
-]
+from .rules import SCOPE_CHOICES
 
 
 class PatientInviteForm(forms.Form):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from oncoliaison.patients.models import ProxyScope
+
+# What each scope lets the caregiver do, in the patient's words (the grant form and the list of grants).
+SCOPE_CHOICES = [
+    (ProxyScope.VIEW, _("View only — see my care team, plan, appointments and symptom history")),
+    (ProxyScope.REPORT, _("View and report symptoms on my behalf")),
+    (ProxyScope.MESSAGE, _("View, report, and send secure messages to my care team")),
+]
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 # A patient's portal is not a mailer: at most this many caregiver invitations per patient per day.

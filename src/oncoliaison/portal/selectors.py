@@ -13,7 +13,7 @@ from oncoliaison.patients.models import CareTeamStatus, Consent, ConsentKind, Pa
 from oncoliaison.patients.selectors import access_patient, active_consents
 
 from .models import InvitationKind, PortalInvitation
-from .rules import ProxyAction, proxy_scope_allows
+from .rules import SCOPE_CHOICES, ProxyAction, proxy_scope_allows
 
 _SCOPE_RANK: dict[str, int] = {ProxyScope.VIEW: 1, ProxyScope.REPORT: 2, ProxyScope.MESSAGE: 3}
 
@@ -34,8 +34,6 @@ class PortalSubject:
 
     @property
     def scope_label(self) -> str:
-        from .forms import SCOPE_CHOICES
-
         labels: dict[str, Any] = dict(SCOPE_CHOICES)
         return str(labels.get(self.scope or "", ""))
 

@@ -78,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if len(grants) == 1:
             return redirect("portal:for_patient", patient_id=grants[0].patient_id)
         return _render(request, "portal/caregiver_home.html", {"grants": grants})
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 @login_required

@@ -39,7 +39,7 @@ class ProgramEpisode(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The patient's open work as the navigator's worklist ranks it (careplans.workload keeps it): overdue
-    # open tasks (urgent among them) and open barriers, and the urgency they add up to (worklists.rules).
+    # open tasks (urgent among them) and open barriers, and the urgency they add up to (programs.caseload).
     # ``load_stale`` is set by every task or barrier write of the patient; ``load_valid_until`` is the
     # day an open task next falls overdue.  A stale or expired load is recomputed when a worklist reads it.
     load_overdue_tasks = models.PositiveIntegerField(default=0, editable=False)

@@ -13,9 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from oncoliaison.core.access import require_staff
-from oncoliaison.core.actor import Actor
-from oncoliaison.core.apiauth import (
+from oncoliaison.apiauth import (
     CHANNEL,
     actor_of,
     etag,
@@ -24,6 +22,8 @@ from oncoliaison.core.apiauth import (
     page_of,
     require_scope,
 )
+from oncoliaison.core.access import require_staff
+from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 

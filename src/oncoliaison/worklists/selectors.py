@@ -23,10 +23,9 @@ from oncoliaison.monitoring.selectors import MonitoringOff, monitoring_off_for
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.patients.models import CareTeamParticipant, CareTeamStatus, Patient
 from oncoliaison.patients.selectors import patient_access_q, patient_queryset_for
+from oncoliaison.programs import caseload
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, NavigatorHandoff, ProgramEpisode
 from oncoliaison.referrals.selectors import triage_queue_for
-
-from . import rules
 
 CATEGORY = "worklist"
 SECTION_LIMIT = 50
@@ -86,7 +85,7 @@ _FETCH = SECTION_LIMIT + 10
 @dataclass
 class PatientRow:
     patient: Patient
-    load: rules.PatientLoad
+    load: caseload.PatientLoad
     score: int
     reasons: list[str]
 
@@ -140,7 +139,7 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     # Each section is narrowed by index (owner, caseload) and fetched with its patients; the access rule is
     # then checked once for all rows shown (_keep_visible) rather than as a subquery in every section.
     episodes = caseload_episodes(actor, nav.pk)
-    caseload = episodes.values("patient_id").order_by()
+    caseload_patients = episodes.values("patient_id").order_by()
 
     tasks = Task.objects.filter(owner_id=nav.pk, status__in=TASK_OPEN).select_related("patient").only(*_TASK_SHOWN)
     if priority:
@@ -151,19 +150,19 @@ def worklist_for(actor: Actor, *, navigator_id: int | None = None, priority: str
     if len(wl.upcoming_tasks) < _FETCH:
         wl.upcoming_tasks += tasks.filter(due_date__isnull=True).order_by("id")[:_FETCH - len(wl.upcoming_tasks)]
     wl.alerts = list(
-        Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=nav.pk) | Q(patient__in=caseload))
+        Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=nav.pk) | Q(patient__in=caseload_patients))
         .select_related("patient", "report").only(*_ALERT_SHOWN).order_by("deadline", "id")[:_FETCH]
     )
     # The section's ids first, then its rows with their patients (joining patients before the limit would
     # read one patient row per open barrier of the caseload).
-    barrier_ids = list(Barrier.objects.filter(patient__in=caseload).exclude(status=BarrierStatus.RESOLVED)
+    barrier_ids = list(Barrier.objects.filter(patient__in=caseload_patients).exclude(status=BarrierStatus.RESOLVED)
                        .order_by("identified_at", "id").values_list("pk", flat=True)[:_FETCH])
     wl.barriers = list(Barrier.objects.filter(pk__in=barrier_ids).select_related("patient").only(*_BARRIER_SHOWN)
                        .order_by("identified_at", "id"))
     from oncoliaison.monitoring.selectors import OVERDUE_GRACE
 
     wl.reports_overdue = list(
-        ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE, patient__in=caseload)
+        ReportSchedule.objects.filter(active=True, next_due_at__lt=now - OVERDUE_GRACE, patient__in=caseload_patients)
         .select_related("patient", "instrument").defer(*_PATIENT_UNSHOWN).order_by("next_due_at")[:_FETCH]
     )
     wl.patients = _patients_by_urgency(episodes, today, team_patients=care_team_patients(nav.pk))
@@ -218,7 +217,7 @@ _LOAD_FIELDS = ("patient_id", "load_overdue_tasks", "load_overdue_urgent_tasks",
 def _patients_by_urgency(episodes: QuerySet[ProgramEpisode], today: dt.date, *,
                          team_patients: QuerySet[CareTeamParticipant, Any] | None = None,
                          limit: int = _FETCH) -> list[PatientRow]:
-    """The navigator's caseload, the most urgent first (rules.urgency), then patients with nothing open —
+    """The navigator's caseload, the most urgent first (caseload.urgency), then patients with nothing open —
     plus the patients of their care teams (``team_patients``) who have an open severe symptom alert, whoever
     navigates them: a severe alert must not wait off the list of a navigator who is on the patient's team.
 
@@ -235,7 +234,7 @@ def _patients_by_urgency(episodes: QuerySet[ProgramEpisode], today: dt.date, *,
         alerting |= Q(patient__in=team_patients, severity=Severity.SEVERE)
     for patient_id, severity in Alert.objects.filter(alerting, status__in=ALERT_OPEN).values_list(
             "patient_id", "severity"):
-        if rules.severity_rank(severity) > rules.severity_rank(worst.get(patient_id, "")):
+        if caseload.severity_rank(severity) > caseload.severity_rank(worst.get(patient_id, "")):
             worst[patient_id] = severity
     if missing := worst.keys() - loads.keys():
         loads.update((row["patient_id"], row) for row in episodes.filter(patient_id__in=missing).values(*_LOAD_FIELDS))
@@ -246,7 +245,7 @@ def _patients_by_urgency(episodes: QuerySet[ProgramEpisode], today: dt.date, *,
     ranked = []
     for patient_id, values in loads.items():
         load = workload.as_patient_load(values, worst.get(patient_id, ""))
-        score, reasons = rules.urgency(load)
+        score, reasons = caseload.urgency(load)
         if score:
             ranked.append((score, patient_id, load, reasons))
     ranked.sort(key=lambda r: (-r[0], r[1]))
@@ -262,7 +261,7 @@ def _patients_by_urgency(episodes: QuerySet[ProgramEpisode], today: dt.date, *,
         )
     patients = Patient.objects.only(*_SHOWN).order_by().in_bulk([r[1] for r in ranked] + quiet_ids)
     rows = [PatientRow(patients[pid], load, score, reasons) for score, pid, load, reasons in ranked if pid in patients]
-    rows += [PatientRow(patients[pid], rules.PatientLoad(), 0, []) for pid in quiet_ids if pid in patients]
+    rows += [PatientRow(patients[pid], caseload.PatientLoad(), 0, []) for pid in quiet_ids if pid in patients]
     return rows
 
 
@@ -281,8 +280,8 @@ def work_counts_for(actor: Actor) -> WorkCounts | None:
     if actor.kind != "staff" or not actor.clinical_organization_ids or actor.user_id is None:
         return None
     visible = patient_queryset_for(actor).values("pk")
-    caseload = caseload_episodes(actor, actor.user_id).values("patient_id").order_by()
-    alerts = (Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=actor.user_id) | Q(patient__in=caseload))
+    caseload_patients = caseload_episodes(actor, actor.user_id).values("patient_id").order_by()
+    alerts = (Alert.objects.filter(status__in=ALERT_OPEN).filter(Q(assigned_to_id=actor.user_id) | Q(patient__in=caseload_patients))
               .filter(patient__in=visible).count())
     overdue = Task.objects.filter(owner_id=actor.user_id, status__in=TASK_OPEN, due_date__lt=clock.today(),
                                   patient__in=visible).count()
@@ -295,7 +294,7 @@ def escalated_tasks_for(actor: Actor) -> list[Task]:
     if not orgs:
         return []
     return list(
-        _open_tasks(actor).filter(priority__in=rules.ESCALATING_PRIORITIES, due_date__lt=clock.today(),
+        _open_tasks(actor).filter(priority__in=caseload.ESCALATING_PRIORITIES, due_date__lt=clock.today(),
                                   patient__organization_id__in=orgs)
         .select_related("patient", "owner").order_by("due_date", "id")[:SECTION_LIMIT]
     )

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import PASSWORD
+from oncoliaison.testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

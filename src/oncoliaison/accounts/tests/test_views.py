@@ -17,12 +17,12 @@ from oncoliaison.accounts.middleware import MFA_SESSION_KEY
 from oncoliaison.accounts.models import MfaDevice
 from oncoliaison.core import crypto
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import PASSWORD
+from oncoliaison.testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("accounts:login")
-HOME = reverse("core:home")
+HOME = reverse("home:home")
 MFA = reverse("accounts:mfa")
 ENROL = reverse("accounts:mfa_enrol")
 

@@ -6,9 +6,9 @@ from django.test import Client
 
 from oncoliaison.assessments.models import Assessment, AssessmentScore, ReferralSuggestion
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.patients.models import Consent, ConsentKind
+from oncoliaison.testing import Cast
 
 POSITIVE_DT = {"distress": [6], "problems-emotional": ["worry"], "problems-practical": ["finances", "transportation"]}
 

@@ -11,8 +11,8 @@ from oncoliaison.assessments import fhir, services
 from oncoliaison.assessments.models import Assessment, AssessmentScore
 from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.fhir import codes
+from oncoliaison.testing import Cast
 
 
 def _valid(resource: dict) -> dict:

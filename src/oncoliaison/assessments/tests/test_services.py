@@ -24,8 +24,8 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.scopes import ScopeSet
-from oncoliaison.core.testing import Cast
 from oncoliaison.patients.models import Consent, ConsentKind, ProxyScope
+from oncoliaison.testing import Cast
 
 POSITIVE_DT = {"distress": ["6"], "problems-emotional": ["worry"], "problems-practical": ["finances", "transportation"]}
 

@@ -10,7 +10,7 @@ from django.test import Client
 from oncoliaison.assessments import services
 from oncoliaison.assessments.models import Assessment, InstrumentPermission, SuggestionStatus
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ import pytest
 
 from oncoliaison.assessments.models import InstrumentVersion
 from oncoliaison.assessments.testing import load_instruments
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from oncoliaison.assessments import services as assessment_services
 from oncoliaison.careplans import services
 from oncoliaison.careplans.models import CarePlan
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 FHIR_JSON = "application/fhir+json"
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from oncoliaison.assessments import services as assessment_services
+from oncoliaison.auditlog.selectors import audit_events_reviewable_by
 from oncoliaison.careplans import selectors, services
 from oncoliaison.careplans.models import (
     Barrier,
@@ -24,9 +25,8 @@ from oncoliaison.careplans.models import (
 from oncoliaison.core import clock
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.selectors import audit_events_reviewable_by
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology.models import CancerCondition
+from oncoliaison.testing import Cast
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_outsider_sees_no_plan_task_or_barrier(cast: Cast, versions) -> None:
     denied = AuditEvent.objects.get(action="access_denied", resource_type="CarePlan")
     assert denied.outcome == "denied"
     # The row names the plan's patient for the patient's organisation only: the outsider's organisation
-    # reviews it without the patient (core.selectors.audit_events_reviewable_by), so nothing is disclosed.
+    # reviews it without the patient (auditlog.selectors.audit_events_reviewable_by), so nothing is disclosed.
     assert denied.patient_id == plan.patient_id
     (seen,) = audit_events_reviewable_by([cast.partner.pk]).filter(pk=denied.pk)
     assert seen.patient_shown is None

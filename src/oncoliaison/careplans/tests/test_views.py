@@ -12,7 +12,7 @@ from oncoliaison.assessments import services as assessment_services
 from oncoliaison.careplans import services
 from oncoliaison.careplans.models import Barrier, CarePlan, Resource, Task
 from oncoliaison.core import clock
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]

@@ -8,9 +8,9 @@ from django.test import Client
 
 from oncoliaison.core import audit, clock
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.organisations.models import Membership, Role
+from oncoliaison.testing import Cast
 
 
 def _events(response: object) -> list[dict[str, object]]:

@@ -13,8 +13,8 @@ from django.test import Client
 from oncoliaison.accounts.models import ApiToken
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.organisations.models import Organization
+from oncoliaison.testing import Cast
 
 
 def bearer(organization: Organization, scopes: str) -> dict[str, str]:

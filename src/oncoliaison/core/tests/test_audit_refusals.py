@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 
 from oncoliaison.accounts.services import api_client_create, token_issue
-from oncoliaison.core import selectors
+from oncoliaison.auditlog import selectors
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.scopes import ScopeSet
-from oncoliaison.core.testing import Cast
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.models import Patient
+from oncoliaison.testing import Cast
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_a_403_is_audited_in_every_door(cast: Cast) -> None:
     assert Client().get(f"/api/patients/{cast.pat.pk}", headers=narrow).status_code == 403
     browser = Client()
     browser.force_login(cast.navigator)
-    assert browser.get(reverse("core:audit")).status_code == 403  # the audit report is for administrators
+    assert browser.get(reverse("auditlog:audit")).status_code == 403  # the audit report is for administrators
     fhir, api, web = _refusals()
     assert (fhir.channel, fhir.detail[:3], fhir.client_id[:4], fhir.patient_id) == ("fhir", "403", "olc_", cast.pat.pk)
     assert (api.channel, api.detail[:3], api.patient_id) == ("api", "403", cast.pat.pk)

@@ -13,10 +13,10 @@ from django.test import Client
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core import clock, idempotency
 from oncoliaison.core.models import AuditEvent, IdempotencyRecord
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user
 from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE
 from oncoliaison.monitoring.models import Alert, SymptomReport
+from oncoliaison.testing import Cast
 
 FHIR_JSON = "application/fhir+json"
 SEVERE = [9, 2, 1, 0, 2, 1, 1, 2, 3]
@@ -173,7 +173,7 @@ def test_every_state_changing_form_carries_a_one_time_key() -> None:
         "templates/accounts/mfa_enrol.html": "authenticator set-up (one-time code)",
         "templates/accounts/password_change.html": "password change (a password must not be fingerprinted)",
         "templates/patients/list.html": "patient search (POST keeps identifiers out of URLs)",
-        "templates/core/audit.html": "audit report filter (a search)",
+        "templates/auditlog/audit.html": "audit report filter (a search)",
         "portal/templates/portal/base.html": "language choice",
         "portal/templates/portal/invite_accept.html": "account set-up with a password; the token is one-time",
     }

@@ -16,8 +16,8 @@ from oncoliaison.patients.models import Consent, ConsentKind, ConsentStatus
 
 pytestmark = pytest.mark.django_db
 
-HOME = reverse("core:home")
-AUDIT = reverse("core:audit")
+HOME = reverse("home:home")
+AUDIT = reverse("auditlog:audit")
 
 
 @pytest.fixture(autouse=True)

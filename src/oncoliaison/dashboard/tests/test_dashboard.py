@@ -16,13 +16,13 @@ from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.careplans.models import Barrier
 from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import PASSWORD
 from oncoliaison.dashboard import rules, selectors
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.patients.models import Patient
 from oncoliaison.programs.models import EpisodeStatus, ProgramEpisode
 from oncoliaison.referrals.models import Referral
 from oncoliaison.referrals.tests.factories import provider_referral
+from oncoliaison.testing import PASSWORD
 
 D = dt.date
 PERIOD = rules.Period(D(2026, 1, 1), D(2026, 6, 30))

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from oncoliaison.accounts.services import api_client_create, token_issue
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 FHIR_JSON = "application/fhir+json"
 

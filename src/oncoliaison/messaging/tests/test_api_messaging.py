@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.test import Client
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.messaging.models import Message, Thread
 from oncoliaison.patients.models import Consent, ConsentKind
+from oncoliaison.testing import Cast
 
 QUESTION = "Is it normal to feel this tired after my second cycle?"
 

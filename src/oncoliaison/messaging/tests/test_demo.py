@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.messaging.demo import seed_secure_messages
 from oncoliaison.messaging.models import Message, Thread, ThreadParticipant
+from oncoliaison.testing import Cast
 
 
 def test_demo_threads(cast: Cast) -> None:

@@ -7,7 +7,6 @@ from django.core import mail
 
 from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.messaging import selectors, services
 from oncoliaison.messaging.models import Attachment, Message, Thread, ThreadKind, ThreadParticipant
 from oncoliaison.messaging.services import AttachmentData
@@ -15,6 +14,7 @@ from oncoliaison.messaging.tasks import send_message_notices
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.patients.models import CareTeamParticipant, Consent, ConsentKind, ProxyScope
 from oncoliaison.patients.selectors import access_patient
+from oncoliaison.testing import Cast
 
 SECRET_BODY = "My tumour marker result worries me — CA-125 went up"
 

@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from oncoliaison.core.testing import Cast
 from oncoliaison.messaging import services
 from oncoliaison.messaging.models import Attachment, Message, Thread, ThreadKind, ThreadParticipant
 from oncoliaison.patients.selectors import access_patient
+from oncoliaison.testing import Cast
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
@@ -173,11 +173,11 @@ def test_the_menu_shows_the_unread_count_on_every_page_until_read(cast: Cast, dj
     badge = '<span class="badge unread">1<span class="visually-hidden"> unread</span></span>'
     thread = _thread(cast)
     c = _client(cast.navigator)
-    assert badge in c.get(reverse("core:home")).content.decode()
+    assert badge in c.get(reverse("home:home")).content.decode()
     assert badge in c.get(reverse("patients:list")).content.decode()
-    assert badge not in _client(cast.outsider).get(reverse("core:home")).content.decode()  # not theirs to see
+    assert badge not in _client(cast.outsider).get(reverse("home:home")).content.decode()  # not theirs to see
     c.get(reverse("messaging:thread", args=[thread.pk]))
-    assert 'class="badge unread"' not in c.get(reverse("core:home")).content.decode()
+    assert 'class="badge unread"' not in c.get(reverse("home:home")).content.decode()
     # The patient's menu counts the team's reply.
     services.message_post(actor=cast.actor(cast.navigator), thread=thread, body="Call us if it gets worse")
     assert '<span class="badge unread">1 unread</span>' in _client(cast.patient_user).get(reverse("portal:home")).content.decode()

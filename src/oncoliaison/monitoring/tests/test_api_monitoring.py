@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.test import Client
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.monitoring.models import Alert, SymptomReport
 from oncoliaison.patients.models import Consent, ConsentKind
+from oncoliaison.testing import Cast
 
 from .conftest import esas_answers
 

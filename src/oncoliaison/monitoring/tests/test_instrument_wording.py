@@ -12,10 +12,10 @@ import csv
 import pytest
 from django.urls import reverse
 
-from oncoliaison.core.testing import Cast
 from oncoliaison.monitoring.instruments import proctcae_wording
 from oncoliaison.monitoring.models import InstrumentItem
 from oncoliaison.monitoring.rules import DATA_DIR
+from oncoliaison.testing import Cast
 
 NEVER = ["Never", "Rarely", "Occasionally", "Frequently", "Almost constantly"]
 NONE = ["None", "Mild", "Moderate", "Severe", "Very severe"]

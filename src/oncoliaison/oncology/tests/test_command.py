@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology.models import CancerCondition, ClinicalObservation
 from oncoliaison.patients.models import Patient
+from oncoliaison.testing import Cast
 
 from .fixtures import mcode_resources, synthea_paths
 

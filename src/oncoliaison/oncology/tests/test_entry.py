@@ -13,7 +13,6 @@ from oncoliaison.accounts.models import User
 from oncoliaison.core import clock
 from oncoliaison.core.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology import codes, entry, entry_rules
 from oncoliaison.oncology.models import (
     CancerCondition,
@@ -23,6 +22,7 @@ from oncoliaison.oncology.models import (
     PerformanceStatus,
 )
 from oncoliaison.oncology.selectors import cancer_record_for
+from oncoliaison.testing import Cast
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from oncoliaison.core.actor import Actor, system_actor
+from oncoliaison.accounts.services import system_actor
+from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.scopes import ScopeSet
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology.fhir import bundle_post, import_source_for
 from oncoliaison.oncology.models import CancerCondition
+from oncoliaison.testing import Cast
 
 from .test_importing import small_bundle
 

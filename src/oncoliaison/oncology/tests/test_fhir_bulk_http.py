@@ -11,8 +11,8 @@ import requests
 from fhir.resources.R4B import get_fhir_model_class
 
 from oncoliaison.accounts.services import api_client_create
-from oncoliaison.core.testing import Cast
 from oncoliaison.patients.models import Consent, ConsentKind, Patient
+from oncoliaison.testing import Cast
 
 from .test_fhir_mappers import import_mcode
 

@@ -11,12 +11,12 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology import models as m
 from oncoliaison.oncology.fhir import RECORD_MAPPERS
 from oncoliaison.oncology.importing import bundle_import, system_actor_for
 from oncoliaison.oncology.services import import_review_resolve
 from oncoliaison.patients.models import Consent, ConsentKind
+from oncoliaison.testing import Cast
 
 from .fixtures import mcode_collection, synthea_bundle, synthea_paths
 

@@ -9,15 +9,16 @@ from decimal import Decimal
 import pytest
 from django.db.models import Model
 
-from oncoliaison.core.actor import Actor, system_actor
+from oncoliaison.accounts.services import system_actor
+from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.scopes import ScopeSet
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology import models as m
 from oncoliaison.oncology.importing import STORED_TYPES, bundle_import, system_actor_for, validate_resource
 from oncoliaison.oncology.services import import_review_resolve
 from oncoliaison.patients.models import Patient, PatientIdentifier
+from oncoliaison.testing import Cast
 
 from .fixtures import (
     EXAMPLE_BASE,

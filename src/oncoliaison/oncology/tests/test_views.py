@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from oncoliaison.accounts.models import User
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.oncology.importing import bundle_import, system_actor_for
 from oncoliaison.oncology.models import CancerCondition, ImportReview
 from oncoliaison.patients.models import Patient
+from oncoliaison.testing import Cast
 
 from .fixtures import mcode_resources
 from .test_importing import small_bundle

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.test import Client
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.organisations.models import Membership, Organization, Role
+from oncoliaison.testing import Cast
 
 NEW_ORG = {"name": "Valley Oncology Associates", "kind": "partner_hospital", "city": "Valley", "state": "OH"}
 

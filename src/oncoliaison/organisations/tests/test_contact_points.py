@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from oncoliaison.accounts.services import api_client_create, token_issue
-from oncoliaison.core.testing import Cast
 from oncoliaison.organisations import rules
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.models import CareTeam
+from oncoliaison.testing import Cast
 
 URGENT, URGENT_TEL = "(555) 555-0100", "tel:+15555550100"
 OFFICE, OFFICE_TEL = "(555) 555-0101", "tel:+15555550101"
@@ -112,7 +112,7 @@ def test_without_numbers_patients_see_911_and_988_and_staff_a_configuration_warn
     report = SymptomReport.objects.get()
     staff = _client(cast.navigator).get(reverse("monitoring:report_saved", args=[cast.pat.pk, report.pk]))
     assert "Configuration:" in staff.content.decode() and "no urgent line or office line" in staff.content.decode()
-    home = _client(cast.navigator).get(reverse("core:home")).content.decode()
+    home = _client(cast.navigator).get(reverse("home:home")).content.decode()
     assert "Configuration:" in home and "Lead Cancer Program has no urgent line" in home
 
 

@@ -208,7 +208,7 @@ def test_admin_issues_new_password_and_resets_second_factor(client, cast):
 
 
 def test_credentials_reset_requires_admin_and_hides_other_organisations(client, cast):
-    from oncoliaison.core.testing import PASSWORD
+    from oncoliaison.testing import PASSWORD
 
     membership = Membership.objects.get(user=cast.oncologist)
     url = reverse("organisations:member_credentials", args=[cast.lead.pk, membership.pk])

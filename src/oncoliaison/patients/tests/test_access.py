@@ -82,7 +82,7 @@ def test_reads_and_refusals_are_audited(cast):
     denied = AuditEvent.objects.get(action="access_denied")
     assert denied.outcome == "denied" and denied.user_id == cast.outsider.pk
     # The row names the patient for their organisation's audit view; the outsider's organisation sees the
-    # row without it (core.selectors.audit_events_reviewable_by), so it does not confirm the patient exists.
+    # row without it (auditlog.selectors.audit_events_reviewable_by), so it does not confirm the patient exists.
     assert denied.patient_id == cast.pat.pk
 
 

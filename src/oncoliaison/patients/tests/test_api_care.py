@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.test import Client
 
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.patients.models import CareTeam, CareTeamParticipant, Consent, ConsentKind, ConsentStatus
+from oncoliaison.testing import Cast
 
 
 def _teams_url(cast: Cast) -> str:

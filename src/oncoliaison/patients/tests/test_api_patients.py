@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.patients.models import Consent, ConsentKind, Patient, PatientIdentifier
+from oncoliaison.testing import Cast
 
 NEW_PATIENT = {
     "given_name": "Nora",

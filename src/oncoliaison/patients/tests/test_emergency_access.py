@@ -11,10 +11,10 @@ from oncoliaison.accounts.services import actor_for_user
 from oncoliaison.core import clock
 from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import _staff
 from oncoliaison.organisations.models import Role
 from oncoliaison.patients import selectors, services
 from oncoliaison.patients.models import EmergencyAccess
+from oncoliaison.testing import _staff
 
 pytestmark = pytest.mark.django_db
 

@@ -401,7 +401,7 @@ def test_patient_grants_caregiver_access_from_own_record(client, cast):
 
 def test_patient_sees_no_revoke_button_for_treatment_consent(client, cast):
     Consent.objects.create(patient=cast.pat, kind=ConsentKind.TREATMENT, organization=cast.lead)
-    html = _as(client, cast.patient_user).get(reverse("core:home")).content.decode()
+    html = _as(client, cast.patient_user).get(reverse("home:home")).content.decode()
     assert html.count(">Revoke</button>") == 1  # the caregiver's proxy only
 
 

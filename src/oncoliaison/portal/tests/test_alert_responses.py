@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from oncoliaison.core.errors import NotFound
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 pytestmark = pytest.mark.skipif(not apps.is_installed("oncoliaison.monitoring"), reason="monitoring not installed")
 

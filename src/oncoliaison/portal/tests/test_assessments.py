@@ -10,8 +10,8 @@ from oncoliaison.accounts.models import User, UserKind
 from oncoliaison.assessments.models import Assessment, InstrumentPermission, ReferralSuggestion
 from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import PASSWORD, Cast
 from oncoliaison.patients.models import Consent, ConsentKind, ProxyScope
+from oncoliaison.testing import PASSWORD, Cast
 
 
 def _client(user: User) -> Client:

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from oncoliaison.core.testing import Cast
 from oncoliaison.patients.models import Consent, ProxyScope
+from oncoliaison.testing import Cast
 
 pytestmark = pytest.mark.skipif(not apps.is_installed("oncoliaison.monitoring"), reason="monitoring not installed")
 

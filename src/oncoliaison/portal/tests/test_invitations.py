@@ -10,11 +10,11 @@ from django.core import mail
 from oncoliaison.accounts.models import User
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.patients.models import Consent, ConsentKind, ConsentStatus, Patient, ProxyScope
 from oncoliaison.patients.selectors import access_patient
 from oncoliaison.portal import services
 from oncoliaison.portal.models import InvitationKind, PortalInvitation
+from oncoliaison.testing import Cast
 
 GOOD_PASSWORD = "Blue-heron-lantern-42"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.test import Client
 from django.urls import reverse
 
-from oncoliaison.core.testing import Cast
 from oncoliaison.monitoring.models import Alert, SymptomReport
+from oncoliaison.testing import Cast
 
 
 def _spanish_patient(cast: Cast) -> Client:

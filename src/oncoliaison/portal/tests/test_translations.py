@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from oncoliaison.core.testing import Cast
+from oncoliaison.testing import Cast
 
 APPS = Path(__file__).resolve().parents[2]
 CATALOGUES = [APPS / app / "locale" / "es" / "LC_MESSAGES" / "django.po" for app in ("portal", "messaging")]

@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.patients.models import Consent, Patient, ProxyScope
 from oncoliaison.portal.models import PortalInvitation
+from oncoliaison.testing import Cast
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
@@ -58,7 +58,7 @@ def test_caregiver_with_one_patient_goes_to_their_page(cast: Cast) -> None:
 
 def test_staff_are_sent_to_their_own_home(cast: Cast) -> None:
     r = _client(cast.navigator).get(reverse("portal:home"))
-    assert r.status_code == 302 and r.url == reverse("core:home")
+    assert r.status_code == 302 and r.url == reverse("home:home")
 
 
 def test_portal_needs_sign_in(db) -> None:
@@ -240,9 +240,9 @@ def test_patient_summary_links_to_invite_and_message(cast: Cast, nina: Patient) 
 
 
 def test_navigation_offers_messages_and_portal(cast: Cast) -> None:
-    assert reverse("messaging:inbox") in _client(cast.navigator).get(reverse("core:home")).content.decode()
-    assert reverse("messaging:inbox") not in _client(cast.researcher).get(reverse("core:home")).content.decode()
-    assert reverse("portal:home") in _client(cast.patient_user).get(reverse("core:home")).content.decode()
+    assert reverse("messaging:inbox") in _client(cast.navigator).get(reverse("home:home")).content.decode()
+    assert reverse("messaging:inbox") not in _client(cast.researcher).get(reverse("home:home")).content.decode()
+    assert reverse("portal:home") in _client(cast.patient_user).get(reverse("home:home")).content.decode()
     # A view-only caregiver is not offered the inbox in the portal.
     page = _client(cast.caregiver).get(reverse("portal:for_patient", args=[cast.pat.pk])).content.decode()
     assert reverse("messaging:inbox") not in page

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def clp(cast):
-    from oncoliaison.core.testing import _staff
+    from oncoliaison.testing import _staff
 
     return _staff("maria", "Maria", "Liaison", cast.lead, Role.CLP)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from oncoliaison.core.testing import Cast
 from oncoliaison.referrals.models import Referral
 from oncoliaison.referrals.services import ReferralData, referral_create
+from oncoliaison.testing import Cast
 
 
 def provider_referral(cast: Cast, *, by=None, **overrides) -> Referral:  # type: ignore[no-untyped-def]

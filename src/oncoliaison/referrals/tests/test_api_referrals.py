@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.test import Client
 
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.core.tests.test_api_auth import as_user, assert_error, bearer
 from oncoliaison.patients.models import Patient
 from oncoliaison.referrals.models import Referral, ReferralStatus, ReferralStatusChange
+from oncoliaison.testing import Cast
 
 NEW_REFERRAL = {
     "reason": "New diagnosis of breast cancer; needs navigation and a surgical consult.",

@@ -94,7 +94,7 @@ def test_linked_referral_maps_to_valid_fhir_with_its_lifecycle(cast):
 
 
 def _clp(cast):
-    from oncoliaison.core.testing import _staff
+    from oncoliaison.testing import _staff
 
     return _staff("maria", "Maria", "Liaison", cast.lead, Role.CLP)
 

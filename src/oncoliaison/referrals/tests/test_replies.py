@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.core.testing import Cast
 from oncoliaison.referrals import replies, rules, services
 from oncoliaison.referrals.models import Referral, ReferralAttachment, ReferralStatus
+from oncoliaison.testing import Cast
 
 from .factories import provider_referral
 

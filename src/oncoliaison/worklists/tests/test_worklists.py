@@ -19,27 +19,28 @@ from oncoliaison.monitoring.models import OPEN_STATUSES as ALERT_OPEN
 from oncoliaison.monitoring.models import Alert
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import patient_queryset_for
+from oncoliaison.programs import caseload
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
-from oncoliaison.worklists import rules, selectors, services
+from oncoliaison.worklists import selectors, services
 
 
 def test_urgency_puts_severe_alerts_then_overdue_urgent_tasks_first():
-    severe, _ = rules.urgency(rules.PatientLoad(worst_alert="severe"))
-    urgent, reasons = rules.urgency(rules.PatientLoad(overdue_tasks=2, overdue_urgent_tasks=1))
-    moderate, _ = rules.urgency(rules.PatientLoad(worst_alert="moderate", open_barriers=3))
-    routine, _ = rules.urgency(rules.PatientLoad(overdue_tasks=1, reports_overdue=1))
-    quiet, none = rules.urgency(rules.PatientLoad())
+    severe, _ = caseload.urgency(caseload.PatientLoad(worst_alert="severe"))
+    urgent, reasons = caseload.urgency(caseload.PatientLoad(overdue_tasks=2, overdue_urgent_tasks=1))
+    moderate, _ = caseload.urgency(caseload.PatientLoad(worst_alert="moderate", open_barriers=3))
+    routine, _ = caseload.urgency(caseload.PatientLoad(overdue_tasks=1, reports_overdue=1))
+    quiet, none = caseload.urgency(caseload.PatientLoad())
     assert severe > urgent > moderate > routine > quiet == 0
     assert reasons == ["1 overdue urgent task(s)", "1 overdue task(s)"] and none == []
 
 
 def test_only_overdue_urgent_asap_or_stat_tasks_escalate():
     today = dt.date(2026, 11, 23)
-    assert rules.task_escalates(priority="urgent", due_date=dt.date(2026, 11, 22), today=today)
-    assert rules.task_escalates(priority="stat", due_date=dt.date(2026, 11, 1), today=today)
-    assert not rules.task_escalates(priority="urgent", due_date=today, today=today)
-    assert not rules.task_escalates(priority="routine", due_date=dt.date(2026, 1, 1), today=today)
-    assert not rules.task_escalates(priority="asap", due_date=None, today=today)
+    assert caseload.task_escalates(priority="urgent", due_date=dt.date(2026, 11, 22), today=today)
+    assert caseload.task_escalates(priority="stat", due_date=dt.date(2026, 11, 1), today=today)
+    assert not caseload.task_escalates(priority="urgent", due_date=today, today=today)
+    assert not caseload.task_escalates(priority="routine", due_date=dt.date(2026, 1, 1), today=today)
+    assert not caseload.task_escalates(priority="asap", due_date=None, today=today)
 
 
 @pytest.fixture
@@ -219,7 +220,7 @@ def test_home_counts_are_the_actors_own_and_cost_the_same_whatever_the_volume(de
 
     client.force_login(nav)
     with CaptureQueriesContext(connection) as before:
-        html = client.get(reverse("core:home")).content.decode()
+        html = client.get(reverse("home:home")).content.decode()
     unread = unread_count_for(actor)
     assert f'<span class="stat">{counts.alerts}</span> open symptom alert' in html
     assert f'<span class="stat">{counts.overdue_tasks}</span> overdue task' in html
@@ -233,7 +234,7 @@ def test_home_counts_are_the_actors_own_and_cost_the_same_whatever_the_volume(de
         task.pk = None
         task.save()
     with django_assert_max_num_queries(len(before.captured_queries)):
-        html = client.get(reverse("core:home")).content.decode()
+        html = client.get(reverse("home:home")).content.decode()
     assert f'<span class="stat">{counts.overdue_tasks + 30}</span> overdue tasks' in html
 
 

@@ -21,8 +21,9 @@ from oncoliaison.core import clock
 from oncoliaison.demo.seed import seed_demo
 from oncoliaison.monitoring.models import OPEN_STATUSES as ALERT_OPEN
 from oncoliaison.monitoring.models import Alert
+from oncoliaison.programs import caseload
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
-from oncoliaison.worklists import rules, selectors
+from oncoliaison.worklists import selectors
 
 
 @pytest.fixture
@@ -52,13 +53,13 @@ def _from_scratch(navigator: User, today: dt.date) -> dict[int, int]:
     for pid in patient_ids:
         tasks = Task.objects.filter(patient_id=pid, status__in=TASK_OPEN, due_date__lt=today)
         severities = list(Alert.objects.filter(patient_id=pid, status__in=ALERT_OPEN).values_list("severity", flat=True))
-        worst = max(severities, key=rules.severity_rank, default="")
-        load = rules.PatientLoad(
+        worst = max(severities, key=caseload.severity_rank, default="")
+        load = caseload.PatientLoad(
             worst_alert=worst, overdue_tasks=tasks.count(),
-            overdue_urgent_tasks=tasks.filter(priority__in=rules.ESCALATING_PRIORITIES).count(),
+            overdue_urgent_tasks=tasks.filter(priority__in=caseload.ESCALATING_PRIORITIES).count(),
             open_barriers=Barrier.objects.filter(patient_id=pid).exclude(status=BarrierStatus.RESOLVED).count(),
         )
-        scores[pid] = rules.urgency(load)[0]
+        scores[pid] = caseload.urgency(load)[0]
     return scores
 
 

@@ -1,4 +1,7 @@
-"""Pure rules of the navigation worklist: urgency ranking and escalation."""
+"""Pure rules of a navigator's caseload: how urgent each patient's open work is, and when a task escalates.
+
+The worklist ranks by them (worklists.selectors) and each open program episode stores the load they add up to
+(careplans.workload), so they sit here, below both."""
 
 from __future__ import annotations
 

@@ -8,13 +8,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from oncoliaison.apiauth import CHANNEL, actor_of, page_of
+from oncoliaison.core import audit
+from oncoliaison.core.errors import Forbidden, NotFound
+from oncoliaison.core.models import AuditAction
+from oncoliaison.core.schemas import AuditEventPage, DateTime, Id, Int, error_responses
 from oncoliaison.organisations.models import Organization
 
-from . import audit, selectors
-from .apiauth import CHANNEL, actor_of, page_of
-from .errors import Forbidden, NotFound
-from .models import AuditAction
-from .schemas import AuditEventPage, DateTime, Id, Int, error_responses
+from . import selectors
 
 router = Router(tags=["audit"])
 

@@ -21,10 +21,10 @@ from django.db.models import Q, QuerySet
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.models import AuditAction, AuditEvent, AuditOutcome
 from oncoliaison.fhir import codes, params
 from oncoliaison.fhir.registry import READ, SEARCH, ResourceMapper, SearchParam, register
 
-from .models import AuditAction, AuditEvent, AuditOutcome
 from .selectors import audit_events_reviewable_by
 
 _SP = "http://hl7.org/fhir/SearchParameter/"
@@ -77,6 +77,8 @@ class AuditEventMapper(ResourceMapper):
     model = AuditEvent
     interactions = (READ, SEARCH)
     patient_linked = True
+    # The trail is reviewed through the audit log; it is not part of the record $everything and $export disclose.
+    in_patient_compartment = False
     audit_category = "audit_log"
     documentation = ("The organisation's own audit trail (read-only). Needs the program administrator or CLP "
                      "role, or AuditEvent scopes for API clients.")
@@ -104,7 +106,7 @@ class AuditEventMapper(ResourceMapper):
             raise Forbidden("The audit trail is for program administrators.")
         require_admin(actor)
 
-    # The patient as the reviewing organisation may see it (see core.selectors.audit_events_reviewable_by).
+    # The patient as the reviewing organisation may see it (see auditlog.selectors.audit_events_reviewable_by).
     patient_field = "patient_shown"
 
     def queryset_for(self, actor: Actor) -> QuerySet[AuditEvent]:

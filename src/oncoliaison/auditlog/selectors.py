@@ -7,10 +7,11 @@ from collections.abc import Collection
 
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
 
-from .access import require_admin
-from .actor import Actor
-from .errors import Forbidden
-from .models import AuditEvent, AuditOutcome
+from oncoliaison.core.access import require_admin
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.models import AuditEvent, AuditOutcome
+from oncoliaison.patients.models import Patient
 
 
 def audit_events_reviewable_by(organization_ids: Collection[int]) -> QuerySet[AuditEvent]:
@@ -21,8 +22,6 @@ def audit_events_reviewable_by(organization_ids: Collection[int]) -> QuerySet[Au
     the reviewing organisation's own, where it is None.  A refused row records the patient the request
     was aimed at so that the patient's organisation sees the attempt; shown to the requester's
     organisation it would tell them the patient exists.  Doors display and filter ``patient_shown``."""
-    from oncoliaison.patients.models import Patient
-
     own_patients = Patient.objects.filter(organization_id__in=organization_ids).values("pk")
     hidden = Q(outcome=AuditOutcome.DENIED) & ~Q(patient_id__in=own_patients)
     return AuditEvent.objects.filter(

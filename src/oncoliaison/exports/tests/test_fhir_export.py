@@ -12,13 +12,14 @@ import pytest
 from django.test import Client
 
 from oncoliaison.core.models import AuditAction, AuditEvent
-from oncoliaison.core.testing import Cast
-from oncoliaison.fhir.bulk import export_job_run, run_queued_jobs
+from oncoliaison.exports.models import ExportJob, ExportStatus
+from oncoliaison.exports.selectors import export_types, patient_of
+from oncoliaison.exports.services import export_job_run, run_queued_jobs
 from oncoliaison.oncology import models as m
 from oncoliaison.oncology.importing import bundle_import, system_actor_for
+from oncoliaison.oncology.tests.test_fhir_mappers import get, import_mcode, import_synthea, token, validate
 from oncoliaison.patients.models import Consent, ConsentKind, Patient
-
-from .test_fhir_mappers import get, import_mcode, import_synthea, token, validate
+from oncoliaison.testing import Cast
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +55,52 @@ def test_everything_is_the_patient_and_their_mcode_record(cast: Cast) -> None:
             assert r["subject"]["reference"] == f"Patient/{patient.pk}"
     assert {"Condition", "Observation"} <= {r["resourceType"] for r in resources}
     assert AuditEvent.objects.filter(action=AuditAction.EXPORT, patient_id=patient.pk).count() == 1
+
+
+def test_everything_is_every_resource_the_server_serves_for_the_patient(cast: Cast) -> None:
+    """Not only the cancer record: the care plan and its goals and tasks, needs assessments, symptom reports
+    with their scores and alerts, consents and care teams — each as the FHIR search of its type gives it."""
+    from oncoliaison.assessments import services as assessment_services
+    from oncoliaison.assessments.testing import load_instruments as load_assessment_instruments
+    from oncoliaison.careplans import services as careplan_services
+    from oncoliaison.fhir import registry
+    from oncoliaison.monitoring import services as monitoring
+    from oncoliaison.monitoring.instruments import load_instruments
+    from oncoliaison.monitoring.models import SymptomInstrument
+
+    versions = load_assessment_instruments(cast)
+    nav = cast.actor(cast.navigator)
+    assessment = assessment_services.assessment_submit(
+        actor=nav, patient=cast.pat, version=versions["nccn-dt"],
+        answers={"distress": ["8"], "problems-practical": ["insurance"]})
+    careplan_services.care_plan_generate(actor=nav, patient=cast.pat, assessment=assessment)
+    load_instruments()
+    monitoring.report_submit(actor=nav, patient=cast.pat, instrument=SymptomInstrument.objects.get(code="esas-r"),
+                             answers={"esas-1": 9}, source="phone")
+    tok = token(cast)
+    bundle = everything(cast.pat.pk, tok)
+    resources = [e["resource"] for e in bundle["entry"]]
+    found = {r["resourceType"] for r in resources}
+    assert {"Patient", "CarePlan", "Goal", "Task", "QuestionnaireResponse", "Observation", "Flag", "Consent",
+            "CareTeam"} <= found, found
+    assert found <= set(export_types())
+    assert "AuditEvent" not in export_types()  # the trail is reviewed in the audit log, not disclosed with the record
+    for r in resources:
+        validate(r)
+        assert patient_of(r["resourceType"], r) == cast.pat.pk, r["resourceType"]
+    # Each type holds exactly the rows a search for the patient gives.
+    for rtype in found - {"Patient"}:
+        searched = get(f"/{rtype}", tok, patient=str(cast.pat.pk), _count="100")
+        assert searched.status_code == 200, (rtype, searched.content[:200])
+        ids = {e["resource"]["id"] for e in orjson.loads(searched.content).get("entry", [])}
+        assert ids == {r["id"] for r in resources if r["resourceType"] == rtype}, rtype
+    # Two QuestionnaireResponse domains (needs assessment, symptom report) both appear.
+    assert len([r for r in resources if r["resourceType"] == "QuestionnaireResponse"]) == 2
+    assert registry.get("QuestionnaireResponse") is not None
+    # A token may narrow it: without CarePlan scope the plan is left out, or refused when asked for by name.
+    narrow = token(cast, scopes="system/Patient.rs system/Consent.rs")
+    assert {e["resource"]["resourceType"] for e in everything(cast.pat.pk, narrow)["entry"]} == {"Patient", "Consent"}
+    assert get(f"/Patient/{cast.pat.pk}/$everything", narrow, _type="CarePlan").status_code == 403
 
 
 def test_everything_type_and_since(cast: Cast) -> None:
@@ -245,9 +292,9 @@ def test_partner_exports_a_consented_patient_and_not_an_unconsented_one(cast: Ca
     partner = token(cast, cast.partner)
     files = download(follow(kick_off(f"/Group/{cast.lead.pk}/$export", partner), partner), partner)
     assert {p["id"] for p in files["Patient"]} == {str(shared.pk)}
-    subjects = {r["subject"]["reference"] for rtype, rs in files.items() if rtype != "Patient" for r in rs}
-    assert subjects == {f"Patient/{shared.pk}"}
-    assert f"Patient/{unshared.pk}" not in subjects
+    owners = {patient_of(rtype, r) for rtype, rs in files.items() for r in rs}
+    assert owners == {shared.pk}
+    assert unshared.pk not in owners
     system = download(follow(kick_off("/$export", partner), partner), partner)
     assert {p["id"] for p in system["Patient"]} == {str(shared.pk), str(cast.other_patient.pk)}
 
@@ -282,7 +329,7 @@ def test_queued_job_polls_with_progress_runs_once_and_cancels(cast: Cast, settin
     path = response["Content-Location"].split("testserver", 1)[1]
     polled = Client().get(path, headers={"Authorization": f"Bearer {tok}"})
     assert polled.status_code == 202 and polled["X-Progress"] == "queued" and polled["Retry-After"]
-    job = m.ExportJob.objects.get()
+    job = ExportJob.objects.get()
     assert run_queued_jobs() == 1 and run_queued_jobs() == 0  # claimed once
     assert export_job_run(job.pk) is False
     assert Client().get(path, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
@@ -302,13 +349,13 @@ def test_worker_command_runs_queued_jobs_and_deletes_old_files(cast: Cast, setti
     tok = token(cast)
     kick_off("/$export", tok, _type="Condition")
     call_command("run_export_jobs", "--keep-days", "1")
-    job = m.ExportJob.objects.get()
-    assert job.status == m.ExportStatus.COMPLETED and (settings.VAR_DIR / "exports" / job.key / "Condition.ndjson").is_file()
+    job = ExportJob.objects.get()
+    assert job.status == ExportStatus.COMPLETED and (settings.VAR_DIR / "exports" / job.key / "Condition.ndjson").is_file()
     # Export output is the client's patient data: folders 0700, files 0600 (not the umask's 0644).
     folder = settings.VAR_DIR / "exports" / job.key
     assert {stat.S_IMODE(p.stat().st_mode) for p in (settings.VAR_DIR, folder.parent, folder)} == {0o700}
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
-    m.ExportJob.objects.filter(pk=job.pk).update(finished_at=job.finished_at - dt.timedelta(days=2))
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=job.finished_at - dt.timedelta(days=2))
     call_command("run_export_jobs", "--keep-days", "1")
     assert not (settings.VAR_DIR / "exports" / job.key).exists()
-    assert m.ExportJob.objects.get().status == m.ExportStatus.CANCELLED
+    assert ExportJob.objects.get().status == ExportStatus.CANCELLED

@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from oncoliaison.core import clock
-        from oncoliaison.fhir.bulk import jobs_expired_delete, run_queued_jobs
+        from oncoliaison.exports.services import jobs_expired_delete, run_queued_jobs
 
         while True:
             ran = run_queued_jobs()

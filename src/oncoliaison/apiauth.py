@@ -14,7 +14,6 @@ Errors all have one shape: ``{"error": code, "message": text, "fields": {name: [
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +26,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from oncoliaison.accounts.middleware import MFA_SESSION_KEY
 from oncoliaison.accounts.services import actor_for_bearer, actor_for_user
-
-from .actor import Actor
-from .errors import (
+from oncoliaison.core.actor import Actor
+from oncoliaison.core.errors import (
     DomainError,
     Forbidden,
     NotFound,
@@ -38,7 +36,8 @@ from .errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from .refusals import audit_refused_request
+from oncoliaison.core.logfilters import log_unexpected
+from oncoliaison.core.refusals import audit_refused_request
 
 CHANNEL = "api"
 logger = logging.getLogger("oncoliaison.api")
@@ -192,13 +191,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return _respond(request, 404, error_body(NotFound.code, "Not found."))
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-        # The exception's text can quote data (a database error repeats the offending value), so only its
-        # type and the code path are logged, never its message.
-        route = getattr(getattr(request, "resolver_match", None), "route", "?")
-        logger.error(
-            "Unhandled %s in %s %s\n%s", type(exc).__name__, request.method, route,
-            "".join(traceback.format_tb(exc.__traceback__)),
-        )
+        log_unexpected(request, exc, "API")
         return _respond(request, 500, error_body("server", "Something went wrong on our side; it has been logged."))
 
     def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
