@@ -3,7 +3,7 @@
 Two ways in, both ending in an :class:`~oncoliaison.core.actor.Actor`:
 
 - **Bearer token** (systems): ``Authorization: Bearer <token>`` from the OAuth 2.0 client-credentials
-  grant.  The actor is limited by the token's SMART v2 scopes (:func:`require_scope`).
+  grant.  The actor is limited by the token's SMART v2 scopes (``core.access.require_scope``).
 - **Session** (the pages' own JavaScript and people trying the API in the browser): the Django session
   cookie, with the CSRF token required on unsafe methods.  A staff member who has not completed the
   second factor where it is required is not signed in as far as the API is concerned.
@@ -24,12 +24,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from oncoliaison.accounts.middleware import MFA_SESSION_KEY
-from oncoliaison.accounts.services import actor_for_bearer, actor_for_user
+from oncoliaison.accounts.services import actor_for_bearer
+from oncoliaison.accounts.session import session_actor
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import (
     DomainError,
-    Forbidden,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
@@ -38,6 +37,7 @@ from oncoliaison.core.errors import (
 )
 from oncoliaison.core.logfilters import log_unexpected
 from oncoliaison.core.refusals import audit_refused_request
+from oncoliaison.core.versions import version_from_etag
 
 CHANNEL = "api"
 logger = logging.getLogger("oncoliaison.api")
@@ -69,16 +69,7 @@ class SessionActorAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not user.is_active:
-            return None
-        if (
-            settings.MFA_REQUIRED_FOR_STAFF
-            and getattr(user, "kind", "") == "staff"
-            and not request.session.get(MFA_SESSION_KEY)
-        ):
-            return None
-        return actor_for_user(user, source_address=getattr(request, "source_address", ""))
+        return session_actor(request)
 
 
 bearer_auth = BearerTokenAuth()
@@ -97,22 +88,15 @@ def actor_of(request: HttpRequest) -> Actor:
 # --- scopes and versions ------------------------------------------------------------------------------
 
 
-def require_scope(actor: Actor, resource_type: str, interaction: str) -> None:
-    """A token must carry a SMART v2 scope for this kind of action (people are limited by roles)."""
-    if not actor.allows(resource_type, interaction):
-        raise Forbidden(f"The access token's scopes do not allow '{interaction}' on {resource_type}.")
-
-
 def expected_version(request: HttpRequest, body_version: int | None) -> int:
     """The version the caller last read: ``If-Match`` (``W/"3"``, ``"3"`` or ``3``) or the body's
     ``version``.  Updates without one are refused, so that nobody overwrites a change unseen."""
     header = request.headers.get("If-Match", "").strip()
     from_header: int | None = None
     if header:
-        raw = header.removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        from_header = version_from_etag(header)
+        if from_header is None:
             raise PreconditionFailed("If-Match must carry the record's version, e.g. W/\"3\".")
-        from_header = int(raw)
     if from_header is not None and body_version is not None and from_header != body_version:
         raise ValidationFailed("If-Match and version disagree.", field_errors={"version": ["Differs from If-Match."]})
     version = from_header if from_header is not None else body_version
@@ -122,10 +106,6 @@ def expected_version(request: HttpRequest, body_version: int | None) -> int:
             field_errors={"version": ["Required."]},
         )
     return version
-
-
-def etag(version: int) -> str:
-    return f'W/"{version}"'
 
 
 # --- errors -----------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ def test_navigator_signs_in_finds_patient_and_opens_summary(live_server, transac
 
     # Print: the audit row is written first (POST from a static script, no inline JavaScript), then the
     # browser's print dialog opens (a no-op in headless Chromium).
+    page.wait_for_load_state("load")  # print.js bound to the button (until then a click posts the plain form)
     page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")
     with page.expect_response(lambda r: r.url.endswith(f"/patients/{cast.pat.pk}/print/")) as printed:
         page.get_by_role("button", name="Print").click()

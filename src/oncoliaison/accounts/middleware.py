@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from .services import actor_for_user
+from .session import second_factor_pending
 
-MFA_SESSION_KEY = "mfa_verified"
 # Paths a signed-in person may reach before completing the second factor.
 _MFA_EXEMPT = ("/accounts/", "/static/", "/healthz", "/fhir", "/api")
 
@@ -34,11 +34,6 @@ class SessionPolicyMiddleware:
                 else settings.PATIENT_IDLE_TIMEOUT_MINUTES
             )
             request.session.set_expiry(minutes * 60)
-            if (
-                settings.MFA_REQUIRED_FOR_STAFF
-                and getattr(user, "kind", "") == "staff"
-                and not request.session.get(MFA_SESSION_KEY)
-                and not request.path.startswith(_MFA_EXEMPT)
-            ):
+            if second_factor_pending(user, request.session) and not request.path.startswith(_MFA_EXEMPT):
                 return HttpResponseRedirect(reverse("accounts:mfa"))
         return self.get_response(request)

@@ -35,7 +35,6 @@ from oncoliaison.core.models import AuditAction, AuditOutcome
 
 from . import lockout
 from .forms import LoginForm, MfaCodeForm, MfaDisableForm
-from .middleware import MFA_SESSION_KEY
 from .models import MfaDevice, User
 from .services import (
     actor_for_user,
@@ -46,6 +45,7 @@ from .services import (
     mfa_enabled,
     password_set,
 )
+from .session import MFA_SESSION_KEY
 
 PENDING_USER = "login_pending_user"
 PENDING_AT = "login_pending_at"

@@ -12,7 +12,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from oncoliaison.apiauth import CHANNEL, actor_of, require_scope
+from oncoliaison.apiauth import CHANNEL, actor_of
+from oncoliaison.core.access import require_scope
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id

@@ -47,3 +47,11 @@ def require_admin(actor: Actor, organization_id: int | None = None) -> None:
     admin_orgs = actor.admin_organization_ids()
     if not admin_orgs or (organization_id is not None and organization_id not in admin_orgs):
         raise Forbidden("This needs the program administrator or CLP role for the organisation.")
+
+
+def require_scope(actor: Actor, resource_type: str, letter: str) -> None:
+    """A token must carry a SMART v2 scope for this kind of action on this resource type (``letter``: one of
+    c r u d s); a person is limited by roles instead.  The one scope check of every door."""
+    if not actor.allows(resource_type, letter):
+        raise Forbidden(f"The access token's scopes do not allow '{letter}' on {resource_type} "
+                        f"(needs system/{resource_type}.{letter}).")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import cast
 from urllib.parse import unquote
 
 import orjson
@@ -22,14 +21,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from oncoliaison.accounts.middleware import MFA_SESSION_KEY
-from oncoliaison.accounts.services import (
-    OAuthError,
-    actor_for_bearer,
-    actor_for_user,
-    token_issue,
-    token_revoke,
-)
+from oncoliaison.accounts.services import OAuthError, actor_for_bearer, token_issue, token_revoke
+from oncoliaison.accounts.session import session_actor
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.logfilters import log_unexpected
 from oncoliaison.core.scopes import ScopeError
@@ -80,8 +73,8 @@ def _authenticate(request: HttpRequest) -> Actor:
         return actor_for_bearer(raw.strip(), source_address=_source(request))
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        if (settings.MFA_REQUIRED_FOR_STAFF and getattr(user, "kind", "") == "staff"
-                and not request.session.get(MFA_SESSION_KEY)):
+        actor = session_actor(request)
+        if actor is None:  # the second sign-in step is pending (or the account was just deactivated)
             raise FhirError(401, "Complete the second sign-in step first.", code="login",
                             headers={"WWW-Authenticate": bearer_challenge()})
         if request.method not in {"GET", "HEAD", "OPTIONS"}:
@@ -90,8 +83,7 @@ def _authenticate(request: HttpRequest) -> Actor:
                 reason = rejected.content.decode()[:200]
                 raise FhirError(403, f"A signed-in session must send the CSRF token with changes ({reason})",
                                 code="security")
-        actor = getattr(request, "actor", None)  # built lazily by SessionPolicyMiddleware
-        return cast(Actor, actor) if actor is not None else actor_for_user(user, source_address=_source(request))
+        return actor
     raise FhirError(401, "Authentication required: send an OAuth 2.0 bearer token.", code="login",
                     headers={"WWW-Authenticate": bearer_challenge()})
 

@@ -12,12 +12,13 @@ access rules stay in the domain's selectors and services.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.db.models import Model, Q, QuerySet
 
+from oncoliaison.core import audit
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.ids import parse_id
@@ -101,6 +102,17 @@ class ResourceMapper:
         key = self.pk_of(fhir_id) if self.patient_linked else None
         obj = self.model._default_manager.filter(pk=key).first() if key is not None else None
         return self.patient_id_of(obj) if obj is not None else None
+
+    def audit_disclosed(self, actor: Actor, rows: Sequence[Any], *, action: str, channel: str, detail: str = "") -> None:
+        """Audit what a read or a search disclosed.  Default: one row per patient whose records were shown,
+        with this mapper's category and resource type; a domain whose selectors audit their own disclosures
+        overrides this to call them, so that every door writes the same rows."""
+        if not self.patient_linked:
+            return
+        ids = [pid for pid in (self.patient_id_of(o) for o in rows) if pid is not None]
+        if ids:
+            audit.log_patients_read(actor, ids, category=self.audit_category, resource_type=self.resource_type,
+                                    action=action, channel=channel, detail=detail)
 
     def patient_ids_counted(self, qs: QuerySet[Any], limit: int) -> list[int] | None:
         """The distinct patients of the rows ``qs`` counts, at most ``limit`` (None when there are more)."""

@@ -25,11 +25,13 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from oncoliaison.core import audit, clock, idempotency
+from oncoliaison.core.access import require_scope
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, PreconditionFailed
 from oncoliaison.core.logfilters import log_unexpected
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.refusals import audit_refused_request
+from oncoliaison.core.versions import etag, version_from_etag
 
 from . import registry
 from .auth import actor_for_request, base_url
@@ -44,7 +46,6 @@ _JSON_FORMATS = {"json", "application/json", "application/fhir+json", "applicati
 _BODY_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
 _RESULT_PARAMS = {"_count", "_total", "_cursor", "_format", "_pretty"}
 _COMMA = re.compile(r"(?<!\\),")
-_ETAG = re.compile(r'^(W/)?"?(?P<v>\d{1,9})"?$')
 
 View = Callable[..., HttpResponse]
 logger = logging.getLogger(__name__)
@@ -101,17 +102,14 @@ def _not_allowed(mapper: ResourceMapper, method: str, allowed: list[str]) -> Fhi
 
 def _require(actor: Actor, mapper: ResourceMapper, interaction: str) -> None:
     """403 when the token's scopes or the person's roles do not allow this kind of interaction."""
-    if actor.is_system and not actor.allows(mapper.resource_type, SCOPE_LETTER[interaction]):
-        raise Forbidden(
-            f"The access token's scopes do not allow '{interaction}' on {mapper.resource_type} "
-            f"(needs system/{mapper.resource_type}.{SCOPE_LETTER[interaction]})."
-        )
+    if actor.is_system:
+        require_scope(actor, mapper.resource_type, SCOPE_LETTER[interaction])
     mapper.check_access(actor, interaction)
 
 
 def _headers(m: ResourceMapper, obj: Any, base: str) -> dict[str, str]:
     """``m``: the mapper that renders ``obj`` (``mapper.mapper_for(obj)``)."""
-    headers = {"ETag": f'W/"{m.version_of(obj)}"'}
+    headers = {"ETag": etag(m.version_of(obj))}
     updated = m.updated_of(obj)
     if updated is not None:
         headers["Last-Modified"] = http_date(updated.timestamp())
@@ -131,12 +129,7 @@ def _wants_minimal(request: HttpRequest) -> bool:
 
 
 def _audit_disclosed(actor: Actor, mapper: ResourceMapper, rows: list[Any], action: str, detail: str = "") -> None:
-    if not mapper.patient_linked:
-        return
-    ids = [pid for pid in (mapper.patient_id_of(o) for o in rows) if pid is not None]
-    if ids:
-        audit.log_patients_read(actor, ids, category=mapper.audit_category, resource_type=mapper.resource_type,
-                                action=action, channel=CHANNEL, detail=detail)
+    mapper.audit_disclosed(actor, rows, action=action, channel=CHANNEL, detail=detail)
 
 
 def _category(mapper: ResourceMapper) -> str:
@@ -191,7 +184,7 @@ def _read(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse
     m = mapper.mapper_for(obj)
     headers = _headers(m, obj, base_url(request))
     if_none_match = request.headers.get("If-None-Match")
-    if if_none_match and _version_from(if_none_match) == m.version_of(obj):
+    if if_none_match and version_from_etag(if_none_match) == m.version_of(obj):
         # "Not modified" still tells the client what the record holds now: an audited read.
         _audit_disclosed(actor, m, [obj], AuditAction.READ, detail="not modified (304)")
         response = HttpResponse(status=304)
@@ -203,16 +196,11 @@ def _read(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse
     return fhir_response(body, 200, headers)
 
 
-def _version_from(header: str) -> int | None:
-    m = _ETAG.match(header.strip())
-    return int(m["v"]) if m else None
-
-
 def _if_match(request: HttpRequest) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    version = _version_from(header)
+    version = version_from_etag(header)
     if version is None:
         raise FhirError(400, 'If-Match must be a version ETag such as W/"3".', expression=["If-Match"])
     return version

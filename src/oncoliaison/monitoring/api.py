@@ -12,11 +12,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from oncoliaison.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
+from oncoliaison.apiauth import CHANNEL, actor_of, expected_version
 from oncoliaison.core import audit
+from oncoliaison.core.access import require_scope
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
+from oncoliaison.core.versions import etag
 from oncoliaison.patients.selectors import access_patient, contact_points_for
 
 from . import selectors, services

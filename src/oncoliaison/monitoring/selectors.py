@@ -12,6 +12,7 @@ from django.utils import translation
 from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden
+from oncoliaison.core.models import AuditAction
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import visible_patient_ids_q
 
@@ -250,8 +251,9 @@ def symptom_history_for(actor: Actor, patient: Patient, *, instrument: SymptomIn
         qs.select_related("version__instrument", "reported_by", "alert")
         .prefetch_related("scores", "answers").order_by("-authored_at", "-id")[:limit]
     )
-    audit.log_patients_read(actor, [patient.pk], category=CATEGORY, resource_type="QuestionnaireResponse",
-                            channel=channel)
+    if reports:  # a list discloses its rows, as every door audits it (patients.selectors, the door contract)
+        audit.log_patients_read(actor, [patient.pk], category=CATEGORY, resource_type="QuestionnaireResponse",
+                                action=AuditAction.SEARCH, channel=channel)
     return reports
 
 

@@ -7,10 +7,11 @@ import dataclasses
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from oncoliaison.apiauth import CHANNEL, actor_of, etag, expected_version, require_scope
-from oncoliaison.core.access import require_staff
+from oncoliaison.apiauth import CHANNEL, actor_of, expected_version
+from oncoliaison.core.access import require_scope, require_staff
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
+from oncoliaison.core.versions import etag
 
 from . import selectors, services
 from .models import Membership, Organization, OrganizationKind

@@ -13,21 +13,14 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from oncoliaison.apiauth import (
-    CHANNEL,
-    actor_of,
-    etag,
-    expected_version,
-    organization_pk,
-    page_of,
-    require_scope,
-)
+from oncoliaison.apiauth import CHANNEL, actor_of, expected_version, organization_pk, page_of
 from oncoliaison.core import audit
-from oncoliaison.core.access import get_visible_or_404
+from oncoliaison.core.access import get_visible_or_404, require_scope
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import BadRequest
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
+from oncoliaison.core.versions import etag
 
 from . import selectors, services
 from .models import CareTeam, Consent, Patient, PatientIdentifier
@@ -177,8 +170,9 @@ def _participants(payload: CareTeamIn | CareTeamPatch) -> list[services.Particip
 def care_team_list(request: HttpRequest, patient_id: Id) -> list[CareTeam]:
     actor = actor_of(request)
     require_scope(actor, "CareTeam", "s")
-    patient = selectors.access_patient(actor, patient_id, category="care_team", channel=CHANNEL)
-    return list(_care_teams(actor, patient))
+    patient = selectors.access_patient(actor, patient_id, category=selectors.CARE_TEAM_CATEGORY, channel=CHANNEL,
+                                       audit_read=False)
+    return selectors.care_teams_of(actor, patient, channel=CHANNEL)
 
 
 @router.post("/patients/{id:patient_id}/care-teams", response={201: CareTeamOut, **CREATE_ERRORS})
@@ -242,8 +236,9 @@ def _consent_data(consent: Consent) -> services.ConsentData:
 def consent_list(request: HttpRequest, patient_id: Id) -> list[Consent]:
     actor = actor_of(request)
     require_scope(actor, "Consent", "s")
-    patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL)
-    return list(_consents(actor, patient))
+    patient = selectors.access_patient(actor, patient_id, category=selectors.CONSENT_CATEGORY, channel=CHANNEL,
+                                       audit_read=False)
+    return selectors.consents_of(actor, patient, channel=CHANNEL)
 
 
 @router.post("/patients/{id:patient_id}/consents", response={201: ConsentOut, **CREATE_ERRORS})

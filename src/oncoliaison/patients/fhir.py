@@ -255,7 +255,7 @@ class CareTeamMapper(ResourceMapper):
     resource_type = "CareTeam"
     model = CareTeam
     patient_linked = True
-    audit_category = "care_team"
+    audit_category = selectors.CARE_TEAM_CATEGORY
     documentation = "Care teams of patients the caller may see; participants are Practitioners."
     search_params = (
         SearchParam("patient", "reference", "The patient the team cares for.",
@@ -381,7 +381,7 @@ class ConsentMapper(ResourceMapper):
     resource_type = "Consent"
     model = Consent
     patient_linked = True
-    audit_category = "consent"
+    audit_category = selectors.CONSENT_CATEGORY
     documentation = ("Treatment, data-sharing, caregiver-proxy and research consents. The consent kind is the "
                      f"category coded in {codes.CS_CONSENT_KIND}; data sharing names the recipient "
                      "Organization in provision.actor; caregiver proxy names the caregiver as a logical "

@@ -225,3 +225,33 @@ def contact_points_for(patient: Patient) -> ContactPoints:
         .values_list("urgent_phone", "office_phone").first()
     )
     return merge(base, *team) if team else base
+
+
+# --- lists of a patient's records, as every door discloses them -----------------------------------------
+# A list discloses its rows: one SEARCH audit row for the patient whose rows it returned (none when it
+# returned none), with the category and resource type the FHIR mappers declare — the same rows whichever
+# door asked (tests/test_door_contract.py).
+
+CARE_TEAM_CATEGORY = "care_team"
+CONSENT_CATEGORY = "consent"
+
+
+def care_teams_of(actor: Actor, patient: Patient, *, channel: str) -> list[CareTeam]:
+    """The patient's care teams the actor may see, oldest first, with their members; audited."""
+    rows = list(care_team_queryset_for(actor).filter(patient=patient).select_related("organization")
+                .prefetch_related("participants__user").order_by("id"))
+    if rows:
+        audit.log_patients_read(actor, [patient.pk], category=CARE_TEAM_CATEGORY, resource_type="CareTeam",
+                                action=AuditAction.SEARCH, channel=channel)
+    return rows
+
+
+def consents_of(actor: Actor, patient: Patient, *, channel: str) -> list[Consent]:
+    """The patient's consents the actor may see, oldest first; audited."""
+    rows = list(consent_queryset_for(actor).filter(patient=patient)
+                .select_related("organization", "grantee_organization", "patient").order_by("id"))
+    if rows:
+        audit.log_patients_read(actor, [patient.pk], category=CONSENT_CATEGORY, resource_type="Consent",
+                                action=AuditAction.SEARCH, channel=channel)
+    return rows
+

@@ -13,19 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from oncoliaison.apiauth import (
-    CHANNEL,
-    actor_of,
-    etag,
-    expected_version,
-    organization_pk,
-    page_of,
-    require_scope,
-)
-from oncoliaison.core.access import require_staff
+from oncoliaison.apiauth import CHANNEL, actor_of, expected_version, organization_pk, page_of
+from oncoliaison.core.access import require_scope, require_staff
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
+from oncoliaison.core.versions import etag
 
 from . import selectors, services
 from .models import Referral

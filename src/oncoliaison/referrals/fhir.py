@@ -25,14 +25,13 @@ external identifier        identifier[0]
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from oncoliaison.core import audit
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import NotFound, ValidationFailed
-from oncoliaison.core.models import AuditAction
 from oncoliaison.fhir import codes, params
 from oncoliaison.fhir.registry import (
     CREATE,
@@ -161,13 +160,8 @@ class ServiceRequestMapper(ResourceMapper):
     def queryset_for(self, actor: Actor) -> QuerySet[Referral]:
         return selectors.referral_queryset_for(actor)
 
-    def read(self, actor: Actor, pk: str) -> Referral:
-        referral: Referral = super().read(actor, pk)
-        if referral.patient_id is None:
-            # A person not yet registered: the disclosure is audited against the referral itself.
-            audit.log(actor, AuditAction.READ, category=self.audit_category, resource_type=self.resource_type,
-                      resource_id=referral.pk, channel="fhir")
-        return referral
+    def audit_disclosed(self, actor: Actor, rows: Sequence[Any], *, action: str, channel: str, detail: str = "") -> None:
+        selectors.audit_disclosed(actor, rows, channel=channel, action=action)
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("referring_clinician", "receiving_organization", "referring_organization",

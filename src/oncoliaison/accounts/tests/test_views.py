@@ -13,8 +13,8 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from oncoliaison.accounts.middleware import MFA_SESSION_KEY
 from oncoliaison.accounts.models import MfaDevice
+from oncoliaison.accounts.session import MFA_SESSION_KEY
 from oncoliaison.core import crypto
 from oncoliaison.core.models import AuditAction, AuditEvent
 from oncoliaison.testing import PASSWORD

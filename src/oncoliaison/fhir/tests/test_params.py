@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.db.models import Q
 
+from oncoliaison.core.versions import version_from_etag as _version_from
 from oncoliaison.fhir import params
 from oncoliaison.fhir.outcome import FhirError
-from oncoliaison.fhir.views import _split, _version_from
+from oncoliaison.fhir.views import _split
 
 
 def test_token_forms():

@@ -31,8 +31,8 @@ def test_care_team_list_shows_participants_and_is_audited(cast: Cast) -> None:
         ("Grace Navigator", "Nurse navigator"), ("Sam Oncologist", "Medical oncologist")
     }
     (row,) = AuditEvent.objects.order_by("seq")[before:]
-    assert (row.action, row.patient_id, row.category, row.channel) == (AuditAction.READ, cast.pat.pk, "care_team",
-                                                                       "api")
+    assert (row.action, row.patient_id, row.category, row.resource_type, row.channel) == (
+        AuditAction.SEARCH, cast.pat.pk, "care_team", "CareTeam", "api")  # as FHIR CareTeam?patient= writes it
 
 
 def test_patient_and_caregiver_see_the_care_team(cast: Cast) -> None:
