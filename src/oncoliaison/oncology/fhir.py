@@ -150,7 +150,7 @@ def import_source_for(actor: Actor) -> str:
 
 
 @registry.register_bundle_handler()  # every transaction or batch no other domain claims: clinical data
-def bundle_post(actor: Actor, bundle: dict[str, Any], *, organization_id: int | None = None) -> tuple[int, dict]:
+def bundle_post(actor: Actor, bundle: dict[str, Any], *, organization_id: int | None = None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, FHIR JSON) for ``POST [base]`` of a transaction or batch Bundle.
 
     Raises the domain's typed errors (Forbidden, ValidationFailed) for the FHIR view to map.

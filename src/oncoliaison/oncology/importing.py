@@ -216,7 +216,7 @@ class ReviewHold:
     family_name: str
     birth_date: dt.date | None
     gender: str
-    entries: list[dict]
+    entries: list[dict[str, Any]]
     indexes: list[int] = field(default_factory=list)  # of the held entries in the incoming bundle
 
 
@@ -229,7 +229,7 @@ class ImportPlan:
     records: list[PlannedRecord] = field(default_factory=list)
     reviews: list[ReviewHold] = field(default_factory=list)
     # entries about a patient already waiting in a review (from an earlier import): review id → entries
-    review_additions: dict[int, list[tuple[int, dict]]] = field(default_factory=dict)
+    review_additions: dict[int, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
 
 
 # --- validation --------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def _validation_reason(exc: PydanticValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def validate_resource(resource: dict) -> str:
+def validate_resource(resource: dict[str, Any]) -> str:
     """'' when the resource is valid FHIR R4 (checked with fhir.resources' R4B models), else the reason."""
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
@@ -265,7 +265,7 @@ def validate_resource(resource: dict) -> str:
 # --- the import ----------------------------------------------------------------------------------------
 
 
-def _entry_source_id(entry: dict, resource: dict) -> str:
+def _entry_source_id(entry: dict[str, Any], resource: dict[str, Any]) -> str:
     full = entry.get("fullUrl")
     if isinstance(full, str) and full:
         return full[:255]
@@ -279,7 +279,7 @@ class _Index:
     def __init__(self) -> None:
         self.by_key: dict[str, int] = {}
 
-    def add(self, index: int, entry: dict, resource: dict) -> int | None:
+    def add(self, index: int, entry: dict[str, Any], resource: dict[str, Any]) -> int | None:
         """Index the entry; the index of an earlier entry with the same fullUrl, if any."""
         full = entry.get("fullUrl")
         rtype, rid = resource.get("resourceType"), resource.get("id")
@@ -303,15 +303,15 @@ class _Index:
         return None
 
 
-def _ref(value: dict | None) -> str:
+def _ref(value: dict[str, Any] | None) -> str:
     return str((value or {}).get("reference") or "")
 
 
-def _subject_reference(resource: dict) -> str:
+def _subject_reference(resource: dict[str, Any]) -> str:
     return _ref(resource.get("subject")) or _ref(resource.get("patient"))
 
 
-def _condition_refs(resource: dict) -> list[str]:
+def _condition_refs(resource: dict[str, Any]) -> list[str]:
     refs = [_ref(r) for r in resource.get("focus") or ()]
     refs += [_ref(r) for r in resource.get("reasonReference") or ()]
     return [r for r in refs if r]
@@ -362,7 +362,7 @@ def _not_held(rtype: str) -> str:
 def bundle_import(
     *,
     actor: Actor,
-    bundle: dict,
+    bundle: dict[str, Any],
     source: str,
     organization_id: int | None = None,
     synthetic: bool = False,
@@ -398,8 +398,8 @@ def bundle_import(
 
     # 1. read and validate, one entry at a time
     index = _Index()
-    resources: dict[int, dict] = {}
-    unsupported: dict[int, dict] = {}
+    resources: dict[int, dict[str, Any]] = {}
+    unsupported: dict[int, dict[str, Any]] = {}
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
@@ -535,7 +535,7 @@ def bundle_import(
         return None, None, f"The patient '{ref[:80]}' is neither in the bundle nor imported before from this source."
 
     # 3. everything else
-    medication_codes: dict[int, dict] = {
+    medication_codes: dict[int, dict[str, Any]] = {
         i: r.get("code") or {} for i, r in resources.items() if r["resourceType"] == "Medication"
     }
     for i, resource in resources.items():
@@ -587,7 +587,7 @@ def bundle_import(
 
 
 def _plan_patient(
-    actor: Actor, entry: dict, resource: dict, plan: ImportPlan, overrides: dict[str, int | None], digest: str
+    actor: Actor, entry: dict[str, Any], resource: dict[str, Any], plan: ImportPlan, overrides: dict[str, int | None], digest: str
 ) -> tuple[PlannedPatient, ReviewHold | None]:
     source_id = _entry_source_id(entry, resource)
     data = map_patient(resource, organization_id=plan.organization_id, synthetic=plan.synthetic)
@@ -637,8 +637,8 @@ def _plan_patient(
     return planned, hold
 
 
-def _plan_record(i: int, entry: dict, resource: dict, index: _Index,
-                 medication_codes: dict[int, dict], digest: str) -> PlannedRecord:
+def _plan_record(i: int, entry: dict[str, Any], resource: dict[str, Any], index: _Index,
+                 medication_codes: dict[int, dict[str, Any]], digest: str) -> PlannedRecord:
     rtype = resource["resourceType"]
     source_id = _entry_source_id(entry, resource)
     if not source_id:
@@ -673,7 +673,7 @@ def _plan_record(i: int, entry: dict, resource: dict, index: _Index,
 # --- files -------------------------------------------------------------------------------------------
 
 
-def bundles_from_bytes(raw: bytes, *, name: str = "") -> list[dict]:
+def bundles_from_bytes(raw: bytes, *, name: str = "") -> list[dict[str, Any]]:
     """A Bundle (JSON), a single resource (JSON) or NDJSON (one resource or Bundle a line) → Bundles.
 
     Loose resources become one ``collection`` Bundle with ``Type/id`` references left as they are.
@@ -691,8 +691,8 @@ def bundles_from_bytes(raw: bytes, *, name: str = "") -> list[dict]:
         if isinstance(doc, dict):
             return [_collection([doc])]
         raise ValueError("The file holds JSON that is not a FHIR resource.")
-    loose: list[dict] = []
-    bundles: list[dict] = []
+    loose: list[dict[str, Any]] = []
+    bundles: list[dict[str, Any]] = []
     for n, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
@@ -722,7 +722,7 @@ def _looks_ndjson(raw: bytes) -> bool:
     return True
 
 
-def _collection(resources: list[dict]) -> dict:
+def _collection(resources: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "type": "collection",

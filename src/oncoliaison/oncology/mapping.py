@@ -20,12 +20,12 @@ from django.utils import timezone
 from oncoliaison.patients.services import IdentifierData, PatientData
 
 from . import rules
-from .models import ICDO3, RXNORM, SNOMED, ClinicalStatus, VerificationStatus
+from .models import ICDO3, LOINC, RXNORM, SNOMED, ClinicalStatus, VerificationStatus
 
 # --- small helpers (plain dicts, no pydantic: validation already happened) ------------------------------
 
 
-def content_hash(resource: dict) -> str:
+def content_hash(resource: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -34,7 +34,7 @@ def _cut(value: Any, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _pick_coding(concept: dict | None, prefer: Iterable[str] = (SNOMED,)) -> dict:
+def _pick_coding(concept: dict[str, Any] | None, prefer: Iterable[str] = (SNOMED,)) -> dict[str, Any]:
     cs = rules.codings(concept)
     for system in prefer:
         for c in cs:
@@ -46,14 +46,14 @@ def _pick_coding(concept: dict | None, prefer: Iterable[str] = (SNOMED,)) -> dic
     return {}
 
 
-def _code_fields(concept: dict | None, prefer: Iterable[str] = (SNOMED,), *, sys_len: int = 100,
+def _code_fields(concept: dict[str, Any] | None, prefer: Iterable[str] = (SNOMED,), *, sys_len: int = 100,
                  code_len: int = 40, display_len: int = 200) -> tuple[str, str, str]:
     c = _pick_coding(concept, prefer)
     display = c.get("display") or (concept or {}).get("text") or ""
     return _cut(c.get("system", ""), sys_len), _cut(c.get("code", ""), code_len), _cut(display, display_len)
 
 
-def _display(concept: dict | None) -> str:
+def _display(concept: dict[str, Any] | None) -> str:
     if not concept:
         return ""
     c = _pick_coding(concept)
@@ -100,7 +100,7 @@ def parse_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _period(resource: dict, prefix: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+def _period(resource: dict[str, Any], prefix: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     if prefix + "DateTime" in resource:
         at = parse_datetime(resource[prefix + "DateTime"])
         return at, None
@@ -122,25 +122,26 @@ def _decimal(value: Any) -> Decimal | None:
     return d if d.is_finite() and abs(d) < Decimal("1e12") else None
 
 
-def _ext(resource: dict, suffix: str) -> list[dict]:
+def _ext(resource: dict[str, Any], suffix: str) -> list[dict[str, Any]]:
     return [e for e in resource.get("extension") or () if str(e.get("url", "")).endswith(suffix)]
 
 
-def _ext_concept(resource: dict, suffix: str) -> dict | None:
+def _ext_concept(resource: dict[str, Any], suffix: str) -> dict[str, Any] | None:
     for e in _ext(resource, suffix):
         if "valueCodeableConcept" in e:
-            return e["valueCodeableConcept"]
+            concept: dict[str, Any] = e["valueCodeableConcept"]
+            return concept
     return None
 
 
-def _value_summary(holder: dict) -> tuple[Decimal | None, str, str, str, str, str, str]:
+def _value_summary(holder: dict[str, Any]) -> tuple[Decimal | None, str, str, str, str, str, str]:
     """(quantity, comparator, unit, system, code, display, text) of an Observation or component value[x]."""
     if "valueQuantity" in holder:
         q = holder["valueQuantity"]
         return (_decimal(q.get("value")), _cut(q.get("comparator", ""), 2), _cut(q.get("unit") or q.get("code") or "", 40),
                 "", "", "", "")
     if "valueCodeableConcept" in holder:
-        s, c, d = _code_fields(holder["valueCodeableConcept"], (SNOMED, rules.LOINC), code_len=64)
+        s, c, d = _code_fields(holder["valueCodeableConcept"], (SNOMED, LOINC), code_len=64)
         return None, "", "", s, c, d, ""
     if "valueInteger" in holder:
         return _decimal(holder["valueInteger"]), "", "", "", "", "", ""
@@ -167,17 +168,17 @@ def _value_summary(holder: dict) -> tuple[Decimal | None, str, str, str, str, st
     return None, "", "", "", "", "", ""
 
 
-def _components(resource: dict) -> list[dict[str, str]]:
+def _components(resource: dict[str, Any]) -> list[dict[str, str]]:
     out = []
     for comp in resource.get("component") or ():
         q, comparator, unit, _s, c, d, text = _value_summary(comp)
-        code_sys, code, display = _code_fields(comp.get("code"), (rules.LOINC, SNOMED))
+        code_sys, code, display = _code_fields(comp.get("code"), (LOINC, SNOMED))
         value = f"{comparator}{q.normalize():f}" if q is not None else (d or c or text)
         out.append({"code_system": code_sys, "code": code, "display": display, "value": value, "unit": unit})
     return out
 
 
-def _interpretation(resource: dict) -> tuple[str, str]:
+def _interpretation(resource: dict[str, Any]) -> tuple[str, str]:
     for concept in resource.get("interpretation") or ():
         _s, code, display = _code_fields(concept)
         return code, display
@@ -201,7 +202,7 @@ def _stage_label(display: str, code: str) -> str:
     return _cut(display or code, 20)
 
 
-def _laterality(concept_holder: dict | None) -> tuple[str, str]:
+def _laterality(concept_holder: dict[str, Any] | None) -> tuple[str, str]:
     for site in (concept_holder or {}).get("bodySite") or ():
         for e in site.get("extension") or ():
             if "laterality" in str(e.get("url", "")).lower() or "qualifier" in str(e.get("url", "")).lower():
@@ -212,7 +213,7 @@ def _laterality(concept_holder: dict | None) -> tuple[str, str]:
     return "", ""
 
 
-def map_condition(resource: dict) -> dict[str, Any]:
+def map_condition(resource: dict[str, Any]) -> dict[str, Any]:
     code_system, code, display = _code_fields(resource.get("code"), (SNOMED, rules.ICD10CM_SYSTEM))
     if not code:
         raise MappingError("Condition.code has no coded value.")
@@ -258,8 +259,8 @@ def map_condition(resource: dict) -> dict[str, Any]:
     }
 
 
-def map_stage(resource: dict, cls: rules.ObservationClass) -> dict[str, Any]:
-    code_system, code, display = _code_fields(resource.get("code"), (SNOMED, rules.LOINC))
+def map_stage(resource: dict[str, Any], cls: rules.ObservationClass) -> dict[str, Any]:
+    code_system, code, display = _code_fields(resource.get("code"), (SNOMED, LOINC))
     v_system, v_code, v_display = _code_fields(resource.get("valueCodeableConcept"), code_len=64)
     if not (v_code or v_display):
         raise MappingError("A staging observation needs valueCodeableConcept (the stage or category).")
@@ -281,8 +282,8 @@ def map_stage(resource: dict, cls: rules.ObservationClass) -> dict[str, Any]:
     }
 
 
-def map_observation(resource: dict, cls: rules.ObservationClass) -> dict[str, Any]:
-    code_system, code, display = _code_fields(resource.get("code"), (rules.LOINC, SNOMED))
+def map_observation(resource: dict[str, Any], cls: rules.ObservationClass) -> dict[str, Any]:
+    code_system, code, display = _code_fields(resource.get("code"), (LOINC, SNOMED))
     if not code:
         raise MappingError("Observation.code has no coded value.")
     q, comparator, unit, v_system, v_code, v_display, text = _value_summary(resource)
@@ -308,7 +309,7 @@ def map_observation(resource: dict, cls: rules.ObservationClass) -> dict[str, An
     }
 
 
-def map_performance(resource: dict, cls: rules.ObservationClass) -> dict[str, Any]:
+def map_performance(resource: dict[str, Any], cls: rules.ObservationClass) -> dict[str, Any]:
     score: int | None = None
     if isinstance(resource.get("valueInteger"), int):
         score = resource["valueInteger"]
@@ -337,7 +338,7 @@ def map_performance(resource: dict, cls: rules.ObservationClass) -> dict[str, An
     }
 
 
-def map_disease_status(resource: dict) -> dict[str, Any]:
+def map_disease_status(resource: dict[str, Any]) -> dict[str, Any]:
     _s, code, display = _code_fields(resource.get("valueCodeableConcept"))
     if not code:
         raise MappingError("A cancer disease status needs valueCodeableConcept.")
@@ -354,7 +355,7 @@ def map_disease_status(resource: dict) -> dict[str, Any]:
     }
 
 
-def map_genomic_variant(resource: dict) -> dict[str, Any]:
+def map_genomic_variant(resource: dict[str, Any]) -> dict[str, Any]:
     f: dict[str, Any] = {
         "gene_code": "", "gene_display": "", "dna_change": "", "protein_change": "", "variation_system": "",
         "variation_code": "", "variation_display": "", "variant_type": "", "significance_code": "",
@@ -378,7 +379,7 @@ def map_genomic_variant(resource: dict) -> dict[str, Any]:
             f["variation_system"], f["variation_code"], f["variation_display"] = _code_fields(
                 concept, (), code_len=64, display_len=255)
         elif rules.SIGNIFICANCE in loinc and concept:
-            _s, f["significance_code"], f["significance_display"] = _code_fields(concept, (rules.LOINC,))
+            _s, f["significance_code"], f["significance_display"] = _code_fields(concept, (LOINC,))
         elif rules.SOURCE_CLASS in loinc and concept:
             f["genomic_source"] = _cut(_display(concept), 40)
         elif rules.ALLELE_FREQUENCY in loinc and "valueQuantity" in comp:
@@ -398,7 +399,7 @@ def map_genomic_variant(resource: dict) -> dict[str, Any]:
     return f
 
 
-def map_procedure(resource: dict) -> dict[str, Any]:
+def map_procedure(resource: dict[str, Any]) -> dict[str, Any]:
     code_system, code, display = _code_fields(resource.get("code"), (SNOMED,), display_len=255)
     if not code:
         raise MappingError("Procedure.code has no coded value.")
@@ -444,7 +445,7 @@ def map_procedure(resource: dict) -> dict[str, Any]:
     }
 
 
-def map_medication(resource: dict, medication_concept: dict | None) -> dict[str, Any]:
+def map_medication(resource: dict[str, Any], medication_concept: dict[str, Any] | None) -> dict[str, Any]:
     concept = resource.get("medicationCodeableConcept") or medication_concept
     code_system, code, display = _code_fields(concept, (RXNORM,), display_len=255)
     if not code:
@@ -490,7 +491,7 @@ _IDENTIFIER_TYPES_KEPT = {"MR": "MR", "SS": "SS", "MB": "MB"}
 _IDENTIFIER_TYPES_SKIPPED = frozenset({"DL", "PPN"})  # driving licence, passport: not needed for care
 
 
-def map_patient(resource: dict, *, organization_id: int, synthetic: bool) -> PatientData:
+def map_patient(resource: dict[str, Any], *, organization_id: int, synthetic: bool) -> PatientData:
     names = resource.get("name") or []
     name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
     given = " ".join(name.get("given") or ())

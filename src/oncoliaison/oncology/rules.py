@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .models import (
     HGNC,
@@ -88,7 +89,7 @@ class ObservationClass:
     observation_kind: str = ""
 
 
-def profiles_of(resource: dict) -> tuple[str, ...]:
+def profiles_of(resource: dict[str, Any]) -> tuple[str, ...]:
     meta = resource.get("meta") or {}
     return tuple(p.split("|", 1)[0] for p in meta.get("profile") or ())
 
@@ -97,15 +98,15 @@ def _has_profile(profiles: Sequence[str], *names: str) -> bool:
     return any(p.startswith(MCODE + n) for p in profiles for n in names)
 
 
-def codings(concept: dict | None) -> list[dict]:
+def codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list((concept or {}).get("coding") or ())
 
 
-def category_codes(resource: dict) -> set[str]:
+def category_codes(resource: dict[str, Any]) -> set[str]:
     return {c.get("code", "") for cat in resource.get("category") or () for c in codings(cat)}
 
 
-def classify_observation(resource: dict) -> ObservationClass:
+def classify_observation(resource: dict[str, Any]) -> ObservationClass:
     profiles = profiles_of(resource)
     codes = {(c.get("system", ""), c.get("code", "")) for c in codings(resource.get("code"))}
     plain = {code for _, code in codes}
@@ -175,7 +176,7 @@ def _icd10_category(code: str) -> str | None:
     return None
 
 
-def classify_condition(resource: dict) -> str:
+def classify_condition(resource: dict[str, Any]) -> str:
     profiles = profiles_of(resource)
     if _has_profile(profiles, "mcode-primary-cancer-condition"):
         return ConditionCategory.PRIMARY
@@ -202,7 +203,7 @@ _SURGERY_WORDS = re.compile(r"ectomy\b|resection|excision|amputation|surgical|su
 SURGICAL_PROCEDURE_SNOMED = "387713003"
 
 
-def classify_procedure(resource: dict) -> str:
+def classify_procedure(resource: dict[str, Any]) -> str:
     profiles = profiles_of(resource)
     if _has_profile(profiles, "mcode-radiotherapy-course-summary", "mcode-cancer-related-radiation-procedure"):
         return ProcedureKind.RADIOTHERAPY

@@ -154,7 +154,7 @@ def current_conditions(patient: Patient) -> QuerySet[CancerCondition]:
 
 
 def _current(model: type[M], patient: Patient) -> QuerySet[M]:
-    return (model._default_manager.filter(patient=patient).exclude(status=ENTERED_IN_ERROR)  # type: ignore[misc]
+    return (model._default_manager.filter(patient=patient).exclude(status=ENTERED_IN_ERROR)
             .select_related("entered_by"))
 
 

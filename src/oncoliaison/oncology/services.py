@@ -108,12 +108,12 @@ def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     bulk.insert_rows(model, [f.column for f in fields], params, chunk=_CHUNK)
 
 
-def _entry_key(entry: dict) -> str:
+def _entry_key(entry: dict[str, Any]) -> str:
     resource = entry.get("resource") or {}
     return str(entry.get("fullUrl") or f"{resource.get('resourceType')}/{resource.get('id')}")
 
 
-def _review_hold_more(actor: Actor, review_id: int, additions: list[tuple[int, dict]], result: ImportResult,
+def _review_hold_more(actor: Actor, review_id: int, additions: list[tuple[int, dict[str, Any]]], result: ImportResult,
                       channel: str) -> None:
     """Add entries about a patient who is waiting in a review; a newer version of an entry replaces it."""
     review = ImportReview.objects.select_for_update().filter(pk=review_id, status=ReviewStatus.PENDING).first()
@@ -295,7 +295,7 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                 now = clock.now()
                 for obj in updates:
                     obj.updated_at = now  # type: ignore[attr-defined]
-                model._default_manager.bulk_update(  # type: ignore[attr-defined]
+                model._default_manager.bulk_update(
                     updates, sorted(field_names | {"patient_id", "content_hash", "updated_at"}), batch_size=_CHUNK)
             if name == "condition":
                 for obj in updates:

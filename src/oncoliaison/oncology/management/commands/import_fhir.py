@@ -60,7 +60,7 @@ def _plain_name(path: Path) -> str:
     return path.name[:-3] if path.name.endswith(".gz") else path.name
 
 
-def _bundles(path: Path, raw: bytes) -> Iterator[dict]:
+def _bundles(path: Path, raw: bytes) -> Iterator[dict[str, Any]]:
     for bundle in bundles_from_bytes(raw, name=_plain_name(path)):
         entries = bundle.get("entry") or []
         if bundle.get("type") == "collection" and len(entries) > NDJSON_CHUNK and not bundle.get("id"):
