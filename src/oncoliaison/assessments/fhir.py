@@ -185,7 +185,8 @@ class QuestionnaireMapper(ResourceMapper):
         return 1
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        return obj.created_at  # type: ignore[no-any-return]
+        updated: dt.datetime = obj.created_at
+        return updated
 
     def to_fhir(self, obj: InstrumentVersion) -> dict[str, Any]:
         return questionnaire_to_fhir(obj)
@@ -418,7 +419,8 @@ class AssessmentObservationMapper(ResourceMapper):
         return 1
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        return obj.effective_at  # type: ignore[no-any-return]
+        updated: dt.datetime = obj.effective_at
+        return updated
 
     def to_fhir(self, obj: AssessmentScore) -> dict[str, Any]:
         return score_to_fhir(obj)

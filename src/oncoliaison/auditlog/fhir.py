@@ -122,18 +122,19 @@ class AuditEventMapper(ResourceMapper):
         return 1  # audit records never change
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        return obj.recorded_at
+        recorded: dt.datetime = obj.recorded_at
+        return recorded
 
     def to_fhir(self, e: AuditEvent) -> dict[str, Any]:
         action = AuditAction(e.action) if e.action in AuditAction.values else None
         if action in _DICOM:
-            code, display = _DICOM[action]  # type: ignore[index]
+            code, display = _DICOM[action]
             event_type = codes.coding(codes.CS_DICOM, code, display)
         else:
             event_type = codes.coding(codes.CS_AUDIT_TYPE, "rest", "RESTful Operation")
         subtype = []
         if action in _INTERACTION:
-            subtype.append(codes.coding(codes.CS_RESTFUL_INTERACTION, _INTERACTION[action]))  # type: ignore[index]
+            subtype.append(codes.coding(codes.CS_RESTFUL_INTERACTION, _INTERACTION[action]))
         subtype.append(codes.coding(codes.CS_AUDIT_ACTION, e.action))
         agent: dict[str, Any] = {"requestor": True}
         if e.user_id and e.role not in _PERSON_ROLES:
@@ -172,7 +173,7 @@ class AuditEventMapper(ResourceMapper):
             "meta": codes.meta(1, e.recorded_at),
             "type": event_type,
             "subtype": subtype,
-            "action": _ACTION.get(action, "E") if action else "E",  # type: ignore[call-overload]
+            "action": _ACTION.get(action, "E") if action else "E",
             "recorded": codes.instant(e.recorded_at),
             "outcome": _OUTCOME.get(e.outcome, "8"),  # type: ignore[call-overload]
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .roles import ADMIN_ROLES, CARE_DELIVERING_KINDS, CLINICAL_ROLES, PATIENT_CARE_ROLES
 from .scopes import ScopeSet
@@ -25,7 +26,7 @@ class Actor:
     platform_admin: bool = False
     # Break-glass sessions in force: (patient_id, emergency access id) — see patients.EmergencyAccess.
     emergency_access: tuple[tuple[int, int], ...] = ()
-    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     # --- organisations and roles -------------------------------------------------------------
     @property

@@ -57,25 +57,25 @@ class FhirError(Exception):
         self.headers = headers or {}
 
 
-def issue(code: str, diagnostics: str, *, severity: str = "error", expression: list[str] | None = None) -> dict:
+def issue(code: str, diagnostics: str, *, severity: str = "error", expression: list[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
     if expression:
         out["expression"] = expression
     return out
 
 
-def outcome(issues: list[dict]) -> dict:
+def outcome(issues: list[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def fhir_response(body: dict, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+def fhir_response(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
     response = HttpResponse(orjson.dumps(body), status=status, content_type=FHIR_JSON)
     for name, value in (headers or {}).items():
         response[name] = value
     return response
 
 
-def outcome_response(status: int, issues: list[dict], headers: dict[str, str] | None = None) -> HttpResponse:
+def outcome_response(status: int, issues: list[dict[str, Any]], headers: dict[str, str] | None = None) -> HttpResponse:
     return fhir_response(outcome(issues), status, headers)
 
 
@@ -86,7 +86,7 @@ def bearer_challenge(error: str = "") -> str:
     return challenge
 
 
-def _pydantic_issues(exc: ValidationError) -> list[dict]:
+def _pydantic_issues(exc: ValidationError) -> list[dict[str, Any]]:
     issues = []
     for err in exc.errors()[:50]:
         path = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int)) or "(resource)"

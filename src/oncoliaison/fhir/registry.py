@@ -322,7 +322,8 @@ def _compose(resource_type: str, subs: tuple[ResourceMapper, ...]) -> ResourceMa
         "in_patient_compartment": any(in_compartment(s) for s in subs),
         "documentation": " ".join(s.documentation for s in subs if s.documentation),
     }
-    return type(f"{resource_type}Composite", (CompositeMapper,), attrs)()
+    composite: ResourceMapper = type(f"{resource_type}Composite", (CompositeMapper,), attrs)()
+    return composite
 
 
 _REGISTRY: dict[str, ResourceMapper] = {}

@@ -73,7 +73,7 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
 
 def model_for(resource_type: str) -> type[FHIRAbstractModel]:
     """The R4B model class of a resource type (KeyError, ValueError or LookupError when there is none)."""
-    return typing.cast(type[FHIRAbstractModel], get_fhir_model_class(resource_type))
+    return get_fhir_model_class(resource_type)
 
 
 def validate(model: type[FHIRAbstractModel], resource: dict[str, Any]) -> None:

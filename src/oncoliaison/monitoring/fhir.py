@@ -321,7 +321,8 @@ class SymptomResponseMapper(_SymptomIds, ResourceMapper):
         return 1
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        return obj.received_at  # type: ignore[no-any-return]
+        updated: dt.datetime = obj.received_at
+        return updated
 
     def to_fhir(self, r: SymptomReport) -> dict[str, Any]:
         items = _items_of(r.version_id)
@@ -482,7 +483,8 @@ class SymptomScoreObservationMapper(_SymptomIds, ResourceMapper):
         return 1
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        return obj.report.received_at  # type: ignore[no-any-return]
+        updated: dt.datetime = obj.report.received_at
+        return updated
 
     def to_fhir(self, s: SymptomScore) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -539,7 +541,7 @@ class SymptomAlertFlagMapper(ResourceMapper):
         return selectors.alert_queryset_for(actor)
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        times = [t for t in (obj.created_at, obj.acknowledged_at, obj.escalated_at, obj.resolved_at) if t]
+        times: list[dt.datetime] = [t for t in (obj.created_at, obj.acknowledged_at, obj.escalated_at, obj.resolved_at) if t]
         return max(times)
 
     def to_fhir(self, a: Alert) -> dict[str, Any]:
@@ -607,7 +609,7 @@ class SymptomAlertResponseTaskMapper(_SymptomIds, ResourceMapper):
         return qs.prefetch_related("actions")
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        times = [t for t in (obj.created_at, obj.acknowledged_at, obj.escalated_at, obj.resolved_at) if t]
+        times: list[dt.datetime] = [t for t in (obj.created_at, obj.acknowledged_at, obj.escalated_at, obj.resolved_at) if t]
         return max(times)
 
     def to_fhir(self, a: Alert) -> dict[str, Any]:
