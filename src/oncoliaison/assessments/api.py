@@ -69,7 +69,7 @@ def assessment_list(request: HttpRequest, patient_id: Id) -> list[Assessment]:
 
 
 @router.post("/patients/{id:patient_id}/assessments", response={201: AssessmentOut, **CREATE_ERRORS})
-def assessment_submit(request: HttpRequest, patient_id: Id, payload: AssessmentIn) -> Status:
+def assessment_submit(request: HttpRequest, patient_id: Id, payload: AssessmentIn) -> Status[Assessment]:
     """Record a completed assessment; the answer carries its scores and the referrals it proposes."""
     actor = actor_of(request)
     patient = access_patient(actor, patient_id, category=selectors.CATEGORY, channel=CHANNEL, audit_read=False)

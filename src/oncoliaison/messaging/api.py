@@ -43,7 +43,7 @@ def message_unread_count(request: HttpRequest) -> dict[str, int]:
 
 
 @router.post("/messages/threads", response={201: ThreadOut, **CREATE_ERRORS})
-def message_thread_start(request: HttpRequest, payload: ThreadIn) -> Status:
+def message_thread_start(request: HttpRequest, payload: ThreadIn) -> Status[Thread]:
     """Start a thread.  A patient's (or proxy's) thread goes to their navigator; staff threads name the
     colleagues taking part."""
     actor = actor_of(request)
@@ -66,7 +66,7 @@ def message_thread_get(request: HttpRequest, thread_id: Id) -> Thread:
 
 
 @router.post("/messages/threads/{id:thread_id}/messages", response={201: ThreadOut, **CREATE_ERRORS})
-def message_post(request: HttpRequest, thread_id: Id, payload: MessageIn) -> Status:
+def message_post(request: HttpRequest, thread_id: Id, payload: MessageIn) -> Status[Thread]:
     """Reply in a thread."""
     actor = actor_of(request)
     selectors.require_messages(actor)

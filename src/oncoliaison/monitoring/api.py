@@ -99,7 +99,8 @@ def symptom_schedule_list(request: HttpRequest, patient_id: Id) -> list[Any]:
 
 @router.post("/patients/{id:patient_id}/symptom-reports", response={201: SubmitOut, 200: SubmitOut,
                                                                       **CREATE_ERRORS})
-def symptom_report_submit(request: HttpRequest, patient_id: Id, payload: ReportIn) -> Status:
+def symptom_report_submit(request: HttpRequest, patient_id: Id,
+                          payload: ReportIn) -> Status[dict[str, object]]:
     """Report symptoms.  201 with the scores, any alert and the guidance to show; 200 when the same
     ``source_id`` was already received (the stored report, nothing changed)."""
     actor = actor_of(request)

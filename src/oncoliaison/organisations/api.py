@@ -65,7 +65,8 @@ def organization_list(request: HttpRequest, filters: Query[OrganizationFilter]) 
 
 
 @router.post("/organisations", response={201: OrganizationOut, **CREATE_ERRORS})
-def organization_create(request: HttpRequest, payload: OrganizationIn, response: HttpResponse) -> Status:
+def organization_create(request: HttpRequest, payload: OrganizationIn,
+                        response: HttpResponse) -> Status[Organization]:
     """Add an organisation to the network (administrators of a lead cancer program)."""
     actor = actor_of(request)
     org = services.organization_create(actor=actor, data=services.OrganizationData(**payload.dict()), channel=CHANNEL)
@@ -121,7 +122,8 @@ def membership_list(request: HttpRequest, slug: str) -> list[Membership]:
 @router.post(
     "/organisations/{slug}/memberships", response={201: MembershipOut, **CREATE_ERRORS}
 )
-def membership_create(request: HttpRequest, slug: str, payload: MembershipIn, response: HttpResponse) -> Status:
+def membership_create(request: HttpRequest, slug: str, payload: MembershipIn,
+                      response: HttpResponse) -> Status[Membership]:
     """Give a staff member a role in the organisation (its administrators)."""
     actor = actor_of(request)
     org = _own_organization(request, slug)

@@ -111,7 +111,7 @@ def patient_search(request: HttpRequest, terms: PatientSearch) -> dict[str, obje
 
 
 @router.post("/patients", response={201: PatientOut, **CREATE_ERRORS})
-def patient_create(request: HttpRequest, payload: PatientIn, response: HttpResponse) -> Status:
+def patient_create(request: HttpRequest, payload: PatientIn, response: HttpResponse) -> Status[Patient]:
     """Register a patient at an organisation where the caller has a care role."""
     actor = actor_of(request)
     fields = payload.dict(exclude={"organization", "identifiers"})
@@ -176,7 +176,8 @@ def care_team_list(request: HttpRequest, patient_id: Id) -> list[CareTeam]:
 
 
 @router.post("/patients/{id:patient_id}/care-teams", response={201: CareTeamOut, **CREATE_ERRORS})
-def care_team_create(request: HttpRequest, patient_id: Id, payload: CareTeamIn, response: HttpResponse) -> Status:
+def care_team_create(request: HttpRequest, patient_id: Id, payload: CareTeamIn,
+                     response: HttpResponse) -> Status[CareTeam]:
     actor = actor_of(request)
     patient = selectors.access_patient(actor, patient_id, category="care_team", channel=CHANNEL, audit_read=False)
     data = services.CareTeamData(name=payload.name, status=payload.status, participants=_participants(payload),
@@ -242,7 +243,8 @@ def consent_list(request: HttpRequest, patient_id: Id) -> list[Consent]:
 
 
 @router.post("/patients/{id:patient_id}/consents", response={201: ConsentOut, **CREATE_ERRORS})
-def consent_create(request: HttpRequest, patient_id: Id, payload: ConsentIn, response: HttpResponse) -> Status:
+def consent_create(request: HttpRequest, patient_id: Id, payload: ConsentIn,
+                   response: HttpResponse) -> Status[Consent]:
     """Record a consent: treatment, data sharing with an organisation, caregiver proxy or research."""
     actor = actor_of(request)
     patient = selectors.access_patient(actor, patient_id, category="consent", channel=CHANNEL, audit_read=False)

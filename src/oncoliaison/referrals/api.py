@@ -96,7 +96,7 @@ def referral_get(request: HttpRequest, referral_id: Id, response: HttpResponse) 
 
 
 @router.post("/referrals", response={201: ReferralOut, **CREATE_ERRORS})
-def referral_create(request: HttpRequest, payload: ReferralIn, response: HttpResponse) -> Status:
+def referral_create(request: HttpRequest, payload: ReferralIn, response: HttpResponse) -> Status[Referral]:
     """Refer a person to a lead cancer program (clinicians; API clients with ServiceRequest create)."""
     actor = actor_of(request)
     fields = payload.dict(exclude={"receiving_organization", "referring_organization", "attachments", "gender"})
