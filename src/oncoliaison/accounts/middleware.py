@@ -24,7 +24,7 @@ class SessionPolicyMiddleware:
         user = request.user
         source = getattr(request, "source_address", "")
         request.actor = SimpleLazyObject(  # type: ignore[attr-defined]
-            lambda: actor_for_user(user if user.is_authenticated else None, source_address=source)  # type: ignore[arg-type]
+            lambda: actor_for_user(user if user.is_authenticated else None, source_address=source)
         )
         if user.is_authenticated:
             # Sliding inactivity timeout: every request pushes the expiry forward.

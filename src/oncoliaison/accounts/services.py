@@ -11,7 +11,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from oncoliaison.core import audit, clock, crypto, throttle
 from oncoliaison.core.actor import ANONYMOUS, Actor
@@ -471,7 +471,7 @@ def staff_account_create(
         password = staff_password_issue(actor=actor, user=user, channel=channel)
     return user, password
 
-def practitioner_queryset_for(actor: Actor):  # type: ignore[no-untyped-def]
+def practitioner_queryset_for(actor: Actor) -> QuerySet[User]:
     """Staff of the actor's organisations, those they registered, and care-team members of patients they see."""
 
     from oncoliaison.patients.models import CareTeamParticipant

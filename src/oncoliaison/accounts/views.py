@@ -264,7 +264,7 @@ def mfa_disable_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        audit.log(actor_for_user(request.user, source_address=_source(request)),  # type: ignore[arg-type]
+        audit.log(actor_for_user(request.user, source_address=_source(request)),
                   AuditAction.LOGOUT, category="authentication", channel="web")
     logout(request)
     messages.info(request, gettext("You have signed out."))

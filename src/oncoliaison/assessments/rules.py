@@ -132,7 +132,8 @@ def items_of(defn: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def option_of(item: Mapping[str, Any], code: str) -> Mapping[str, Any]:
-    for opt in item.get("options", []):
+    options: list[Mapping[str, Any]] = item.get("options", [])
+    for opt in options:
         if opt["code"] == code:
             return opt
     raise KeyError(code)

@@ -165,4 +165,4 @@ def assessment_answers(assessment: Assessment) -> dict[str, list[object]]:
 
 def assessment_outcome(assessment: Assessment) -> rules.Outcome:
     """Re-derive findings and suggestions from the stored answers with the version's own rules."""
-    return rules.evaluate(assessment.instrument_version.definition, assessment_answers(assessment))  # type: ignore[arg-type]
+    return rules.evaluate(assessment.instrument_version.definition, assessment_answers(assessment))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -59,7 +61,7 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "id"]
         indexes = [models.Index(fields=["organization", "family_name_search", "given_name_search"])]
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.given_name_search = self.given_name.casefold()
         self.family_name_search = self.family_name.casefold()
         super().save(*args, **kwargs)

@@ -45,7 +45,7 @@ class PersonLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = settings.LANGUAGE_CODE if _is_staff(request) else language_for(request)
         with translation.override(language):
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = language
             response = self.get_response(request)
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()

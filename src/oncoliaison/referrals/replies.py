@@ -34,7 +34,7 @@ class ReplyFile:
 
     name: str
     size: int
-    content: File
+    content: File[bytes]
 
 
 def may_reply(actor: Actor, referral: Referral) -> bool:

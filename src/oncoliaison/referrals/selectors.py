@@ -17,7 +17,7 @@ from oncoliaison.core.access import get_visible_or_404, owner_patient_id
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditAction
-from oncoliaison.organisations.models import OrganizationKind
+from oncoliaison.organisations.models import Organization, OrganizationKind
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
 
@@ -178,9 +178,7 @@ def duplicate_candidates(actor: Actor, referral: Referral, *, channel: str = "we
     return found
 
 
-def receiving_programs() -> QuerySet:
-    from oncoliaison.organisations.models import Organization
-
+def receiving_programs() -> QuerySet[Organization]:
     return Organization.objects.filter(kind=OrganizationKind.LEAD_PROGRAM, active=True).order_by("name")
 
 

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 
+from oncoliaison.accounts.models import User
 from oncoliaison.careplans.models import TaskPriority
+from oncoliaison.patients.models import Patient
 
 
 class WorklistFilterForm(forms.Form):
@@ -12,7 +17,7 @@ class WorklistFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Patients sorted by", required=False,
                              choices=[("urgency", "Urgency"), ("name", "Name")])
 
-    def __init__(self, *args, navigators=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, navigators: Iterable[User] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["navigator"]
         assert isinstance(field, forms.ChoiceField)
@@ -29,7 +34,7 @@ class ReassignForm(forms.Form):
                                           initial=True)
     include_tasks = forms.BooleanField(label="Open care-plan tasks", required=False, initial=True)
 
-    def __init__(self, *args, navigators=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, navigators: Iterable[User] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(n.pk, n.get_full_name() or n.username) for n in navigators]
         for name in ("from_user", "to_user"):
@@ -48,7 +53,8 @@ class HandoffForm(forms.Form):
                            help_text="What is pending and what to watch, for the navigator who takes over.",
                            error_messages={"required": "Write a hand-off note for the navigator who takes over."})
 
-    def __init__(self, *args, navigators=(), patients=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, navigators: Iterable[User] = (), patients: Iterable[Patient] = (),
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = [(n.pk, n.get_full_name() or n.username) for n in navigators]
         for name, choices in (("to_user", [("", "Choose a navigator…"), *names]),

@@ -25,6 +25,7 @@ from oncoliaison.patients.models import CareTeamParticipant, CareTeamStatus, Pat
 from oncoliaison.patients.selectors import patient_access_q, patient_queryset_for
 from oncoliaison.programs import caseload
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, NavigatorHandoff, ProgramEpisode
+from oncoliaison.referrals.models import Referral
 from oncoliaison.referrals.selectors import triage_queue_for
 
 CATEGORY = "worklist"
@@ -94,7 +95,7 @@ class PatientRow:
 class Worklist:
     navigator: User
     today: dt.date
-    new_referrals: list = field(default_factory=list)
+    new_referrals: list[Referral] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     overdue_tasks: list[Task] = field(default_factory=list)
     upcoming_tasks: list[Task] = field(default_factory=list)
