@@ -8,7 +8,7 @@ from ninja import Field, Schema
 
 from oncoliaison.core.schemas import Bool, DateTime, Id, Int, PatchSchema, Weekday
 
-from .models import OrganizationKind, Role
+from .models import Membership, OrganizationKind, Role
 
 
 class OrganizationOut(Schema):
@@ -94,16 +94,16 @@ class MembershipOut(Schema):
     version: Int
 
     @staticmethod
-    def resolve_username(obj: object) -> str:
-        return obj.user.username  # type: ignore[attr-defined,no-any-return]
+    def resolve_username(obj: Membership) -> str:
+        return obj.user.username
 
     @staticmethod
-    def resolve_display_name(obj: object) -> str:
-        return obj.user.display_name  # type: ignore[attr-defined,no-any-return]
+    def resolve_display_name(obj: Membership) -> str:
+        return obj.user.display_name
 
     @staticmethod
-    def resolve_organization(obj: object) -> str:
-        return obj.organization.slug  # type: ignore[attr-defined,no-any-return]
+    def resolve_organization(obj: Membership) -> str:
+        return obj.organization.slug
 
 
 class MembershipIn(Schema):

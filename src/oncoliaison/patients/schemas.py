@@ -8,10 +8,15 @@ from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Date, DateTime, Id, Int
 
 from .models import (
     AdministrativeGender,
+    CareTeam,
+    CareTeamParticipant,
     CareTeamStatus,
+    Consent,
     ConsentKind,
     ConsentStatus,
     IdentifierType,
+    Patient,
+    PatientIdentifier,
     ProxyScope,
 )
 
@@ -32,8 +37,8 @@ class IdentifierOut(Schema):
     organization: str | None = Field(default=None, description="Slug of the assigning organisation")
 
     @staticmethod
-    def resolve_organization(obj: object) -> str | None:
-        org = obj.organization  # type: ignore[attr-defined]
+    def resolve_organization(obj: PatientIdentifier) -> str | None:
+        org = obj.organization
         return org.slug if org else None
 
 
@@ -61,12 +66,12 @@ class PatientOut(Schema):
     updated_at: DateTime
 
     @staticmethod
-    def resolve_organization(obj: object) -> str:
-        return obj.organization.slug  # type: ignore[attr-defined,no-any-return]
+    def resolve_organization(obj: Patient) -> str:
+        return obj.organization.slug
 
     @staticmethod
-    def resolve_identifiers(obj: object) -> list[object]:
-        return list(obj.identifiers.all())  # type: ignore[attr-defined]
+    def resolve_identifiers(obj: Patient) -> list[PatientIdentifier]:
+        return list(obj.identifiers.all())
 
 
 class PatientPage(PageMeta):
@@ -153,8 +158,8 @@ class ParticipantOut(Schema):
     end: Date | None
 
     @staticmethod
-    def resolve_display_name(obj: object) -> str:
-        return obj.user.display_name  # type: ignore[attr-defined,no-any-return]
+    def resolve_display_name(obj: CareTeamParticipant) -> str:
+        return obj.user.display_name
 
 
 class CareTeamOut(Schema):
@@ -170,12 +175,12 @@ class CareTeamOut(Schema):
     updated_at: DateTime
 
     @staticmethod
-    def resolve_organization(obj: object) -> str:
-        return obj.organization.slug  # type: ignore[attr-defined,no-any-return]
+    def resolve_organization(obj: CareTeam) -> str:
+        return obj.organization.slug
 
     @staticmethod
-    def resolve_participants(obj: object) -> list[object]:
-        return list(obj.participants.all())  # type: ignore[attr-defined]
+    def resolve_participants(obj: CareTeam) -> list[CareTeamParticipant]:
+        return list(obj.participants.all())
 
 
 class CareTeamIn(Schema):
@@ -217,13 +222,13 @@ class ConsentOut(Schema):
     updated_at: DateTime
 
     @staticmethod
-    def resolve_grantee_organization(obj: object) -> str | None:
-        org = obj.grantee_organization  # type: ignore[attr-defined]
+    def resolve_grantee_organization(obj: Consent) -> str | None:
+        org = obj.grantee_organization
         return org.slug if org else None
 
     @staticmethod
-    def resolve_organization(obj: object) -> str:
-        return obj.organization.slug  # type: ignore[attr-defined,no-any-return]
+    def resolve_organization(obj: Consent) -> str:
+        return obj.organization.slug
 
 
 class ConsentIn(Schema):

@@ -7,7 +7,16 @@ from ninja import Field, Schema
 from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Count, Date, DateTime, Id, Int, PageMeta
 from oncoliaison.patients.models import AdministrativeGender
 
-from .models import DeclineReason, ReferralKind, ReferralStatus, RequestedService, Urgency
+from .models import (
+    DeclineReason,
+    Referral,
+    ReferralAttachment,
+    ReferralKind,
+    ReferralStatus,
+    ReferralStatusChange,
+    RequestedService,
+    Urgency,
+)
 
 
 class AttachmentIn(Schema):
@@ -61,18 +70,18 @@ class ReferralSummaryOut(Schema):
     version: Int
 
     @staticmethod
-    def resolve_receiving_organization(obj: object) -> str:
-        return obj.receiving_organization.slug  # type: ignore[attr-defined,no-any-return]
+    def resolve_receiving_organization(obj: Referral) -> str:
+        return obj.receiving_organization.slug
 
     @staticmethod
-    def resolve_referring_organization(obj: object) -> str | None:
-        org = obj.referring_organization  # type: ignore[attr-defined]
+    def resolve_referring_organization(obj: Referral) -> str | None:
+        org = obj.referring_organization
         return org.slug if org else None
 
     @staticmethod
-    def resolve_referring_clinician_name(obj: object) -> str:
-        clinician = obj.referring_clinician  # type: ignore[attr-defined]
-        return clinician.display_name if clinician else obj.referring_clinician_name  # type: ignore[attr-defined,no-any-return]
+    def resolve_referring_clinician_name(obj: Referral) -> str:
+        clinician = obj.referring_clinician
+        return clinician.display_name if clinician else obj.referring_clinician_name
 
 
 class ReferralOut(ReferralSummaryOut):
@@ -95,12 +104,12 @@ class ReferralOut(ReferralSummaryOut):
     history: list[HistoryOut]
 
     @staticmethod
-    def resolve_attachments(obj: object) -> list[object]:
-        return list(obj.attachments.all())  # type: ignore[attr-defined]
+    def resolve_attachments(obj: Referral) -> list[ReferralAttachment]:
+        return list(obj.attachments.all())
 
     @staticmethod
-    def resolve_history(obj: object) -> list[object]:
-        return list(obj.history.all())  # type: ignore[attr-defined]
+    def resolve_history(obj: Referral) -> list[ReferralStatusChange]:
+        return list(obj.history.all())
 
 
 class ReferralPage(PageMeta):
