@@ -82,7 +82,7 @@ def actor_of(request: HttpRequest) -> Actor:
     actor = getattr(request, "auth", None)
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise Unauthenticated("Sign in or send a bearer token.")
-    return actor  # type: ignore[no-any-return]
+    return actor  # type: ignore[no-any-return]  # request.auth is what an API_AUTH handler returned: an Actor
 
 
 # --- scopes and versions ------------------------------------------------------------------------------
@@ -181,14 +181,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return _respond(request, 413, error_body("too-large", "The request body is larger than this server accepts."))
 
-    api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]
-    api.add_exception_handler(RequestDataTooBig, on_too_big)  # type: ignore[arg-type]
-    api.add_exception_handler(MultiPartParserError, on_bad_multipart)  # type: ignore[arg-type]
-    api.add_exception_handler(DomainError, on_domain_error)  # type: ignore[arg-type]
-    api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
-    api.add_exception_handler(AuthenticationError, on_authentication_error)  # type: ignore[arg-type]
-    api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
-    api.add_exception_handler(Http404, on_404)  # type: ignore[arg-type]
+    api.add_exception_handler(Exception, on_unexpected)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(RequestDataTooBig, on_too_big)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(MultiPartParserError, on_bad_multipart)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(DomainError, on_domain_error)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(AuthenticationError, on_authentication_error)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]  # ninja's handler type also admits the class
+    api.add_exception_handler(Http404, on_404)  # type: ignore[arg-type]  # ninja's handler type also admits the class
 
 
 # --- pagination ---------------------------------------------------------------------------------------

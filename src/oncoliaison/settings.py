@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -308,7 +309,7 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@oncoliaison.invalid")
 
 # --- Logging: never patient identifiers; request lines carry method, route and status only ----
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -333,7 +334,7 @@ LOGGING = {
 }
 if AUDIT_SYSLOG_ADDRESS:
     _host, _, _port = AUDIT_SYSLOG_ADDRESS.rpartition(":")
-    LOGGING["handlers"]["audit_syslog"] = {  # type: ignore[index]
+    LOGGING["handlers"]["audit_syslog"] = {
         "class": "logging.handlers.SysLogHandler",
         "address": (_host, int(_port)) if _host and _port.isdigit() else AUDIT_SYSLOG_ADDRESS,
         "facility": "auth",

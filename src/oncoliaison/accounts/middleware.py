@@ -23,7 +23,7 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         source = getattr(request, "source_address", "")
-        request.actor = SimpleLazyObject(  # type: ignore[attr-defined]
+        request.actor = SimpleLazyObject(  # type: ignore[attr-defined]  # our own request attribute (core.views.actor_of)
             lambda: actor_for_user(user if user.is_authenticated else None, source_address=source)
         )
         if user.is_authenticated:

@@ -142,7 +142,7 @@ def _pending_user(request: HttpRequest) -> User | None:
         return None
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is not None:
-        user.backend = request.session.get(PENDING_BACKEND) or settings.AUTHENTICATION_BACKENDS[-1]  # type: ignore[attr-defined]
+        user.backend = request.session.get(PENDING_BACKEND) or settings.AUTHENTICATION_BACKENDS[-1]  # type: ignore[attr-defined]  # what django.contrib.auth.login reads
     return user
 
 
@@ -153,7 +153,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 def mfa_view(request: HttpRequest) -> HttpResponse:
     """The second step of log-in, or (when MFA is required) the check for a signed-in person."""
     signed_in = request.user.is_authenticated
-    user: User | None = request.user if signed_in else _pending_user(request)  # type: ignore[assignment]
+    user: User | None = request.user if signed_in else _pending_user(request)  # type: ignore[assignment]  # signed in, request.user is our User
     if user is None:
         for key in (PENDING_USER, PENDING_AT, PENDING_BACKEND, PENDING_NEXT, PENDING_FAILURES):
             request.session.pop(key, None)
@@ -221,7 +221,7 @@ def _otpauth_uri(user: User) -> tuple[str, str] | None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mfa_enrol(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # login_required: request.user is our User
     if mfa_enabled(user):
         return render(request, "accounts/mfa_enrol.html", {"enabled": True, "disable_form": MfaDisableForm()})
     form = MfaCodeForm(request.POST if request.method == "POST" else None)
@@ -249,7 +249,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def mfa_disable_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # login_required: request.user is our User
     form = MfaDisableForm(request.POST)
     actor = actor_for_user(user, source_address=_source(request))
     if form.is_valid() and mfa_disable(actor=actor, user=user, password=form.cleaned_data["password"]):
@@ -277,7 +277,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password (e.g. replace the one-time password an administrator issued)."""
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # login_required: request.user is our User
     form = PasswordChangeForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         password_set(actor=actor_for_user(user, source_address=_source(request)), user=user,

@@ -51,7 +51,7 @@ _DICOM = {
     AuditAction.ACCESS_DENIED: ("110113", "Security Alert"),
     AuditAction.EXPORT: ("110106", "Export"),
 }
-_OUTCOME = {AuditOutcome.SUCCESS: "0", AuditOutcome.DENIED: "4", AuditOutcome.FAILED: "8"}
+_OUTCOME: dict[str, str] = {AuditOutcome.SUCCESS: "0", AuditOutcome.DENIED: "4", AuditOutcome.FAILED: "8"}
 _PERSON_ROLES = {"patient", "caregiver", "anonymous"}
 
 
@@ -175,7 +175,7 @@ class AuditEventMapper(ResourceMapper):
             "subtype": subtype,
             "action": _ACTION.get(action, "E") if action else "E",
             "recorded": codes.instant(e.recorded_at),
-            "outcome": _OUTCOME.get(e.outcome, "8"),  # type: ignore[call-overload]
+            "outcome": _OUTCOME.get(e.outcome, "8"),
         }
         if e.detail:
             out["outcomeDesc"] = e.detail

@@ -260,8 +260,8 @@ def _task_choices() -> dict[str, Any]:
 
 def _decorate(task: Task, today: dt.date) -> Task:
     """Add what the task row shows: overdue, and the statuses it may move to (besides Complete)."""
-    task.overdue = rules.is_overdue(task.status, task.due_date, today)  # type: ignore[attr-defined]
-    task.next_statuses = [  # type: ignore[attr-defined]
+    task.overdue = rules.is_overdue(task.status, task.due_date, today)  # type: ignore[attr-defined]  # shown by the template
+    task.next_statuses = [  # type: ignore[attr-defined]  # shown by the template
         (t, TaskStatus(t).label) for t in sorted(rules.TASK_TRANSITIONS[task.status]) if t != TaskStatus.COMPLETED
     ]
     return task
@@ -381,7 +381,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     tasks = list(selectors.my_open_tasks(actor)[:200])
     today = clock.today()
     for t in tasks:
-        t.overdue = rules.is_overdue(t.status, t.due_date, today)  # type: ignore[attr-defined]
+        t.overdue = rules.is_overdue(t.status, t.due_date, today)  # type: ignore[attr-defined]  # shown by the template
     audit.log_patients_read(actor, [t.patient_id for t in tasks], category=selectors.CATEGORY, resource_type="Task",
                             channel="web")
     return render(request, "careplans/my_tasks.html", {"tasks": tasks, "today": today})

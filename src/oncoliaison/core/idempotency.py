@@ -274,10 +274,10 @@ def install_api(api: Any) -> None:
             try:
                 key = checked_key(raw)
             except InvalidIdempotencyKey as exc:
-                request._idempotency_error = exc  # type: ignore[attr-defined]
+                request._idempotency_error = exc  # type: ignore[attr-defined]  # our own request attribute
                 return run(request, *args, **kwargs)  # answered in the API's error shape below
             keyed = KeyedRequest(key, raw_fingerprint(request), request.method or "", request.path)
-            request._idempotency = keyed  # type: ignore[attr-defined]
+            request._idempotency = keyed  # type: ignore[attr-defined]  # our own request attribute
             with transaction.atomic():
                 response = run(request, *args, **kwargs)
                 _finish(keyed, response)

@@ -37,7 +37,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.source_address = client_address(request)  # type: ignore[attr-defined]
+        request.source_address = client_address(request)  # type: ignore[attr-defined]  # our own request attribute
         response = self.get_response(request)
         if not request.path.startswith("/static/"):
             # Pages and API answers may hold patient data: shared browsers and proxies must not keep them.
@@ -89,7 +89,7 @@ class IdempotencyMiddleware:
 
     def process_view(self, request: HttpRequest, view_func: Callable[..., HttpResponseBase], view_args: Any,
                      view_kwargs: Any) -> HttpResponseBase | None:
-        request._view_func = view_func  # type: ignore[attr-defined]
+        request._view_func = view_func  # type: ignore[attr-defined]  # our own request attribute
         if request.method != "POST" or request.path.startswith(_MACHINE_DOORS):
             return None
         if getattr(view_func, "csrf_exempt", False) and request.content_type == "multipart/form-data":
@@ -112,7 +112,7 @@ def form_post_once(request: HttpRequest, call: Callable[[], HttpResponseBase]) -
     raw = request.POST.get(idempotency.FORM_FIELD)
     if raw is None:
         return None
-    request._idempotency_handled = True  # type: ignore[attr-defined]
+    request._idempotency_handled = True  # type: ignore[attr-defined]  # our own request attribute
     try:
         key = idempotency.checked_key(raw)
     except idempotency.InvalidIdempotencyKey:

@@ -25,7 +25,7 @@ _PREFIX = "prg-once:"
 
 def renders_on_post(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a page view whose POST answers with a page because it only searches (nothing changes)."""
-    view.renders_on_post = True  # type: ignore[attr-defined]
+    view.renders_on_post = True  # type: ignore[attr-defined]  # a marker on the view function
     return view
 
 

@@ -40,7 +40,7 @@ def maps_domain_errors(view: F) -> F:
             audit_refused_request(request, 403, exc.message, channel="web", actor=getattr(request, "actor", None))
             raise PermissionDenied(exc.message) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the view's signature
 
 
 def login_required_htmx(view: F) -> F:
@@ -58,7 +58,7 @@ def login_required_htmx(view: F) -> F:
             return response
         return redirect_to_login(request.get_full_path())
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the view's signature
 
 
 def form_error_from(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
@@ -78,7 +78,7 @@ def form_error_from(form: forms.BaseForm, exc: DomainError, aliases: dict[str, s
 
 
 def actor_of(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
+    return request.actor  # type: ignore[attr-defined,no-any-return]  # set by SessionPolicyMiddleware
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -126,8 +126,8 @@ def program_measures_for(actor: Actor, *, period: rules.Period, organization_id:
     referrals = referral_measures_for(actor, start=start, end=end, organization_id=org_id)
     by_month = [(key, referrals.by_month.get(key, 0)) for key in rules.month_keys(period)]
     caseloads = [
-        CaseloadRow(row["user"].get_full_name() or row["user"].get_username(),  # type: ignore[attr-defined]
-                    int(row["episodes"]), int(row["tasks"]))  # type: ignore[call-overload]
+        CaseloadRow(row["user"].get_full_name() or row["user"].get_username(),  # type: ignore[attr-defined]  # caseload rows hold a User
+                    int(row["episodes"]), int(row["tasks"]))  # type: ignore[call-overload]  # caseload rows hold int counts
         for row in caseload_summary(actor, org_id)
     ]
     measures = ProgramMeasures(

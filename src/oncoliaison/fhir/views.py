@@ -252,7 +252,7 @@ def _once(request: HttpRequest, actor: Actor, call: Callable[[], HttpResponse]) 
         return call()
     keyed = idempotency.KeyedRequest(idempotency.checked_key(raw), idempotency.raw_fingerprint(request),
                                      request.method or "", request.path)
-    return idempotency.run_once(keyed, idempotency.owner_of_actor(actor), call)  # type: ignore[return-value]
+    return idempotency.run_once(keyed, idempotency.owner_of_actor(actor), call)  # type: ignore[return-value]  # the call answers an HttpResponse, and so does its replay
 
 
 def _update(request: HttpRequest, mapper: ResourceMapper, pk: str) -> HttpResponse:

@@ -66,9 +66,9 @@ class StaffThreadStartForm(ThreadStartForm):
     def __init__(self, *args: Any, colleagues: list[tuple[int, str]], patient_has_account: bool,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]  # a ChoiceField, typed as Field
             ("patient", _("The patient (and their care team)")),
             ("staff", _("Colleagues only — the patient does not see it")),
         ]
         self.fields["kind"].initial = "patient" if patient_has_account else "staff"
-        self.fields["participants"].choices = colleagues  # type: ignore[attr-defined]
+        self.fields["participants"].choices = colleagues  # type: ignore[attr-defined]  # a ChoiceField, typed as Field

@@ -183,7 +183,7 @@ def thread_start(
             kind=kind, organization_id=organization_id, patient=patient, subject=subject.strip(),
             created_by_id=actor.user_id, created_at=now, last_message_at=now,
         )
-        _add_participant(thread, actor.user_id, _actor_role(actor), now)  # type: ignore[arg-type]
+        _add_participant(thread, actor.user_id, _actor_role(actor), now)  # type: ignore[arg-type]  # a person starts a thread, so user_id is set
         if kind == ThreadKind.PATIENT:
             assert patient is not None
             if patient.user_id and patient.user_id != actor.user_id:
@@ -236,7 +236,7 @@ def message_post(
             thread=locked, author_id=actor.user_id, author_role=_actor_role(actor), body=body.strip(), created_at=now
         )
         _record_attachments(message, attachments)
-        _add_participant(locked, actor.user_id, _actor_role(actor), now)  # type: ignore[arg-type]
+        _add_participant(locked, actor.user_id, _actor_role(actor), now)  # type: ignore[arg-type]  # a person writes, so user_id is set
         ThreadParticipant.objects.filter(thread=locked, user_id=actor.user_id or 0).update(
             last_read_message=message, last_read_at=now
         )

@@ -43,7 +43,7 @@ def metadata_only_uploads(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         if request.method == "POST":  # the form's one-time key, now that the body may be read
             once = form_post_once(request, lambda: protected(request, *args, **kwargs))
             if once is not None:
-                return once  # type: ignore[return-value]
+                return once  # type: ignore[return-value]  # a page view answers an HttpResponse, and so does its replay
         return protected(request, *args, **kwargs)
 
     wrapper.__name__ = getattr(view, "__name__", "view")

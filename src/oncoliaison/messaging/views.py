@@ -127,7 +127,7 @@ def _thread_context(actor: Actor, thread: Thread, form: ReplyForm) -> dict[str, 
     receipts = selectors.read_receipts(thread)
     thread_messages = list(thread.messages.all())
     for m in thread_messages:
-        m.readers = receipts.get(m.pk, [])  # type: ignore[attr-defined]
+        m.readers = receipts.get(m.pk, [])  # type: ignore[attr-defined]  # shown by the template
     return {
         "thread": thread,
         "thread_messages": thread_messages,

@@ -108,7 +108,7 @@ class _SymptomIds:
         key = pk_from(pk)
         if key is None:
             raise NotFound()
-        obj = self.with_related(self.queryset_for(actor)).filter(pk=key).first()  # type: ignore[attr-defined]
+        obj = self.with_related(self.queryset_for(actor)).filter(pk=key).first()  # type: ignore[attr-defined]  # a mixin: the mapper it joins has these
         if obj is None:
             raise NotFound()
         return obj

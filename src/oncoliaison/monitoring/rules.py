@@ -197,8 +197,8 @@ def composite_table() -> dict[tuple[int | None, int | None, int | None], int]:
     table: dict[tuple[int | None, int | None, int | None], int] = {}
     with (DATA_DIR / "proctcae_composite_table_from_ProAE_1.0.4.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
-            key = tuple(int(row[k]) if row[k] != "" else None for k in ("frq", "sev", "int"))
-            table[key] = int(row["comp"])  # type: ignore[index]
+            frq, sev, itf = (int(row[k]) if row[k] != "" else None for k in ("frq", "sev", "int"))
+            table[(frq, sev, itf)] = int(row["comp"])
     return table
 
 
@@ -517,7 +517,8 @@ def response_deadline(created: dt.datetime, severity: str, policy: DeadlinePolic
 
 @functools.cache
 def _guidance_file() -> dict[str, Any]:
-    return json.loads((DATA_DIR / "guidance.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    guidance: dict[str, Any] = json.loads((DATA_DIR / "guidance.json").read_text(encoding="utf-8"))
+    return guidance
 
 
 def guidance_texts(language: str = "en", *, proxy: bool = False) -> dict[str, Any]:

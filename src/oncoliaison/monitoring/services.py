@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -184,13 +184,16 @@ def other_permission_keeps_on(permission: InstrumentPermission) -> bool:
 CONFIG_TTL_SECONDS = 10.0
 _CONFIG: dict[tuple[str, int], tuple[float, Any]] = {}
 
+T = TypeVar("T")
 
-def _cached(kind: str, organization_id: int, load: Any) -> Any:
+
+def _cached(kind: str, organization_id: int, load: Callable[[int], T]) -> T:
     key = (kind, organization_id)
     hit = _CONFIG.get(key)
     now = time.monotonic()
     if hit is not None and now - hit[0] < CONFIG_TTL_SECONDS:
-        return hit[1]
+        cached: T = hit[1]  # stored under this kind by load, so a T
+        return cached
     value = load(organization_id)
     _CONFIG[key] = (now, value)
     return value
@@ -202,12 +205,12 @@ def config_cache_clear() -> None:
 
 def rules_for(organization_id: int) -> list[rules.RuleConfig]:
     """The program's rules (cached for CONFIG_TTL_SECONDS)."""
-    return _cached("rules", organization_id, _load_rules)  # type: ignore[no-any-return]
+    return _cached("rules", organization_id, _load_rules)
 
 
 def policy_for(organization_id: int) -> rules.DeadlinePolicy:
     """The program's response deadlines (cached for CONFIG_TTL_SECONDS)."""
-    return _cached("policy", organization_id, _load_policy)  # type: ignore[no-any-return]
+    return _cached("policy", organization_id, _load_policy)
 
 
 def _load_rules(organization_id: int) -> list[rules.RuleConfig]:

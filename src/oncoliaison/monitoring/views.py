@@ -243,7 +243,7 @@ def history(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(actor, patient_id, category="symptoms", channel="web")
     reports = selectors.symptom_history_for(actor, patient)
     for r in reports:
-        r.score_list = [s for s in r.scores.all() if s.value is not None or s.kind == "scale"]  # type: ignore[attr-defined]
+        r.score_list = [s for s in r.scores.all() if s.value is not None or s.kind == "scale"]  # type: ignore[attr-defined]  # shown by the template
     instruments = selectors.instruments_enabled_for_patient(patient)
     return render(request, "monitoring/history.html", {
         "patient": patient, "reports": reports, "charts": _charts(reports),

@@ -122,7 +122,7 @@ def record_enter(*, actor: Actor, record_type: str, patient_id: int, values: dic
         for fields in rows:
             obj = model(patient=patient, entered_by_id=actor.user_id, **_stored(record_type, fields))
             if record_type not in {"condition", "performance"}:
-                obj.condition_id = condition_id  # type: ignore[attr-defined]
+                obj.condition_id = condition_id  # type: ignore[attr-defined]  # these record models belong to a condition
             obj.save()
             created.append(obj)
             _audit(actor, AuditAction.CREATE, record_type, obj, patient.pk, f"{record_type} entered", channel)
@@ -170,7 +170,7 @@ def _locked_record(actor: Actor, record_type: str, record_id: int, expected_vers
     status_field = entry_rules.STATUS_FIELD[record_type]
     if getattr(obj, status_field) == ENTERED_IN_ERROR:
         raise Conflict("This entry was marked as entered in error; enter the fact again instead.")
-    if expected_version is not None and expected_version != obj.version:  # type: ignore[attr-defined]
+    if expected_version is not None and expected_version != obj.version:  # type: ignore[attr-defined]  # every record model has version
         raise PreconditionFailed("The record was changed by someone else while you were looking at it. "
                                  "Reload it and apply your correction again.")
     return obj, patient
@@ -178,7 +178,7 @@ def _locked_record(actor: Actor, record_type: str, record_id: int, expected_vers
 
 def _keep_revision(actor: Actor, record_type: str, obj: Model, patient: Patient, action: str, reason: str) -> None:
     CancerRecordRevision.objects.create(
-        patient=patient, record_type=record_type, record_id=obj.pk, version=obj.version,  # type: ignore[attr-defined]
+        patient=patient, record_type=record_type, record_id=obj.pk, version=obj.version,  # type: ignore[attr-defined]  # every record model has version
         action=action, snapshot=_snapshot(obj), reason=reason.strip()[:500], changed_by_id=actor.user_id,
         changed_at=clock.now(),
     )
@@ -204,8 +204,8 @@ def record_correct(*, actor: Actor, record_type: str, record_id: int, values: di
             setattr(obj, name, value)
         status_field = entry_rules.STATUS_FIELD[record_type]
         if status_field == "status":
-            obj.status = entry_rules.amended_status(record_type, obj.status)  # type: ignore[attr-defined]
-        obj.version += 1  # type: ignore[attr-defined]
+            obj.status = entry_rules.amended_status(record_type, obj.status)  # type: ignore[attr-defined]  # models with an amended status have status
+        obj.version += 1  # type: ignore[attr-defined]  # every record model has version
         obj.save()
         _audit(actor, AuditAction.UPDATE, record_type, obj, patient.pk, f"{record_type} corrected", channel)
     return obj
@@ -219,7 +219,7 @@ def record_mark_in_error(*, actor: Actor, record_type: str, record_id: int, reas
         obj, patient = _locked_record(actor, record_type, record_id, expected_version, channel)
         _keep_revision(actor, record_type, obj, patient, RevisionAction.ENTERED_IN_ERROR, reason)
         setattr(obj, entry_rules.STATUS_FIELD[record_type], ENTERED_IN_ERROR)
-        obj.version += 1  # type: ignore[attr-defined]
+        obj.version += 1  # type: ignore[attr-defined]  # every record model has version
         obj.save()
         _audit(actor, AuditAction.UPDATE, record_type, obj, patient.pk, f"{record_type} marked entered in error",
                channel)

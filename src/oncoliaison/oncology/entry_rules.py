@@ -305,7 +305,7 @@ def performance_fields(v: dict[str, Any], *, today: dt.date) -> tuple[Fields, Er
     _date(errors, "effective_on", v.get("effective_on"), today, required=True, label="date of the assessment")
     if errors:
         return {}, errors
-    grade = int(score)  # type: ignore[arg-type]
+    grade = int(score)  # type: ignore[arg-type]  # not None: a missing grade returned with its error
     return {"instrument": PerformanceInstrument.ECOG, "score": grade,
             "interpretation": codes.ECOG_DEFINITIONS[grade], "status": "final",
             "effective_on": v.get("effective_on")}, {}

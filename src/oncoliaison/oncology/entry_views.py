@@ -42,7 +42,7 @@ def record_new(request: HttpRequest, pk: int, record_type: str) -> HttpResponse:
     entry.require_record_writer(actor)
     patient = access_patient(actor, pk, category="oncology", channel="web")
     cancers = [c for c in current_conditions(patient) if c.is_cancer]
-    form = form_class(request.POST or None, cancers=cancers)  # type: ignore[call-arg]
+    form = form_class(request.POST or None, cancers=cancers)  # type: ignore[call-arg]  # every entry form takes cancers
     if request.method == "POST" and form.is_valid():
         try:
             entry.record_enter(actor=actor, record_type=record_type, patient_id=patient.pk,
@@ -64,7 +64,7 @@ def _row_form(record_type: str, obj: Any, data: Any, cancers: list[Any]) -> form
     if isinstance(obj, CancerStage):
         return entry_forms.StageRowForm(data, initial=initial, kind=obj.kind)
     form_class = entry_forms.ENTRY_FORMS[record_type]
-    return form_class(data, initial=initial, cancers=cancers)  # type: ignore[call-arg]
+    return form_class(data, initial=initial, cancers=cancers)  # type: ignore[call-arg]  # every entry form takes cancers
 
 
 @login_required
@@ -83,7 +83,7 @@ def record_correct(request: HttpRequest, record_type: str, pk: int) -> HttpRespo
     obj = model._default_manager.select_related("entered_by").get(pk=pk)
     cancers = [c for c in current_conditions(patient) if c.is_cancer and c.pk != pk]
     action = request.POST.get("action", "") if request.method == "POST" else ""
-    version = {"version": obj.version}  # type: ignore[attr-defined]
+    version = {"version": obj.version}  # type: ignore[attr-defined]  # every record model has version
     form = _row_form(record_type, obj, request.POST if action == "correct" else None, cancers)
     reason = entry_forms.ReasonForm(request.POST if action == "correct" else None, initial=version, prefix="correct")
     error_form = entry_forms.ReasonForm(request.POST if action == "in_error" else None, initial=version,

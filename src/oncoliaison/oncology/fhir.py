@@ -337,7 +337,7 @@ class CancerRecordMapper(ResourceMapper):
             skip = {"created_at", "source_system", "source_id", "content_hash"}
             fields = ["pk", *(f.attname for f in self.model._meta.concrete_fields
                               if f.attname not in skip and not f.primary_key)]
-            type(self)._export_fields = fields  # type: ignore[attr-defined]
+            type(self)._export_fields = fields  # type: ignore[attr-defined]  # cached per mapper class on first export
         rows = self.rows_for_patients(patients)
         if since is not None:
             rows = rows.filter(updated_at__gte=since)

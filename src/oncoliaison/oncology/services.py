@@ -294,12 +294,12 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
             if updates:
                 now = clock.now()
                 for obj in updates:
-                    obj.updated_at = now  # type: ignore[attr-defined]
+                    obj.updated_at = now  # type: ignore[attr-defined]  # every imported record model has updated_at
                 model._default_manager.bulk_update(
                     updates, sorted(field_names | {"patient_id", "content_hash", "updated_at"}), batch_size=_CHUNK)
             if name == "condition":
                 for obj in updates:
-                    condition_pk[obj.source_id] = obj.pk  # type: ignore[attr-defined]
+                    condition_pk[obj.source_id] = obj.pk  # type: ignore[attr-defined]  # every imported record model has source_id
                 condition_pk.update({sid: pk for sid, (pk, _h, _p) in _existing(
                     CancerCondition, plan.source_system, [row["source_id"] for row in creates]).items()})
 

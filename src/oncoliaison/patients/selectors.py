@@ -204,7 +204,7 @@ def emergency_access_review_list_for(actor: Actor, *, unreviewed_only: bool = Fa
         qs = qs.filter(reviewed_at__isnull=True)
     sessions = list(qs.order_by("-started_at")[:limit])
     for s in sessions:
-        s.accesses = list(  # type: ignore[attr-defined]
+        s.accesses = list(  # type: ignore[attr-defined]  # shown by the review page
             AuditEvent.objects.filter(user_id=s.user_id, recorded_at__gte=s.started_at,
                                       detail__startswith=f"{audit.EMERGENCY_MARK}{s.pk};")
             .order_by("seq").only("recorded_at", "action", "category", "resource_type", "resource_id", "detail")

@@ -37,9 +37,9 @@ def care_plan_section(actor: Actor, patient: Patient) -> dict[str, Any]:
     )
     today = clock.today()
     for t in tasks:
-        t.overdue = bool(t.due_date and t.due_date < today)  # type: ignore[attr-defined]
+        t.overdue = bool(t.due_date and t.due_date < today)  # type: ignore[attr-defined]  # shown by the template
     for g in goals:
-        g.label = goal_label(g.description, g.need)  # type: ignore[attr-defined]
+        g.label = goal_label(g.description, g.need)  # type: ignore[attr-defined]  # shown by the template
     return {"available": True, "plans": plans, "goals": goals, "tasks": tasks}
 
 

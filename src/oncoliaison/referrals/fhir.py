@@ -203,7 +203,7 @@ class ServiceRequestMapper(ResourceMapper):
             out["requester"] = dict(subject)
         elif r.referring_clinician_id:
             out["requester"] = {**codes.ref("Practitioner", r.referring_clinician_id),
-                                "display": r.referring_clinician.display_name}  # type: ignore[union-attr]
+                                "display": r.referring_clinician.display_name}  # type: ignore[union-attr]  # set: its id is checked above
         elif r.referring_clinician_name:
             out["requester"] = {"display": r.referring_clinician_name}
         out["performer"] = [{**codes.ref("Organization", r.receiving_organization_id),

@@ -169,7 +169,7 @@ class Referral(models.Model):
         name, and is shown only to the receiving program.)"""
         named = f"{self.given_name} {self.family_name}".strip()
         if not named and self.patient_id is not None:
-            return self.patient.display_name  # type: ignore[union-attr]
+            return self.patient.display_name  # type: ignore[union-attr]  # set: patient_id is checked above
         return named
 
     @property

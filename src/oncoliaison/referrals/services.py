@@ -519,7 +519,7 @@ def referral_decline(*, actor: Actor, referral: Referral, reason: str, message: 
         if locked.kind == ReferralKind.SELF:
             referrer = locked.person_display
         elif locked.referring_clinician_id is not None:
-            referrer = locked.referring_clinician.display_name  # type: ignore[union-attr]
+            referrer = locked.referring_clinician.display_name  # type: ignore[union-attr]  # set: its id is checked above
         else:
             referrer = locked.referring_clinician_name
         locked.decline_reason = reason

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oncoliaison.assessments.services import instrument_load, instruments_load_bundled
 from oncoliaison.core.actor import Actor
@@ -18,12 +19,12 @@ class Command(BaseCommand):
         "Instruments that need the owner's permission stay off until a program administrator records it."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*", help="Definition files (default: the bundled definitions)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         actor = Actor(kind="system", username="cli:load-instruments")
-        files = [Path(str(f)) for f in options["files"]]  # type: ignore[attr-defined]
+        files = [Path(str(f)) for f in options["files"]]
         try:
             if files:
                 results = [instrument_load(json.loads(f.read_text()), actor=actor, source=f.name) for f in files]

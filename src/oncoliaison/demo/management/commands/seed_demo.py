@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from oncoliaison.core.files import private_dir, write_private_text
 from oncoliaison.demo.seed import seed_demo
@@ -15,15 +16,15 @@ from oncoliaison.organisations.models import Organization
 class Command(BaseCommand):
     help = "Seed the synthetic demo program if the database has no organisations; print demo log-ins."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=40)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         logins_file = Path(settings.VAR_DIR) / "demo-logins.txt"
         if Organization.objects.exists():
             self.stdout.write("Database already has data; not seeding.")
         else:
-            logins = seed_demo(patients=int(options["patients"]))  # type: ignore[call-overload]
+            logins = seed_demo(patients=int(options["patients"]))
             private_dir(logins_file.parent)
             write_private_text(logins_file, "".join(f"{u:<14} {p}\n" for u, p in logins.items()))
             self.stdout.write(f"Seeded the demo program (synthetic data) with {options['patients']} patients.")
