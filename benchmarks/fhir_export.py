@@ -56,7 +56,7 @@ def main() -> int:
     from oncoliaison.accounts.services import api_client_create, token_issue
     from oncoliaison.exports.models import ExportJob, ExportStatus
     from oncoliaison.exports.services import export_job_run, job_dir
-    from oncoliaison.oncology import fhir as oncology_fhir
+    from oncoliaison.oncology.fhir import common as oncology_fhir
     from oncoliaison.oncology.importing import bundle_import, system_actor_for
     from oncoliaison.organisations.models import Organization, OrganizationKind
 

@@ -10,7 +10,7 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.fhir import registry
 from oncoliaison.fhir.registry import SEARCH
-from oncoliaison.oncology.fhir import CANCER_PATIENT_PROFILE
+from oncoliaison.oncology.fhir.common import CANCER_PATIENT_PROFILE
 from oncoliaison.patients.selectors import patient_queryset_for
 
 from .models import ExportJob, ExportLevel, ExportStatus

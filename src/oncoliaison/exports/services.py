@@ -1,6 +1,6 @@
 """Writes of exports: ask for a bulk export, run it (claimed once), cancel it, delete old files.
 
-The job is a row run by a django-tasks task (exports.tasks): with the immediate backend it runs inside the
+The job is a row run by a django-tasks task (``run_export_job``): with the immediate backend it runs inside the
 kick-off request, which still answers 202; with a queue, ``oncoliaison run-export-jobs`` works it.  A job
 is claimed with a conditional UPDATE, so running it twice does nothing the second time.  Every exported
 patient gets one EXPORT audit row.  Lines are orjson dumps of the mappers' dicts, written under
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db.models import Q
+from django_tasks import task
 
 from oncoliaison.accounts.services import system_actor
 from oncoliaison.core import audit, clock
@@ -51,8 +52,6 @@ def job_actor(job: ExportJob) -> Actor:
 def export_kick_off(*, actor: Actor, level: str, group_organization_id: int | None, types: list[str],
                     since: dt.datetime | None, request_url: str) -> ExportJob:
     """Queue an export for an API client (``types`` already checked with ``selectors.allowed_types``)."""
-    from .tasks import run_export_job
-
     selectors.require_client(actor)
     assert actor.client_id is not None and actor.client_organization_id is not None
     scopes = str(actor.scopes) if actor.scopes is not None else ""
@@ -122,6 +121,12 @@ def export_job_run(job_id: int) -> bool:
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=type(exc).__name__,
                                                    finished_at=clock.now())
     return True
+
+
+@task()
+def run_export_job(job_id: int) -> bool:
+    """The background task of one export (django-tasks; immediate in the kick-off request, or queued)."""
+    return export_job_run(job_id)
 
 
 def run_queued_jobs(limit: int | None = None) -> int:

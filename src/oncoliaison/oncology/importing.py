@@ -11,25 +11,31 @@ reported, never silently dropped.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from django.db import transaction
 from django.db.models import Model, Q
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
 from oncoliaison.accounts.services import system_actor
+from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.errors import Forbidden, ValidationFailed
+from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from oncoliaison.core.models import AuditAction
 from oncoliaison.fhir import validation
 from oncoliaison.patients.models import PatientIdentifier
 from oncoliaison.patients.selectors import patient_queryset_for
-from oncoliaison.patients.services import PatientData
 
 from . import rules
+from .importplan import (
+    EntryIssue,
+    ImportPlan,
+    ImportResult,
+    PlannedPatient,
+    PlannedRecord,
+    ReviewHold,
+)
 from .mapping import (
     MappingError,
     content_hash,
@@ -44,6 +50,8 @@ from .mapping import (
     map_stage,
 )
 from .models import ImportedPatient, ImportReview, ReviewStatus
+from .services import cancer_record_import
+from .stored import MODELS, imported_rows
 
 STORED_TYPES = frozenset(
     {"Patient", "Condition", "Observation", "Procedure", "MedicationRequest", "MedicationAdministration"}
@@ -52,184 +60,6 @@ STORED_TYPES = frozenset(
 SUPPORTING_TYPES = frozenset({"Medication"})
 ACCEPTED_BUNDLE_TYPES = frozenset({"transaction", "batch", "collection", "searchset"})
 MCODE_EXT = rules.MCODE
-
-
-# --- results ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class EntryIssue:
-    index: int
-    resource_type: str
-    resource_id: str
-    reason: str
-    code: str = "invalid"  # OperationOutcome issue type
-
-    def as_outcome_issue(self) -> dict[str, Any]:
-        return {
-            "severity": "error",
-            "code": self.code,
-            "diagnostics": f"Bundle.entry[{self.index}] ({self.resource_type or 'no resource'}"
-            f"{'/' + self.resource_id if self.resource_id else ''}): {self.reason}",
-            "expression": [f"Bundle.entry[{self.index}]"],
-        }
-
-
-@dataclass
-class ImportResult:
-    bundle_type: str = ""
-    total: int = 0
-    created: Counter[str] = field(default_factory=Counter)
-    updated: Counter[str] = field(default_factory=Counter)
-    unchanged: Counter[str] = field(default_factory=Counter)
-    unsupported: Counter[str] = field(default_factory=Counter)
-    supporting: Counter[str] = field(default_factory=Counter)
-    rejected: list[EntryIssue] = field(default_factory=list)
-    queued: int = 0  # resources held for a patient-match review
-    review_ids: list[int] = field(default_factory=list)
-    patients_created: int = 0
-    patients_linked: int = 0
-    stored: bool = False
-    entry_status: dict[int, str] = field(default_factory=dict)  # HTTP status per stored / held entry
-    not_stored_entries: list[int] = field(default_factory=list)  # unsupported and supporting types
-
-    @property
-    def ok(self) -> bool:
-        return not self.rejected
-
-    def merge(self, other: ImportResult) -> None:
-        """Add another bundle's counts (for files with several bundles and command runs).  Entry indexes
-        stay those of each bundle, so a merged result has no response Bundle."""
-        if not self.bundle_type or self.total == 0:
-            self.bundle_type, self.stored = other.bundle_type, other.stored
-        elif self.bundle_type != other.bundle_type:
-            self.bundle_type = "mixed"
-        self.stored = self.stored or other.stored
-        self.total += other.total
-        for name in ("created", "updated", "unchanged", "unsupported", "supporting"):
-            getattr(self, name).update(getattr(other, name))
-        self.rejected.extend(other.rejected)
-        self.queued += other.queued
-        self.review_ids.extend(other.review_ids)
-        self.patients_created += other.patients_created
-        self.patients_linked += other.patients_linked
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "imported": sum(self.created.values()) + sum(self.updated.values()),
-            "created": sum(self.created.values()),
-            "updated": sum(self.updated.values()),
-            "unchanged": sum(self.unchanged.values()),
-            "rejected": len(self.rejected),
-            "unsupported": sum(self.unsupported.values()),
-            "queued_for_review": self.queued,
-        }
-
-    def to_response_bundle(self) -> dict[str, Any]:
-        """The transaction-response / batch-response Bundle: one response per incoming entry, in order.
-
-        For a transaction that was not stored, answer ``to_operation_outcome()`` with HTTP 400 instead.
-        An entry of a type the cancer record does not hold is refused with its own error status (422,
-        issue code not-supported); supporting entries read to resolve references (Medication) answer
-        "200 OK" with a note; entries held for a patient-match review answer "202 Accepted".
-        """
-        kind = "transaction-response" if self.bundle_type == "transaction" else "batch-response"
-        issues = {i.index: i for i in self.rejected}
-        not_stored = set(self.not_stored_entries)
-        entries: list[dict[str, Any]] = []
-        for n in range(self.total):
-            issue = issues.get(n)
-            if issue is not None:
-                response: dict[str, Any] = {
-                    "status": _ISSUE_STATUS.get(issue.code, "400 Bad Request"),
-                    "outcome": {"resourceType": "OperationOutcome", "issue": [issue.as_outcome_issue()]},
-                }
-            elif n in not_stored:
-                response = {"status": "200 OK", "outcome": {"resourceType": "OperationOutcome", "issue": [{
-                    "severity": "warning", "code": "not-supported",
-                    "diagnostics": "Accepted but not stored: the cancer record does not hold this resource type."}]}}
-            else:
-                response = {"status": self.entry_status.get(n, "200 OK")}
-            entries.append({"response": response})
-        return {"resourceType": "Bundle", "type": kind, "entry": entries}
-
-    def to_operation_outcome(self) -> dict[str, Any]:
-        issues = [i.as_outcome_issue() for i in self.rejected]
-        if self.unsupported:
-            listed = ", ".join(f"{t} x{n}" for t, n in sorted(self.unsupported.items()))
-            issues.append({"severity": "warning", "code": "not-supported",
-                           "diagnostics": f"Not stored (the cancer record does not hold these types): {listed}"})
-        if self.queued:
-            issues.append({"severity": "information", "code": "informational",
-                           "diagnostics": f"{self.queued} resource(s) held for a patient-match review."})
-        if not issues:
-            s = self.summary()
-            issues.append({"severity": "information", "code": "informational",
-                           "diagnostics": f"Imported {s['imported']}, unchanged {s['unchanged']}."})
-        return {"resourceType": "OperationOutcome", "issue": issues}
-
-
-_ISSUE_STATUS = {
-    "invalid": "400 Bad Request",
-    "duplicate": "400 Bad Request",
-    "required": "422 Unprocessable Entity",
-    "not-supported": "422 Unprocessable Entity",
-    "forbidden": "403 Forbidden",
-    "not-found": "404 Not Found",
-    "conflict": "409 Conflict",
-}
-
-
-# --- the plan handed to the service -----------------------------------------------------------------
-
-
-@dataclass
-class PlannedPatient:
-    entry_index: int
-    source_id: str
-    content_hash: str
-    action: str  # link | create | review | known (already linked from this source)
-    patient_id: int | None
-    data: PatientData | None
-    reason: str = ""
-    candidates: tuple[int, ...] = ()
-    link_changed: bool = False
-
-
-@dataclass
-class PlannedRecord:
-    model: str  # condition | stage | observation | genomic_variant | procedure | medication | performance | disease_status
-    resource_type: str
-    entry_index: int
-    source_id: str
-    content_hash: str
-    fields: dict[str, Any]
-    patient_entry: int | None = None  # index of the Patient entry in this bundle
-    patient_id: int | None = None  # or an already-known patient
-    condition_ref: str = ""  # source_id of the Condition it is about
-
-
-@dataclass
-class ReviewHold:
-    patient: PlannedPatient
-    given_name: str
-    family_name: str
-    birth_date: dt.date | None
-    gender: str
-    entries: list[dict[str, Any]]
-    indexes: list[int] = field(default_factory=list)  # of the held entries in the incoming bundle
-
-
-@dataclass
-class ImportPlan:
-    source_system: str
-    organization_id: int
-    synthetic: bool
-    patients: list[PlannedPatient] = field(default_factory=list)
-    records: list[PlannedRecord] = field(default_factory=list)
-    reviews: list[ReviewHold] = field(default_factory=list)
-    # entries about a patient already waiting in a review (from an earlier import): review id → entries
-    review_additions: dict[int, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
 
 
 # --- validation --------------------------------------------------------------------------------------
@@ -319,15 +149,13 @@ def _condition_refs(resource: dict[str, Any]) -> list[str]:
 
 def _stored_unchanged(source: str, hashes: dict[str, str]) -> set[str]:
     """The source ids whose stored content hash (any record table) equals the incoming one."""
-    from .services import MODELS, _existing
-
     ids = [sid for sid in hashes if sid]
     found: set[str] = set()
     if not ids:
         return found
     tables: list[type[Model]] = [*MODELS.values(), ImportedPatient]
     for model in tables:
-        found.update(sid for sid, (_pk, digest, _p) in _existing(model, source, ids).items() if hashes[sid] == digest)
+        found.update(sid for sid, (_pk, digest, _p) in imported_rows(model, source, ids).items() if hashes[sid] == digest)
     return found
 
 
@@ -379,8 +207,6 @@ def bundle_import(
     ``refuse_unheld`` (FHIR ``POST [base]``): an entry of a type the record does not hold is an error of
     that entry (so a transaction stores nothing); otherwise such entries are validated, counted and skipped.
     """
-    from .services import cancer_record_import  # the writer
-
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise ValidationFailed("The payload is not a FHIR Bundle.")
     btype = str(bundle.get("type", ""))
@@ -670,69 +496,59 @@ def _plan_record(i: int, entry: dict[str, Any], resource: dict[str, Any], index:
                          content_hash=digest, fields=fields)
 
 
-# --- files -------------------------------------------------------------------------------------------
-
-
-def bundles_from_bytes(raw: bytes, *, name: str = "") -> list[dict[str, Any]]:
-    """A Bundle (JSON), a single resource (JSON) or NDJSON (one resource or Bundle a line) → Bundles.
-
-    Loose resources become one ``collection`` Bundle with ``Type/id`` references left as they are.
-    Raises ValueError naming the line for malformed JSON.
-    """
-    stripped = raw.lstrip()
-    if not stripped:
-        return []
-    is_ndjson = name.endswith(".ndjson") or (b"\n" in stripped.strip() and not stripped.startswith(b"{\n")
-                                              and _looks_ndjson(stripped))
-    if not is_ndjson:
-        doc = orjson.loads(raw)
-        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-            return [doc]
-        if isinstance(doc, dict):
-            return [_collection([doc])]
-        raise ValueError("The file holds JSON that is not a FHIR resource.")
-    loose: list[dict[str, Any]] = []
-    bundles: list[dict[str, Any]] = []
-    for n, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(f"line {n}: {exc}") from None
-        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-            bundles.append(doc)
-        elif isinstance(doc, dict):
-            loose.append(doc)
-        else:
-            raise ValueError(f"line {n}: not a FHIR resource")
-    if loose:
-        bundles.append(_collection(loose))
-    return bundles
-
-
-def _looks_ndjson(raw: bytes) -> bool:
-    first = raw.split(b"\n", 1)[0].strip()
-    if not (first.startswith(b"{") and first.endswith(b"}")):
-        return False
-    try:
-        orjson.loads(first)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def _collection(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": r} for r in resources],
-    }
-
-
 def system_actor_for(organization_id: int, *, client_id: str = "import-fhir", source_address: str = "") -> Actor:
     """The actor of an import run by the operator for one organisation (full SMART scopes, audited)."""
     from oncoliaison.core.scopes import ScopeSet
 
     return system_actor(organization_id=organization_id, client_id=client_id,
                         scopes=ScopeSet.parse("system/*.cruds"), source_address=source_address)
+
+
+# --- review of uncertain patient matches -------------------------------------------------------------
+
+
+def _review_for_update(actor: Actor, review_id: int) -> ImportReview:
+    review = ImportReview.objects.select_for_update().filter(pk=review_id).first()
+    if review is None or review.organization_id not in actor.clinical_organization_ids:
+        raise NotFound()
+    if review.status != ReviewStatus.PENDING:
+        raise Conflict("This review has already been decided.")
+    return review
+
+
+def import_review_resolve(
+    *, actor: Actor, review: ImportReview, decision: str, patient_id: int | None = None, channel: str = ""
+) -> ImportResult:
+    """Decide an uncertain match: ``link`` to a patient the actor may see, ``create`` a new patient, or
+    ``dismiss`` (nothing imported).  Linking and creating import the held records in the same transaction.
+    """
+    if actor.kind != "staff":
+        raise Forbidden("Only care staff decide patient matches.")
+    if decision not in {"link", "create", "dismiss"}:
+        raise ValidationFailed("Choose link, create or dismiss.", field_errors={"decision": ["Invalid choice."]})
+    with transaction.atomic():
+        locked = _review_for_update(actor, review.pk)
+        result = ImportResult()
+        if decision == "link":
+            if patient_id is None or not patient_queryset_for(actor).filter(pk=patient_id).exists():
+                raise ValidationFailed("Choose a patient you can see.", field_errors={"patient": ["Required."]})
+            overrides: dict[str, int | None] = {locked.source_id: patient_id}
+        else:
+            overrides = {locked.source_id: None}
+        if decision != "dismiss":
+            result = bundle_import(actor=actor, bundle=locked.bundle, source=locked.source_system,
+                                   organization_id=locked.organization_id, channel=channel,
+                                   _patient_overrides=overrides)
+            link = ImportedPatient.objects.filter(source_system=locked.source_system,
+                                                  source_id=locked.source_id).first()
+            locked.resolved_patient_id = link.patient_id if link else patient_id
+            locked.status = ReviewStatus.LINKED if decision == "link" else ReviewStatus.CREATED
+        else:
+            locked.status = ReviewStatus.DISMISSED
+        locked.resolved_by_id = actor.user_id
+        locked.resolved_at = clock.now()
+        locked.save()
+        audit.log(actor, AuditAction.UPDATE, category="import_review", resource_type="ImportReview",
+                  resource_id=locked.pk, patient_id=locked.resolved_patient_id, detail=f"decision: {decision}",
+                  channel=channel)
+    return result

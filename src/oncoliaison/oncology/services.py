@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model, Q
@@ -11,71 +11,20 @@ from django.db.models import Model, Q
 from oncoliaison.core import audit, bulk, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.bulkcreate import db_value
-from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.models import AuditAction
 from oncoliaison.patients.models import PatientIdentifier
 from oncoliaison.patients.selectors import patient_queryset_for
 from oncoliaison.patients.services import IdentifierData, patient_create
 
+from .importplan import EntryIssue, ImportPlan, ImportResult, PlannedRecord
 from .models import (
     CancerCondition,
-    CancerStage,
-    ClinicalObservation,
-    DiseaseStatus,
-    GenomicVariant,
     ImportedPatient,
     ImportReview,
-    Medication,
-    PerformanceStatus,
-    Procedure,
     ReviewStatus,
 )
-
-if TYPE_CHECKING:
-    from .importing import ImportPlan, ImportResult, PlannedRecord
-
-MODELS: dict[str, type[Model]] = {
-    "condition": CancerCondition,
-    "stage": CancerStage,
-    "observation": ClinicalObservation,
-    "genomic_variant": GenomicVariant,
-    "procedure": Procedure,
-    "medication": Medication,
-    "performance": PerformanceStatus,
-    "disease_status": DiseaseStatus,
-}
-# Conditions first: the other records point at them.
-WRITE_ORDER = ("condition", "stage", "observation", "genomic_variant", "procedure", "medication", "performance",
-               "disease_status")
-HAS_CONDITION = frozenset({"stage", "observation", "genomic_variant", "procedure", "medication", "disease_status"})
-_CHUNK = 500
-
-
-def _existing(model: type[Model], source_system: str, source_ids: list[str]) -> dict[str, tuple[int, str, int]]:
-    """source_id → (pk, content_hash, patient_id) of rows already imported from this source.
-
-    Plain parameterised SQL: the ORM's per-value handling of large IN lists cost more than the query.  On
-    PostgreSQL the ids go as one array (``= ANY(%s)``), so the statement text never changes and the driver
-    converts it once; an IN list of placeholders is re-tokenised on every call, in Python.
-    """
-    found: dict[str, tuple[int, str, int]] = {}
-    if not source_ids:
-        return found
-    qn = connection.ops.quote_name
-    select = (f"SELECT source_id, id, content_hash, patient_id FROM {qn(model._meta.db_table)} "  # noqa: S608
-              "WHERE source_system = %s AND source_id ")  # table from the model's metadata
-    queries: list[tuple[str, list[Any]]]
-    if connection.vendor == "postgresql":
-        queries = [(select + "= ANY(%s)", [source_system, list(source_ids)])]
-    else:
-        queries = [(select + f"IN ({', '.join(['%s'] * len(chunk))})", [source_system, *chunk])
-                   for chunk in (source_ids[n:n + _CHUNK] for n in range(0, len(source_ids), _CHUNK))]
-    with connection.cursor() as cursor:
-        for sql, params in queries:
-            cursor.execute(sql, params)
-            for sid, pk, digest, pid in cursor.fetchall():
-                found[sid] = (pk, digest, pid)
-    return found
+from .stored import CHUNK, HAS_CONDITION, MODELS, WRITE_ORDER, imported_rows
 
 
 def _unclaimed(identifiers: list[IdentifierData]) -> list[IdentifierData]:
@@ -105,7 +54,7 @@ def _insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     for row in rows:
         merged = {**defaults, **row}
         params.append([convert(merged[f.attname]) for f, convert in zip(fields, converters, strict=True)])
-    bulk.insert_rows(model, [f.column for f in fields], params, chunk=_CHUNK)
+    bulk.insert_rows(model, [f.column for f in fields], params, chunk=CHUNK)
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
@@ -170,7 +119,6 @@ def cancer_record_import(
 
 def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: Counter[tuple[str, str, int]],
            rollback_above: int | None, channel: str) -> None:
-    from .importing import EntryIssue
 
     with transaction.atomic():
         entry_patient: dict[int, int] = {}
@@ -244,11 +192,11 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
             if not records:
                 continue
             model = MODELS[name]
-            existing = _existing(model, plan.source_system, [r.source_id for r in records])
+            existing = imported_rows(model, plan.source_system, [r.source_id for r in records])
             if name in HAS_CONDITION:
                 missing = sorted({r.condition_ref for r in records if r.condition_ref} - set(condition_pk))
                 condition_pk.update({sid: pk for sid, (pk, _h, _p) in
-                                     _existing(CancerCondition, plan.source_system, missing).items()})
+                                     imported_rows(CancerCondition, plan.source_system, missing).items()})
             creates: list[dict[str, Any]] = []
             updates: list[Model] = []
             field_names: set[str] = set()
@@ -296,11 +244,11 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
                 for obj in updates:
                     obj.updated_at = now  # type: ignore[attr-defined]  # every imported record model has updated_at
                 model._default_manager.bulk_update(
-                    updates, sorted(field_names | {"patient_id", "content_hash", "updated_at"}), batch_size=_CHUNK)
+                    updates, sorted(field_names | {"patient_id", "content_hash", "updated_at"}), batch_size=CHUNK)
             if name == "condition":
                 for obj in updates:
                     condition_pk[obj.source_id] = obj.pk  # type: ignore[attr-defined]  # every imported record model has source_id
-                condition_pk.update({sid: pk for sid, (pk, _h, _p) in _existing(
+                condition_pk.update({sid: pk for sid, (pk, _h, _p) in imported_rows(
                     CancerCondition, plan.source_system, [row["source_id"] for row in creates]).items()})
 
         audit.record(
@@ -314,55 +262,3 @@ def _write(actor: Actor, plan: ImportPlan, result: ImportResult, audit_counts: C
         )
         if rollback_above is not None and len(result.rejected) > rollback_above:
             raise _RolledBack()
-
-
-# --- review of uncertain patient matches -------------------------------------------------------------
-
-
-def _review_for_update(actor: Actor, review_id: int) -> ImportReview:
-    review = ImportReview.objects.select_for_update().filter(pk=review_id).first()
-    if review is None or review.organization_id not in actor.clinical_organization_ids:
-        raise NotFound()
-    if review.status != ReviewStatus.PENDING:
-        raise Conflict("This review has already been decided.")
-    return review
-
-
-def import_review_resolve(
-    *, actor: Actor, review: ImportReview, decision: str, patient_id: int | None = None, channel: str = ""
-) -> ImportResult:
-    """Decide an uncertain match: ``link`` to a patient the actor may see, ``create`` a new patient, or
-    ``dismiss`` (nothing imported).  Linking and creating import the held records in the same transaction.
-    """
-    from .importing import ImportResult, bundle_import
-
-    if actor.kind != "staff":
-        raise Forbidden("Only care staff decide patient matches.")
-    if decision not in {"link", "create", "dismiss"}:
-        raise ValidationFailed("Choose link, create or dismiss.", field_errors={"decision": ["Invalid choice."]})
-    with transaction.atomic():
-        locked = _review_for_update(actor, review.pk)
-        result = ImportResult()
-        if decision == "link":
-            if patient_id is None or not patient_queryset_for(actor).filter(pk=patient_id).exists():
-                raise ValidationFailed("Choose a patient you can see.", field_errors={"patient": ["Required."]})
-            overrides: dict[str, int | None] = {locked.source_id: patient_id}
-        else:
-            overrides = {locked.source_id: None}
-        if decision != "dismiss":
-            result = bundle_import(actor=actor, bundle=locked.bundle, source=locked.source_system,
-                                   organization_id=locked.organization_id, channel=channel,
-                                   _patient_overrides=overrides)
-            link = ImportedPatient.objects.filter(source_system=locked.source_system,
-                                                  source_id=locked.source_id).first()
-            locked.resolved_patient_id = link.patient_id if link else patient_id
-            locked.status = ReviewStatus.LINKED if decision == "link" else ReviewStatus.CREATED
-        else:
-            locked.status = ReviewStatus.DISMISSED
-        locked.resolved_by_id = actor.user_id
-        locked.resolved_at = clock.now()
-        locked.save()
-        audit.log(actor, AuditAction.UPDATE, category="import_review", resource_type="ImportReview",
-                  resource_id=locked.pk, patient_id=locked.resolved_patient_id, detail=f"decision: {decision}",
-                  channel=channel)
-    return result

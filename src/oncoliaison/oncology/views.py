@@ -21,9 +21,11 @@ from oncoliaison.core.views import actor_of, maps_domain_errors
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import access_patient
 
-from . import selectors, services
+from . import selectors
 from .entry import may_write_record
-from .importing import ImportResult, bundle_import, bundles_from_bytes
+from .importfiles import bundles_from_bytes
+from .importing import bundle_import, import_review_resolve
+from .importplan import ImportResult
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
@@ -188,7 +190,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = services.import_review_resolve(
+            outcome = import_review_resolve(
                 actor=actor, review=review, decision=form.cleaned_data["decision"],
                 patient_id=form.cleaned_data.get("patient"), channel="web")
         except DomainError as exc:

@@ -13,7 +13,8 @@ from oncoliaison.patients.forms import LANGUAGES
 from oncoliaison.patients.models import AdministrativeGender
 
 from .models import DeclineReason, ReferralSource, RequestedService, Urgency
-from .services import AttachmentData, ReferralData, SelfReferralData
+from .selfreferral import SelfReferralData
+from .services import AttachmentData, ReferralData
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -8,22 +8,19 @@ The public self-referral has no actor but an address; it answers the same whatev
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.errors import Conflict, DomainError, Forbidden, PreconditionFailed, ValidationFailed
-from oncoliaison.core.models import AuditAction, AuditOutcome
+from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from oncoliaison.core.models import AuditAction
 from oncoliaison.oncology.entry import record_from_referral
 from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
 from oncoliaison.patients.models import AdministrativeGender, ConsentKind, Patient, PatientIdentifier
@@ -40,7 +37,6 @@ from .models import (
     ReferralStatus,
     ReferralStatusChange,
     RequestedService,
-    SelfReferralAttempt,
     Urgency,
 )
 
@@ -49,8 +45,8 @@ RESOURCE = "ServiceRequest"
 MAX_ATTACHMENTS = 20
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 # Letters (any script), spaces, apostrophes, hyphens and full stops: no digits, no links, no markup.
-_PERSON_NAME = re.compile(r"^[^\W\d_]+(?:[ '\u2019.\-][^\W\d_]+)*\.?$")
-_PHONE = re.compile(r"^\+?[0-9 ().\-]{7,25}$")
+PERSON_NAME = re.compile(r"^[^\W\d_]+(?:[ '\u2019.\-][^\W\d_]+)*\.?$")
+PHONE = re.compile(r"^\+?[0-9 ().\-]{7,25}$")
 
 
 # --- input shapes ------------------------------------------------------------------------------------
@@ -96,28 +92,6 @@ class ReferralData:
     external_identifier_value: str = ""
 
 
-@dataclass
-class SelfReferralData:
-    given_name: str
-    family_name: str
-    birth_date: dt.date | None
-    concern: str
-    referral_source: str
-    phone: str = ""
-    email: str = ""
-    cancer_type_text: str = ""
-    preferred_language: str = "en"
-    consent_to_contact: bool = False
-
-
-class SelfReferralOutcome(enum.Enum):
-    """What happened to a public submission (the page tells a throttled person; a bot sees a confirmation)."""
-
-    RECEIVED = "received"
-    THROTTLED = "throttled"
-    DISCARDED = "discarded"  # the honeypot was filled in
-
-
 class DuplicatesFound(Conflict):
     """Registering a new patient was asked for while possible duplicates exist and were not reviewed."""
 
@@ -132,18 +106,18 @@ class DuplicatesFound(Conflict):
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _err(errors: dict[str, list[str]], name: str, message: str) -> None:
+def field_error(errors: dict[str, list[str]], name: str, message: str) -> None:
     errors.setdefault(name, []).append(message)
 
 
-def _validate_birth_date(errors: dict[str, list[str]], birth_date: dt.date | None, name: str = "birth_date") -> None:
+def validate_birth_date(errors: dict[str, list[str]], birth_date: dt.date | None, name: str = "birth_date") -> None:
     today = clock.today()
     if birth_date is None:
-        _err(errors, name, _("Enter the date of birth."))
+        field_error(errors, name, _("Enter the date of birth."))
     elif birth_date > today:
-        _err(errors, name, _("The date of birth cannot be in the future."))
+        field_error(errors, name, _("The date of birth cannot be in the future."))
     elif birth_date < today.replace(year=today.year - 120):
-        _err(errors, name, _("Check the date of birth: it is more than 120 years ago."))
+        field_error(errors, name, _("Check the date of birth: it is more than 120 years ago."))
 
 
 def history_add(referral: Referral, actor: Actor, from_status: str, to_status: str, event: str, note: str = "",
@@ -214,44 +188,44 @@ def _visible_to_organization(patient: Patient, organization_id: int) -> bool:
 def _validate_referral(data: ReferralData) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not data.reason.strip():
-        _err(errors, "reason", "Give the reason for the referral.")
+        field_error(errors, "reason", "Give the reason for the referral.")
     elif len(data.reason) > 4000:
-        _err(errors, "reason", "Keep the reason under 4,000 characters; attach documents for the rest.")
+        field_error(errors, "reason", "Keep the reason under 4,000 characters; attach documents for the rest.")
     if data.urgency not in Urgency.values:
-        _err(errors, "urgency", f"Urgency must be one of: {', '.join(Urgency.values)}.")
+        field_error(errors, "urgency", f"Urgency must be one of: {', '.join(Urgency.values)}.")
     unknown = [s for s in data.requested_services if s not in RequestedService.values]
     if unknown:
-        _err(errors, "requested_services", f"Unknown service(s): {', '.join(unknown)}.")
+        field_error(errors, "requested_services", f"Unknown service(s): {', '.join(unknown)}.")
     if data.patient_id is None:
         if not data.family_name.strip():
-            _err(errors, "family_name", "Enter the family name.")
+            field_error(errors, "family_name", "Enter the family name.")
         if not data.given_name.strip():
-            _err(errors, "given_name", "Enter the given name.")
-        _validate_birth_date(errors, data.birth_date)
+            field_error(errors, "given_name", "Enter the given name.")
+        validate_birth_date(errors, data.birth_date)
     if data.gender and data.gender not in AdministrativeGender.values:
-        _err(errors, "gender", f"Gender must be one of: {', '.join(AdministrativeGender.values)}.")
+        field_error(errors, "gender", f"Gender must be one of: {', '.join(AdministrativeGender.values)}.")
     if data.email:
         try:
             validate_email(data.email)
         except ValidationError:
-            _err(errors, "email", "Enter a valid e-mail address.")
-    if data.phone and not _PHONE.match(data.phone.strip()):
-        _err(errors, "phone", _("Enter a telephone number of digits, spaces and + ( ) - only."))
+            field_error(errors, "email", "Enter a valid e-mail address.")
+    if data.phone and not PHONE.match(data.phone.strip()):
+        field_error(errors, "phone", _("Enter a telephone number of digits, spaces and + ( ) - only."))
     if not _LANG.match(data.preferred_language or ""):
-        _err(errors, "preferred_language", "Use a language code such as en or es.")
+        field_error(errors, "preferred_language", "Use a language code such as en or es.")
     if bool(data.identifier_system.strip()) != bool(data.identifier_value.strip()):
-        _err(errors, "identifier", "An identifier needs both its system and its value.")
+        field_error(errors, "identifier", "An identifier needs both its system and its value.")
     if len(data.stage_text) > 40:
-        _err(errors, "stage_text", "Give the stage briefly, e.g. IIIA, or 'unknown'.")
+        field_error(errors, "stage_text", "Give the stage briefly, e.g. IIIA, or 'unknown'.")
     if len(data.attachments) > MAX_ATTACHMENTS:
-        _err(errors, "attachments", f"List at most {MAX_ATTACHMENTS} attachments.")
+        field_error(errors, "attachments", f"List at most {MAX_ATTACHMENTS} attachments.")
     for a in data.attachments:
         if not a.name.strip():
-            _err(errors, "attachments", "Every attachment needs a name.")
+            field_error(errors, "attachments", "Every attachment needs a name.")
         if a.size_bytes is not None and a.size_bytes < 0:
-            _err(errors, "attachments", "An attachment's size cannot be negative.")
+            field_error(errors, "attachments", "An attachment's size cannot be negative.")
         if a.document_date and a.document_date > clock.today():
-            _err(errors, "attachments", "An attachment's date cannot be in the future.")
+            field_error(errors, "attachments", "An attachment's date cannot be in the future.")
     return errors
 
 
@@ -294,11 +268,11 @@ def referral_create(*, actor: Actor, data: ReferralData, channel: str = "") -> R
             pk=data.receiving_organization_id, kind=OrganizationKind.LEAD_PROGRAM, active=True
         ).first()
         if receiving is None:
-            _err(errors, "receiving_organization", "Referrals go to an active lead cancer program.")
+            field_error(errors, "receiving_organization", "Referrals go to an active lead cancer program.")
     else:
         receiving = lead_program_for(actor)
         if receiving is None:
-            _err(errors, "receiving_organization", "Choose the cancer program you refer to.")
+            field_error(errors, "receiving_organization", "Choose the cancer program you refer to.")
     if errors:
         raise ValidationFailed("The referral is not complete.", field_errors=errors)
     assert receiving is not None
@@ -361,109 +335,6 @@ def _notify(referral_id: int) -> None:
     from .tasks import notify_navigators_of_referral
 
     notify_navigators_of_referral.enqueue(referral_id)
-
-
-# --- public self-referral ----------------------------------------------------------------------------
-
-
-def _validate_self_referral(data: SelfReferralData) -> None:
-    errors: dict[str, list[str]] = {}
-    for name, missing, malformed in (
-        ("given_name", _("Enter your first name."),
-         _("Enter your first name using letters, spaces, hyphens or apostrophes.")),
-        ("family_name", _("Enter your last name."),
-         _("Enter your last name using letters, spaces, hyphens or apostrophes.")),
-    ):
-        value = getattr(data, name).strip()
-        if not value:
-            _err(errors, name, missing)
-        elif len(value) > 100 or not _PERSON_NAME.match(value):
-            _err(errors, name, malformed)
-    _validate_birth_date(errors, data.birth_date)
-    phone, email = data.phone.strip(), data.email.strip()
-    if not phone and not email:
-        _err(errors, "phone", _("Give a telephone number or an e-mail address so that we can contact you."))
-    if phone and not _PHONE.match(phone):
-        _err(errors, "phone", _("Enter a telephone number of digits, spaces and + ( ) - only."))
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            _err(errors, "email", _("Enter a valid e-mail address, like name@example.com."))
-    concern = data.concern.strip()
-    if len(concern) < 10:
-        _err(errors, "concern", _("Tell us in a sentence or two how we can help."))
-    elif len(concern) > 2000:
-        _err(errors, "concern", _("Keep your message under 2,000 characters; we will call you for the details."))
-    if data.referral_source not in ReferralSource.values:
-        _err(errors, "referral_source", _("Tell us how you heard of the program."))
-    if len(data.cancer_type_text) > 200:
-        _err(errors, "cancer_type_text", "Keep this under 200 characters.")
-    if data.preferred_language not in dict(settings.LANGUAGES):
-        _err(errors, "preferred_language", "Choose a language from the list.")
-    if not data.consent_to_contact:
-        _err(errors, "consent_to_contact", "We need your permission to contact you about your referral.")
-    if errors:
-        raise ValidationFailed("Please correct the highlighted fields.", field_errors=errors)
-
-
-def _address_key(source_address: str) -> str:
-    return salted_hmac("oncoliaison.referrals.self-referral-address", source_address or "unknown").hexdigest()
-
-
-def self_referral_organization() -> Organization:
-    """The program named by ``SELF_REFERRAL_ORGANIZATION``.  In production that setting is the only way:
-    nothing an organisation or a token creates can redirect or switch off public self-referral.  Outside
-    production (the embedded demo) an unset setting means the network's one lead program."""
-    slug = getattr(settings, "SELF_REFERRAL_ORGANIZATION", "")
-    if slug:
-        org = Organization.objects.filter(slug=slug, kind=OrganizationKind.LEAD_PROGRAM, active=True).first()
-    else:
-        org = None if settings.PRODUCTION else lead_program_for(None)
-    if org is None:
-        raise DomainError("Self-referral is not available: no lead cancer program is configured to receive it.")
-    return org
-
-
-def self_referral_submit(*, data: SelfReferralData, source_address: str, honeypot: str = "") -> SelfReferralOutcome:
-    """A person refers themselves through the public page.
-
-    Input errors are reported (they concern only what was typed).  A throttled address is told plainly
-    that the form was not accepted (THROTTLED; the page gives the program's telephone number), so a
-    shared computer never loses a real request silently.  A filled-in honeypot gets the confirmation and
-    is recorded nowhere but the audit log; nothing says whether this person is already known.
-    """
-    _validate_self_referral(data)
-    actor = Actor(kind="anonymous", username="public self-referral", source_address=source_address)
-    limit = int(getattr(settings, "SELF_REFERRAL_LIMIT_PER_HOUR", 5))
-    org = self_referral_organization()
-    with transaction.atomic():
-        now = clock.now()
-        window_start = now - dt.timedelta(hours=1)
-        key = _address_key(source_address)
-        SelfReferralAttempt.objects.filter(at__lt=window_start).delete()
-        recent = SelfReferralAttempt.objects.filter(address_hash=key, at__gte=window_start).count()
-        SelfReferralAttempt.objects.create(address_hash=key, at=now)
-        if recent >= limit:
-            audit.log(actor, AuditAction.CREATE, category=CATEGORY, resource_type=RESOURCE,
-                      outcome=AuditOutcome.DENIED, detail="self-referral refused: rate limit", channel="web")
-            return SelfReferralOutcome.THROTTLED
-        if honeypot.strip():
-            audit.log(actor, AuditAction.CREATE, category=CATEGORY, resource_type=RESOURCE,
-                      outcome=AuditOutcome.DENIED, detail="self-referral discarded: automated submission",
-                      channel="web")
-            return SelfReferralOutcome.DISCARDED
-        referral = Referral.objects.create(
-            kind=ReferralKind.SELF, status=ReferralStatus.RECEIVED, urgency=Urgency.ROUTINE,
-            receiving_organization=org, given_name=data.given_name.strip(), family_name=data.family_name.strip(),
-            birth_date=data.birth_date, phone=data.phone.strip(), email=data.email.strip(),
-            preferred_language=data.preferred_language, reason=data.concern.strip(),
-            cancer_type_text=data.cancer_type_text.strip(), referral_source=data.referral_source,
-            requested_services=[RequestedService.NAVIGATION], received_at=now,
-        )
-        history_add(referral, actor, "", ReferralStatus.RECEIVED, "received", at=now)
-        audit_referral(actor, AuditAction.CREATE, referral, "self-referral received", "web")
-    return SelfReferralOutcome.RECEIVED
 
 
 # --- triage ------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from oncoliaison.core.views import actor_of, form_error_from, is_htmx, maps_doma
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import access_patient
 
-from . import replies, rules, selectors, services
+from . import replies, rules, selectors, selfreferral, services
 from .forms import (
     AcceptForm,
     AttachmentFormSet,
@@ -55,14 +55,14 @@ def self_referral(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                outcome = services.self_referral_submit(
+                outcome = selfreferral.self_referral_submit(
                     data=form.to_data(), source_address=getattr(request, "source_address", ""),
                     honeypot=form.cleaned_data["website"],
                 )
-                if outcome is services.SelfReferralOutcome.THROTTLED:
+                if outcome is selfreferral.SelfReferralOutcome.THROTTLED:
                     # Said plainly, with the program's number: a shared computer (a clinic kiosk) must not
                     # lose a real request behind a "received" page.  What was typed stays in the form.
-                    program = services.self_referral_organization()
+                    program = selfreferral.self_referral_organization()
                     return render(request, "referrals/self_referral.html",
                                   {"form": form, "not_accepted": True, "program_phone": program.phone,
                                    "program_name": program.name}, status=429)

@@ -170,7 +170,7 @@ def _reimport(cast: Cast, bundles: list[dict[str, Any]]) -> list[int]:
         result = bundle_import(actor=actor, bundle=bundle, source="urn:roundtrip")
         assert result.rejected == [], result.rejected[:3]
     for review in m.ImportReview.objects.filter(status="pending"):
-        from oncoliaison.oncology.services import import_review_resolve
+        from oncoliaison.oncology.importing import import_review_resolve
 
         import_review_resolve(actor=cast.actor(cast.outsider), review=review, decision="create")
     return sorted(set(Patient.objects.values_list("pk", flat=True)) - before)

@@ -8,7 +8,7 @@ from oncoliaison.accounts.services import system_actor
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.scopes import ScopeSet
-from oncoliaison.oncology.fhir import bundle_post, import_source_for
+from oncoliaison.oncology.fhir.bundles import bundle_post, import_source_for
 from oncoliaison.oncology.models import CancerCondition
 from oncoliaison.testing import Cast
 

@@ -13,8 +13,7 @@ from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core.models import AuditAction, AuditEvent
 from oncoliaison.oncology import models as m
 from oncoliaison.oncology.fhir import RECORD_MAPPERS
-from oncoliaison.oncology.importing import bundle_import, system_actor_for
-from oncoliaison.oncology.services import import_review_resolve
+from oncoliaison.oncology.importing import bundle_import, import_review_resolve, system_actor_for
 from oncoliaison.patients.models import Consent, ConsentKind
 from oncoliaison.testing import Cast
 

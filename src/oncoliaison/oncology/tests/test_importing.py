@@ -15,8 +15,13 @@ from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.core.scopes import ScopeSet
 from oncoliaison.oncology import models as m
-from oncoliaison.oncology.importing import STORED_TYPES, bundle_import, system_actor_for, validate_resource
-from oncoliaison.oncology.services import import_review_resolve
+from oncoliaison.oncology.importing import (
+    STORED_TYPES,
+    bundle_import,
+    import_review_resolve,
+    system_actor_for,
+    validate_resource,
+)
 from oncoliaison.patients.models import Patient, PatientIdentifier
 from oncoliaison.testing import Cast
 

@@ -9,7 +9,7 @@ import pytest
 
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.referrals.models import Referral, ReferralKind, SelfReferralAttempt
-from oncoliaison.referrals.services import SelfReferralData, SelfReferralOutcome, self_referral_submit
+from oncoliaison.referrals.selfreferral import SelfReferralData, SelfReferralOutcome, self_referral_submit
 
 pytestmark = pytest.mark.django_db
 

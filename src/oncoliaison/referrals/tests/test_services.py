@@ -435,7 +435,7 @@ def test_a_failing_audit_rolls_the_change_back(cast, monkeypatch):
 
 
 def test_self_referral_decline_letter_is_addressed_to_the_person(cast):
-    from oncoliaison.referrals.services import SelfReferralData, self_referral_submit
+    from oncoliaison.referrals.selfreferral import SelfReferralData, self_referral_submit
 
     self_referral_submit(data=SelfReferralData(
         given_name="Lena", family_name="Marsh", birth_date=dt.date(1972, 3, 9), concern="Please help me with this.",

@@ -23,7 +23,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from oncoliaison.core.errors import DomainError
-from oncoliaison.oncology.importing import ImportResult, bundle_import, bundles_from_bytes, system_actor_for
+from oncoliaison.oncology.importfiles import bundles_from_bytes
+from oncoliaison.oncology.importing import bundle_import, system_actor_for
+from oncoliaison.oncology.importplan import ImportResult
 from oncoliaison.organisations.models import Organization, OrganizationKind
 
 SUFFIXES = (".json", ".ndjson", ".json.gz", ".ndjson.gz")

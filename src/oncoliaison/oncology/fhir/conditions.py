@@ -1,0 +1,108 @@
+"""FHIR Condition: primary and secondary cancers and comorbid conditions."""
+
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from oncoliaison.fhir import codes, params
+from oncoliaison.fhir.registry import SearchParam, register
+
+from ..models import (
+    SNOMED,
+    CancerCondition,
+    ConditionCategory,
+)
+from .common import (
+    CONDITION_PROFILES,
+    CS_CONDITION_CATEGORY,
+    CS_CONDITION_CLINICAL,
+    CS_CONDITION_VERIFICATION,
+    EXT_ASSERTED_DATE,
+    MCODE,
+    SP,
+    CancerRecordMapper,
+    code_param,
+    concept,
+    ext_concept,
+    laterality,
+    meta,
+    patient,
+    patient_params,
+    text,
+)
+
+# ===================================== Condition ===========================================================
+
+
+@register
+class ConditionMapper(CancerRecordMapper):
+    resource_type = "Condition"
+    model = CancerCondition
+    profile = CONDITION_PROFILES[ConditionCategory.PRIMARY]
+    documentation = ("Primary and secondary cancers (mCODE Primary / Secondary Cancer Condition, with histology, "
+                     "laterality and stage summary) and comorbid conditions (US Core), as imported.")
+    search_params = (
+        *patient_params(),
+        code_param("Condition code: system|code (SNOMED CT, ICD-10-CM) or code."),
+        SearchParam("category", "token",
+                    "primary-cancer | secondary-cancer | comorbidity (OncoLiaison), or problem-list-item.",
+                    lambda _n, v: _condition_category(v), SP + "Condition-category"),
+        SearchParam("clinical-status", "token", "active, recurrence, relapse, inactive, remission, resolved.",
+                    lambda _n, v: Q(clinical_status=params.token(v)[1]), SP + "Condition-clinical-status"),
+        SearchParam("onset-date", "date", "Date of diagnosis; prefixes eq ne lt gt le ge.",
+                    params.date_filter("diagnosed_on"), SP + "Condition-onset-date"),
+    )
+
+    def to_fhir(self, c: CancerCondition) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "resourceType": "Condition",
+            "id": str(c.pk),
+            "meta": meta(c, CONDITION_PROFILES.get(c.category, "")),
+        }
+        ext = []
+        if c.histology_code or c.histology_display:
+            ext.append(ext_concept(MCODE + "mcode-histology-morphology-behavior",
+                                    concept(c.histology_system, c.histology_code, c.histology_display)))
+        if c.asserted_on:
+            ext.append({"url": EXT_ASSERTED_DATE, "valueDateTime": c.asserted_on.isoformat()})
+        if ext:
+            out["extension"] = ext
+        if c.clinical_status:
+            out["clinicalStatus"] = {"coding": [codes.coding(CS_CONDITION_CLINICAL, c.clinical_status)]}
+        if c.verification_status:
+            out["verificationStatus"] = {"coding": [codes.coding(CS_CONDITION_VERIFICATION, c.verification_status)]}
+        out["category"] = [{"coding": [codes.coding(CS_CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}]
+        out["code"] = concept(c.code_system, c.code, c.display)
+        if c.body_site_code or c.body_site_display:
+            site = concept(c.body_site_system, c.body_site_code, c.body_site_display)
+            if lat := laterality(c.laterality_code, c.laterality):
+                site["extension"] = lat
+            out["bodySite"] = [site]
+        out["subject"] = patient(c)
+        if c.diagnosed_on:
+            out["onsetDateTime"] = c.diagnosed_on.isoformat()
+        if c.abated_on:
+            out["abatementDateTime"] = c.abated_on.isoformat()
+        if c.stage_group:
+            stage: dict[str, Any] = {"summary": text(c.stage_group)}
+            if c.stage_system_code or c.stage_system_display:
+                stage["type"] = concept(SNOMED if c.stage_system_code else "", c.stage_system_code,
+                                         c.stage_system_display)
+            out["stage"] = [stage]
+        return out
+
+
+_CONDITION_CATEGORY = {"primary-cancer": ConditionCategory.PRIMARY, "secondary-cancer": ConditionCategory.SECONDARY,
+                       "comorbidity": ConditionCategory.COMORBIDITY}
+
+
+def _condition_category(value: str) -> Q:
+    _system, code = params.token(value)
+    if code == "problem-list-item":
+        return Q()
+    if code in _CONDITION_CATEGORY:
+        return Q(category=_CONDITION_CATEGORY[code])
+    return params.NOTHING
