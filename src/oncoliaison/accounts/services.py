@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from oncoliaison.core import audit, clock, crypto, throttle
-from oncoliaison.core.actor import ANONYMOUS, Actor
+from oncoliaison.core.actor import ANONYMOUS, Actor, actor_kind
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, Unauthenticated, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.scopes import ScopeError, ScopeSet
@@ -42,7 +42,7 @@ def actor_for_user(user: User | None, *, source_address: str = "") -> Actor:
     elif user.kind == UserKind.PATIENT:
         own_patient_id = getattr(getattr(user, "patient_record", None), "pk", None)
     return Actor(
-        kind=user.kind,
+        kind=actor_kind(user.kind),
         user_id=user.pk,
         username=user.username,
         memberships=memberships,

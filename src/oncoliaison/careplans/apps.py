@@ -6,6 +6,3 @@ class CareplansConfig(AppConfig):
     label = "careplans"
     verbose_name = "Care plans and resource directory"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from . import workload  # noqa: F401 - keeps the worklist load of a patient's episodes current

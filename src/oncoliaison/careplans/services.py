@@ -21,7 +21,7 @@ from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, Val
 from oncoliaison.core.models import AuditAction
 from oncoliaison.patients.models import Patient
 
-from . import rules
+from . import rules, workload
 from .models import (
     ActivityStatus,
     Barrier,
@@ -161,6 +161,7 @@ def care_plan_generate(
                                         reasons=list(rec.reasons))
         plan.generation_notes = notes
         plan.save(update_fields=["generation_notes"])
+        workload.mark_stale([patient.pk])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.CREATE, "CarePlan", plan.pk, patient.pk,
              f"generated: {len(draft.goals)} goals, {len(draft.barriers)} barriers", channel)
     return plan
@@ -305,6 +306,7 @@ def task_create(*, actor: Actor, plan: CarePlan, data: TaskData, channel: str = 
                                    due_date=data.due_date, priority=data.priority, created_by_id=actor.user_id)
         TaskEvent.objects.create(task=task, to_status=task.status, owner_id=task.owner_id, by_id=actor.user_id,
                                  at=clock.now(), note="Created")
+        workload.mark_stale([plan.patient_id])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.CREATE, "Task", task.pk, plan.patient_id, f"priority {data.priority}", channel)
     return task
 
@@ -327,6 +329,7 @@ def task_assign(*, actor: Actor, task: Task, owner_id: int | None, note: str = "
         locked.save()
         TaskEvent.objects.create(task=locked, from_status=locked.status, to_status=locked.status, owner_id=owner_id,
                                  by_id=actor.user_id, at=clock.now(), note=(note.strip() or "Reassigned")[:500])
+        workload.mark_stale([locked.patient_id])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.UPDATE, "Task", locked.pk, locked.patient_id, f"owner {owner_id}", channel)
     return locked
 
@@ -353,6 +356,7 @@ def task_transition(*, actor: Actor, task: Task, status: str, note: str = "", ex
         locked.save()
         TaskEvent.objects.create(task=locked, from_status=previous, to_status=status, owner_id=locked.owner_id,
                                  by_id=actor.user_id, at=clock.now(), note=note.strip()[:500])
+        workload.mark_stale([locked.patient_id])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.UPDATE, "Task", locked.pk, locked.patient_id, f"{previous} -> {status}", channel)
     return locked
 
@@ -382,6 +386,7 @@ def task_reschedule(*, actor: Actor, task: Task, due_date: dt.date | None, prior
         locked.save()
         TaskEvent.objects.create(task=locked, from_status=locked.status, to_status=locked.status,
                                  owner_id=locked.owner_id, by_id=actor.user_id, at=clock.now(), note=note)
+        workload.mark_stale([locked.patient_id])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.UPDATE, "Task", locked.pk, locked.patient_id, note.lower(), channel)
     return locked
 
@@ -444,6 +449,7 @@ def barrier_open(*, actor: Actor, patient: Patient, data: BarrierData, plan: Car
                                          description=data.description.strip()[:300], actions=data.actions.strip(),
                                          identified_at=identified, created_by_id=actor.user_id,
                                          reasons=["Recorded by the navigator."])
+        workload.mark_stale([patient.pk])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.CREATE, "Barrier", barrier.pk, patient.pk, f"opened {data.kind}", channel)
     return barrier
 
@@ -468,6 +474,7 @@ def barrier_update(*, actor: Actor, barrier: Barrier, status: str, actions: str 
             locked.actions = actions.strip()
         locked.version += 1
         locked.save()
+        workload.mark_stale([locked.patient_id])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.UPDATE, "Barrier", locked.pk, locked.patient_id, f"{previous} -> {status}", channel)
     return locked
 
@@ -493,6 +500,7 @@ def barrier_resolve(*, actor: Actor, barrier: Barrier, resolution: str, resolved
         locked.status, locked.resolved_at, locked.resolution = BarrierStatus.RESOLVED, when, resolution.strip()[:500]
         locked.version += 1
         locked.save()
+        workload.mark_stale([locked.patient_id])  # the stored worklist load of the patient's episodes
         _log(actor, AuditAction.UPDATE, "Barrier", locked.pk, locked.patient_id, "resolved", channel)
     return locked
 

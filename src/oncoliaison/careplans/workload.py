@@ -3,9 +3,9 @@ program episode, so that a navigator's worklist ranks a caseload of thousands fr
 aggregating every patient's tasks on each read.
 
 Kept correct by three rules:
-* every task or barrier write of a patient marks the load of the patient's open episodes stale (the
-  ``post_save`` / ``post_delete`` receivers below; code that writes tasks with ``QuerySet.update`` or raw
-  SQL calls ``mark_stale`` itself);
+* every task or barrier write of a patient marks the load of the patient's open episodes stale: the care-plan
+  services, the only writers of tasks and barriers, call ``mark_stale`` explicitly in the same transaction
+  (no signal receivers; code that writes tasks some other way — the demo's date shift — calls it too);
 * the load remembers the day an open task next falls overdue (``load_valid_until``): from that day on it
   is expired, since time alone changed it;
 * readers call ``refresh_stale`` for the episodes they rank, which recomputes the stale and expired ones
@@ -22,7 +22,6 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
-from django.db.models.signals import post_delete, post_save
 
 from oncoliaison.programs import caseload
 from oncoliaison.programs.models import OPEN_EPISODE_STATUSES, ProgramEpisode
@@ -111,13 +110,3 @@ def refresh_stale(episodes: QuerySet[ProgramEpisode], today: dt.date) -> int:
     """Recompute the stale or expired loads among ``episodes`` (e.g. one navigator's caseload)."""
     stale = list(episodes.filter(expired_q(today)).values_list("patient_id", flat=True).order_by())
     return refresh(stale, today) if stale else 0
-
-
-def _task_or_barrier_changed(sender: type[Any], instance: Task | Barrier, **kwargs: Any) -> None:
-    if instance.patient_id is not None:
-        mark_stale([instance.patient_id])
-
-
-for _model in (Task, Barrier):
-    post_save.connect(_task_or_barrier_changed, sender=_model, dispatch_uid=f"workload-save-{_model.__name__}")
-    post_delete.connect(_task_or_barrier_changed, sender=_model, dispatch_uid=f"workload-delete-{_model.__name__}")

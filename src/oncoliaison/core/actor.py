@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
 from .roles import ADMIN_ROLES, CARE_DELIVERING_KINDS, CLINICAL_ROLES, PATIENT_CARE_ROLES
 from .scopes import ScopeSet
 
+# Who is asking.  A Literal, so that every ``actor.kind == "..."`` in the code is checked by the type checker
+# (strict equality): a misspelt kind fails the build instead of silently never matching.
+ActorKind = Literal["staff", "patient", "caregiver", "system", "anonymous"]
+ACTOR_KINDS: frozenset[str] = frozenset({"staff", "patient", "caregiver", "system", "anonymous"})
+
+
+def actor_kind(value: str) -> ActorKind:
+    """A stored user kind (accounts.User.kind, core.roles.UserKind) as an actor kind; ValueError otherwise."""
+    if value not in ACTOR_KINDS:
+        raise ValueError(f"Unknown actor kind: {value!r}")
+    return cast(ActorKind, value)
+
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # staff | patient | caregiver | system | anonymous
+    kind: ActorKind
     user_id: int | None = None
     username: str = ""
     # (organization_id, role, organization_kind) for each active membership
