@@ -30,6 +30,7 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import NotFound
 from oncoliaison.core.models import AuditAction, AuditOutcome
 
+from . import notifications
 from .models import User, UserKind
 
 NAME_SCOPE = "login-name"
@@ -79,12 +80,9 @@ def failure_recorded(*, username: str, user: User | None, source_address: str, a
 def _notify(user: User | None, what: str) -> None:
     if user is None or not user.email:
         return
-    body = (f"Hello {user.first_name or user.username},\n\nSomeone tried to sign in to OncoLiaison with your user "
-            f"name and a wrong password or code: {what}\n\nIf this was you, wait and try again, or ask your program "
-            "administrator for a new password. If it was not you, tell your program administrator.\n\n"
-            "This message contains no patient information.")
-    transaction.on_commit(lambda: send_mail("Sign-in to your OncoLiaison account was paused", body,
-                                            None, [user.email], fail_silently=True))
+    notice = notifications.sign_in_paused(user.first_name or user.username, what)
+    to = user.email
+    transaction.on_commit(lambda: send_mail(notice.subject, notice.body, None, [to], fail_silently=True))
 
 
 @dataclass(frozen=True)

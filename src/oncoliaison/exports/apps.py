@@ -8,3 +8,6 @@ class ExportsConfig(AppConfig):
     name = "oncoliaison.exports"
     label = "exports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import services  # noqa: F401  (declares the scheduled clean-up of old export files)

@@ -26,6 +26,7 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.files import open_private, private_dir
 from oncoliaison.core.models import AuditAction
+from oncoliaison.core.schedule import scheduled_job
 from oncoliaison.core.scopes import ScopeSet
 
 from . import selectors
@@ -159,3 +160,14 @@ def jobs_expired_delete(before: Any) -> int:
         shutil.rmtree(job_dir(job), ignore_errors=True)
         count += ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.CANCELLED)
     return count
+
+
+# Finished exports' files are kept this long for the client to download, then deleted (Bulk Data IG: the
+# server may remove files after a period it chooses; the manifest then answers 404).
+EXPORT_FILES_KEEP = dt.timedelta(days=7)
+
+
+@scheduled_job("bulk export files")
+def scheduled_export_cleanup(now: dt.datetime) -> str:
+    """Delete the files of exports finished more than EXPORT_FILES_KEEP ago (run-scheduled-jobs)."""
+    return f"deleted the files of {jobs_expired_delete(now - EXPORT_FILES_KEEP)} old export(s)"

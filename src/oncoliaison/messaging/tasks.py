@@ -8,23 +8,13 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django_tasks import task
 
 from oncoliaison.core import clock
+from oncoliaison.core.notices import absolute_url
 
+from . import notifications
 from .models import Message, ThreadParticipant
-
-
-def notice_text(link: str) -> tuple[str, str]:
-    """Subject and body of the notice (the same for everyone, whatever the message says)."""
-    subject = _("You have a new secure message")
-    body = _(
-        "You have a new secure message in OncoLiaison.\n\n"
-        "For your privacy this e-mail does not include the message. Sign in to read it:\n%(link)s\n\n"
-        "If you did not expect this e-mail, contact your care team by phone."
-    ) % {"link": link}
-    return subject, body
 
 
 @task()
@@ -45,8 +35,7 @@ def send_message_notices(message_id: int, link_base: str = "") -> int:
         .exclude(user__email="")
         .values_list("user_id", flat=True)
     )
-    base = (link_base or settings.PUBLIC_BASE_URL).rstrip("/")
-    link = base + reverse("messaging:thread", args=[message.thread_id])
+    link = absolute_url(reverse("messaging:thread", args=[message.thread_id]), link_base)
     sent = 0
     with mail.get_connection() as connection:
         for user in get_user_model().objects.filter(pk__in=list(recipients)):
@@ -54,8 +43,8 @@ def send_message_notices(message_id: int, link_base: str = "") -> int:
             if not thread_queryset_for(actor_for_user(user)).filter(pk=message.thread_id).exists():
                 continue
             with translation.override(_language_of(user)):
-                subject, body = notice_text(link)
-            mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email],
+                notice = notifications.message_waiting(link)
+            mail.EmailMessage(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [user.email],
                               connection=connection).send()
             sent += 1
     return sent

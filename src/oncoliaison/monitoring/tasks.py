@@ -10,29 +10,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django_tasks import task
 
 from oncoliaison.core import clock
+from oncoliaison.core.notices import Notice, absolute_url
 from oncoliaison.core.schedule import scheduled_job
 from oncoliaison.patients.selectors import contact_points_for
 
-from . import services
+from . import notifications, services
 from .models import Alert
 
 logger = logging.getLogger(__name__)
 
 
-def _url(path: str) -> str:
-    return (settings.PUBLIC_BASE_URL.rstrip("/") + path) if settings.PUBLIC_BASE_URL else path
+def _send(notice: Notice, to: list[str]) -> None:
+    send_mail(notice.subject, notice.body, None, to, fail_silently=True)
 
 
 def _alert_url(alert_id: int) -> str:
     """The alert's page (reasons, the patient's words, what was done): notices carry only this link, never
     patient content — who the patient is and why the alert fired are read after signing in."""
-    return _url(reverse("monitoring:alert_detail", args=[alert_id]))
+    return absolute_url(reverse("monitoring:alert_detail", args=[alert_id]))
 
 
 @task()
@@ -44,12 +44,7 @@ def escalate_alert(alert_id: int) -> bool:
         to = alert.escalated_to.email if alert.escalated_to and alert.escalated_to.email else ""
         if to:
             # No patient names, identifiers or symptoms in e-mail: a link to the alert only.
-            send_mail(
-                "OncoLiaison: a symptom alert passed its response deadline",
-                "A symptom alert was not acknowledged in time and has been escalated to you.  "
-                f"Open the alert: {_alert_url(alert_id)}",
-                None, [to], fail_silently=True,
-            )
+            _send(notifications.alert_overdue_escalated(_alert_url(alert_id)), [to])
         logger.info("symptom alert %s escalated", alert_id)
     return done
 
@@ -64,15 +59,7 @@ def send_schedule_reminder(schedule_id: int) -> bool:
     email = (user.email if user is not None else "") or ""
     if email:
         urgent = contact_points_for(schedule.patient).urgent_phone
-        call = (f"If you feel very unwell, call your care team's 24-hour line now: {urgent}.  In an emergency "
-                "call 911." if urgent else "If you feel very unwell and cannot reach your care team, call 911.  "
-                "If you are thinking of harming yourself, call or text 988.")
-        send_mail(
-            "Your symptom check-in is due",
-            "Your care team asks you to report how you are feeling.  Please sign in to the OncoLiaison portal "
-            f"to answer a few questions: {_url('/')}\n\n{call}",
-            None, [email], fail_silently=True,
-        )
+        _send(notifications.check_in_due(absolute_url("/"), urgent), [email])
     return True
 
 
@@ -87,12 +74,7 @@ def notify_alerts(alert_ids: list[int]) -> int:
     ):
         by_recipient.setdefault(email, []).append(alert_id)
     for email, ids in sorted(by_recipient.items()):
-        links = "\n".join(_alert_url(i) for i in ids)
-        send_mail(
-            "OncoLiaison: severe symptom alert on your worklist",
-            f"A severe symptom alert needs a response within the hour.  Open it:\n{links}",
-            None, [email], fail_silently=True,
-        )
+        _send(notifications.severe_alerts([_alert_url(i) for i in ids]), [email])
     return len(by_recipient)
 
 
@@ -104,11 +86,7 @@ def notify_escalation(alert_id: int) -> bool:
     to = alert.escalated_to.email if alert and alert.escalated_to and alert.escalated_to.is_active else ""
     if not to:
         return False
-    send_mail(
-        "OncoLiaison: a symptom alert was escalated to you",
-        f"A navigator escalated a symptom alert to you and left you a note.  Open the alert: {_alert_url(alert_id)}",
-        None, [to], fail_silently=True,
-    )
+    _send(notifications.alert_escalated_to_you(_alert_url(alert_id)), [to])
     return True
 
 

@@ -31,6 +31,7 @@ from oncoliaison.patients.models import Consent, ConsentKind, ConsentStatus, Pat
 from oncoliaison.patients.selectors import active_consents
 from oncoliaison.patients.services import ConsentData, consent_create, consent_revoke
 
+from . import notifications
 from .models import InvitationKind, PortalInvitation
 from .rules import CAREGIVER_INVITATIONS_PER_DAY, INVITATION_LIFETIME, invitation_usable
 
@@ -57,16 +58,8 @@ def _validate_email(email: str) -> str:
 
 def _invitation_mail(email: str, link: str, language: str, kind: str) -> None:
     with translation.override(language):
-        subject = _("Your invitation to the OncoLiaison portal")
-        if kind == InvitationKind.CAREGIVER:
-            intro = _("Someone has invited you to help with their care through the OncoLiaison portal.")
-        else:
-            intro = _("Your care team has invited you to the OncoLiaison patient portal.")
-        body = _(
-            "%(intro)s\n\nTo set up your account, open this link within 7 days:\n%(link)s\n\n"
-            "The link works once. If you did not expect this e-mail, you can ignore it."
-        ) % {"intro": intro, "link": link}
-    mail.send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        notice = notifications.invitation(link, kind)
+    mail.send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [email])
 
 
 def _issue(*, actor: Actor, patient: Patient, email: str, kind: str, consent: Consent | None,
@@ -246,12 +239,8 @@ def _existing_caregiver(email: str) -> User | None:
 
 def _access_notice(email: str, link: str, language: str) -> None:
     with translation.override(language):
-        subject = _("You have been given access in the OncoLiaison portal")
-        body = _(
-            "Someone has given you access to help with their care in the OncoLiaison portal.\n\n"
-            "Sign in to see it:\n%(link)s"
-        ) % {"link": link}
-    mail.send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        notice = notifications.access_given(link)
+    mail.send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [email])
 
 
 def caregiver_invite(

@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django_tasks import task
 
+from oncoliaison.core.notices import absolute_url
 from oncoliaison.organisations.models import Membership, Role
 
+from . import notifications
 from .models import OPEN_STATUSES, Referral, Urgency
 
 logger = logging.getLogger(__name__)
 
 # Referrals whose arrival the program's navigators are told of at once.
 NOTIFY_URGENCIES = (Urgency.URGENT, Urgency.EMERGENT)
-
-
-def _url(path: str) -> str:
-    return (settings.PUBLIC_BASE_URL.rstrip("/") + path) if settings.PUBLIC_BASE_URL else path
 
 
 @task()
@@ -47,11 +44,8 @@ def notify_navigators_of_referral(referral_id: int) -> int:
     if not recipients:
         return 0
     urgency = referral.get_urgency_display().lower()
-    send_mail(
-        f"OncoLiaison: new {urgency} referral",
-        f"A new {urgency} referral is waiting in the triage queue of {referral.receiving_organization.name}.  "
-        f"Open the queue: {_url(reverse('referrals:queue'))}",
-        None, recipients, fail_silently=True,
-    )
+    notice = notifications.urgent_referral_waiting(urgency, referral.receiving_organization.name,
+                                                   absolute_url(reverse("referrals:queue")))
+    send_mail(notice.subject, notice.body, None, recipients, fail_silently=True)
     logger.info("navigators told of referral %s", referral_id)
     return len(recipients)

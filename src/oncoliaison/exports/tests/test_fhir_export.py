@@ -359,3 +359,19 @@ def test_worker_command_runs_queued_jobs_and_deletes_old_files(cast: Cast, setti
     call_command("run_export_jobs", "--keep-days", "1")
     assert not (settings.VAR_DIR / "exports" / job.key).exists()
     assert ExportJob.objects.get().status == ExportStatus.CANCELLED
+
+
+def test_the_scheduled_jobs_delete_export_files_after_a_week(cast: Cast, settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    import_mcode(cast)
+    tok = token(cast)
+    follow(kick_off("/$export", tok, _type="Condition"), tok)
+    job = ExportJob.objects.get()
+    folder = settings.VAR_DIR / "exports" / job.key
+    call_command("run_scheduled_jobs")
+    assert folder.is_dir() and ExportJob.objects.get().status == ExportStatus.COMPLETED  # six days left
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=job.finished_at - dt.timedelta(days=8))
+    call_command("run_scheduled_jobs")
+    assert not folder.exists() and ExportJob.objects.get().status == ExportStatus.CANCELLED
+    assert "deleted the files of 1 old export(s)" in capsys.readouterr().out
