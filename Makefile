@@ -80,8 +80,10 @@ pytest:
 audit: install-dev
 	$(BIN)/pip-audit -s pypi --no-deps --disable-pip -r constraints.txt --progress-spinner off
 
+## make bench: the benchmark scripts on a fresh embedded database each (docs/benchmarks.md has the figures);
+## the worklist at registry scale needs PostgreSQL: DATABASE_URL=postgres://… .venv/bin/python benchmarks/worklist.py
 bench: install-dev
-	$(BIN)/python benchmarks/run_all.py
+	@for s in fhir_read fhir_import fhir_export symptom_submit; do echo "== benchmarks/$$s.py"; $(BIN)/python benchmarks/$$s.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules var/*.sqlite3* .pytest_cache .mypy_cache .ruff_cache
