@@ -34,6 +34,15 @@ def _post_redirect_get(settings):  # type: ignore[no-untyped-def]
     settings.PRG_STRICT = True
 
 
+@pytest.fixture(autouse=True)
+def _instrument_cache():  # type: ignore[no-untyped-def]
+    # Instrument rows loaded inside a test are rolled back after it: forget what was cached of them.
+    from oncoliaison.instruments import cache
+
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """On SQLite, Django's test flush empties tables with DELETE, which the audit table's append-only

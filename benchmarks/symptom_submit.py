@@ -81,9 +81,10 @@ def main() -> int:
     from oncoliaison.core import clock
     from oncoliaison.core.actor import Actor
     from oncoliaison.core.scopes import ScopeSet
+    from oncoliaison.instruments.models import Instrument
     from oncoliaison.monitoring import services
     from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE, questionnaire_responses_ingest
-    from oncoliaison.monitoring.models import Alert, SymptomInstrument, SymptomReport
+    from oncoliaison.monitoring.models import Alert, SymptomReport
     from oncoliaison.patients.models import Patient
     from oncoliaison.testing import make_cast
 
@@ -96,7 +97,7 @@ def main() -> int:
         for n in range(args.patients)
     ])
     patients = list(Patient.objects.filter(organization=cast.lead).select_related("organization"))
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     nurse = cast.actor(cast.navigator)
     rng = random.Random(7)
     level = {p.pk: [rng.randint(0, 4) for _ in range(9)] for p in patients}

@@ -141,12 +141,14 @@ ROUTES: dict[str, dict[str, str]] = {
 
 # Routes that also take a non-id argument: a real value for it.
 EXTRA_KWARGS = {
-    "assessments:new": lambda: {"code": apps.get_model("assessments.Instrument").objects.values_list("code", flat=True).first()},
+    "assessments:new": lambda: {"code": apps.get_model("instruments.Instrument").objects.filter(
+        purpose="needs-assessment").values_list("code", flat=True).first()},
     "portal:screen_fill_for": lambda: {"code": "nccn-dt"},
     "oncology:record_new": lambda: {"record_type": "performance"},
     "oncology:record_correct": lambda: {"record_type": "condition"},
     "monitoring:phone_report": lambda: {
-        "code": apps.get_model("monitoring.SymptomInstrument").objects.values_list("code", flat=True).first()
+        "code": apps.get_model("instruments.Instrument").objects.filter(purpose="symptom-monitoring")
+        .order_by("code").values_list("code", flat=True).first()
     },
 }
 

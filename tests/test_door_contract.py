@@ -97,13 +97,13 @@ def test_patients(cast: Cast) -> None:
 
 
 def test_symptom_reports(cast: Cast) -> None:
+    from oncoliaison.instruments.models import Instrument
     from oncoliaison.monitoring import services as monitoring
     from oncoliaison.monitoring.fhir import ID_PREFIX
     from oncoliaison.monitoring.instruments import load_instruments
-    from oncoliaison.monitoring.models import SymptomInstrument
 
     load_instruments()
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     for score in (3, 5):
         monitoring.report_submit(actor=cast.actor(cast.navigator), patient=cast.pat, instrument=esas,
                                  answers={"esas-1": score}, source="phone")

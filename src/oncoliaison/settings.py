@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "oncoliaison.accounts",
     "oncoliaison.organisations",
     "oncoliaison.patients",
+    "oncoliaison.instruments",
     "oncoliaison.oncology",
     "oncoliaison.assessments",
     "oncoliaison.careplans",

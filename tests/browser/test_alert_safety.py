@@ -21,9 +21,11 @@ from playwright.sync_api import expect
 
 from oncoliaison.accounts.models import User, UserKind
 from oncoliaison.accounts.services import actor_for_user
+from oncoliaison.instruments.models import Instrument, InstrumentPermission
+from oncoliaison.instruments.selectors import grant_record
 from oncoliaison.monitoring import services as monitoring
 from oncoliaison.monitoring.instruments import load_instruments
-from oncoliaison.monitoring.models import Alert, AlertAction, InstrumentPermission, SymptomInstrument
+from oncoliaison.monitoring.models import Alert, AlertAction
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.programs.models import ProgramEpisode
 from oncoliaison.programs.services import episode_enroll
@@ -42,7 +44,7 @@ def _staff(username: str, given: str, family: str, org, role: str) -> User:  # t
 
 
 def _severe_report(cast, by: User) -> Alert:  # type: ignore[no-untyped-def]
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     answers = {f"esas-{i}": 8 for i in range(1, 10)} | {"anything-else": FEVER}
     result = monitoring.report_submit(actor=actor_for_user(by), patient=cast.pat, instrument=esas, answers=answers,
                                       source="phone")
@@ -163,7 +165,7 @@ def test_switching_monitoring_off_shows_who_is_affected_and_is_never_one_click(
 ):
     load_instruments()
     clp = _staff("maria", "Maria", "Liaison", cast.lead, Role.CLP)
-    proctcae = SymptomInstrument.objects.get(code="pro-ctcae")
+    proctcae = Instrument.objects.get(code="pro-ctcae")
     monitoring.instrument_permission_record(
         actor=actor_for_user(cast.admin), instrument=proctcae, organization_id=cast.lead.pk,
         data=monitoring.PermissionData("National Cancer Institute", "NCI-2026-014", dt.date(2026, 1, 5)))
@@ -180,12 +182,12 @@ def test_switching_monitoring_off_shows_who_is_affected_and_is_never_one_click(
     expect(affected).not_to_contain_text(cast.pat.display_name)
     page.get_by_role("button", name="Disable the permission").click()
     expect(page.get_by_role("alert")).to_contain_text("Say why")
-    assert InstrumentPermission.objects.get().enabled
+    assert grant_record(InstrumentPermission.objects.get()).standing
     page.get_by_label("Reason").fill("NCI licence not renewed")
     page.get_by_label("I understand").check()
     page.get_by_role("button", name="Disable the permission").click()
     expect(page.get_by_role("status").filter(has_text="permission")).to_contain_text("The permission was disabled")
-    assert not InstrumentPermission.objects.get().enabled
+    assert not grant_record(InstrumentPermission.objects.get(kind="grant")).standing
 
     # The severe-symptom rule cannot be switched off.
     page.goto(f"{live_server.url}/monitoring/rules/")

@@ -14,9 +14,9 @@ from browsing import settled, sign_in, watch_problems
 from playwright.sync_api import expect
 
 from oncoliaison.accounts.services import actor_for_user
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.monitoring import services as monitoring
 from oncoliaison.monitoring.instruments import load_instruments
-from oncoliaison.monitoring.models import SymptomInstrument
 
 FOCUSED_ID = "() => document.activeElement && document.activeElement.id"
 FOCUS_IN = "(id) => !!(document.activeElement && document.activeElement.closest('#' + id))"
@@ -24,7 +24,7 @@ FOCUS_IN = "(id) => !!(document.activeElement && document.activeElement.closest(
 
 def test_acknowledge_in_two_tabs_and_hear_the_result(live_server, transactional_db, cast, browser_page):
     load_instruments()  # the live server's database is emptied between tests
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     actor = actor_for_user(cast.navigator)
     alert = monitoring.report_submit(actor=actor, patient=cast.pat, instrument=esas, answers={"esas-1": 9},
                                      source="phone").alert

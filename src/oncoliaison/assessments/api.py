@@ -17,10 +17,11 @@ from oncoliaison.core.access import require_scope
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
+from oncoliaison.instruments.selectors import instrument_by_code
 from oncoliaison.patients.selectors import access_patient
 
 from . import selectors, services
-from .models import Assessment, Instrument, ReferralSuggestion
+from .models import Assessment, ReferralSuggestion
 from .schemas import (
     AssessmentIn,
     AssessmentInstrumentOut,
@@ -73,7 +74,7 @@ def assessment_submit(request: HttpRequest, patient_id: Id, payload: AssessmentI
     """Record a completed assessment; the answer carries its scores and the referrals it proposes."""
     actor = actor_of(request)
     patient = access_patient(actor, patient_id, category=selectors.CATEGORY, channel=CHANNEL, audit_read=False)
-    instrument = Instrument.objects.filter(code=payload.instrument).first()
+    instrument = instrument_by_code(payload.instrument, purpose=selectors.PURPOSE)
     version = selectors.current_version(instrument) if instrument else None
     if version is None:
         raise ValidationFailed("Unknown instrument.",

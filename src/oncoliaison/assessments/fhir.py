@@ -40,19 +40,15 @@ from oncoliaison.fhir.registry import (
     reference_to,
     register,
 )
+from oncoliaison.instruments import selectors as instruments
+from oncoliaison.instruments.fhir import QuestionnaireMapperBase, questionnaire_search_params
+from oncoliaison.instruments.models import Instrument, InstrumentVersion, VersionStatus
+from oncoliaison.instruments.selectors import questionnaire_url
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
 from . import rules, selectors, services
-from .models import (
-    Assessment,
-    AssessmentAnswer,
-    AssessmentScore,
-    FilledBy,
-    Instrument,
-    InstrumentVersion,
-    InstrumentVersionStatus,
-)
+from .models import Assessment, AssessmentAnswer, AssessmentQuestionnaire, AssessmentScore, FilledBy
 
 CS_SCORE = f"{codes.CODE_BASE}/CodeSystem/assessment-score"
 CS_OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -60,8 +56,7 @@ CS_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpr
 EXT_MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
 EXT_ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
-_STATUS = {InstrumentVersionStatus.DRAFT: "draft", InstrumentVersionStatus.ACTIVE: "active",
-           InstrumentVersionStatus.RETIRED: "retired"}
+_STATUS = {VersionStatus.DRAFT: "draft", VersionStatus.ACTIVE: "active", VersionStatus.RETIRED: "retired"}
 _INTERPRETATION = {"POS": "Positive", "NEG": "Negative"}
 _SP = "http://hl7.org/fhir/SearchParameter/"
 ID_PREFIX = "assessment"
@@ -88,10 +83,6 @@ def _prefixed_reference(field: str, resource_type: str) -> Any:
     return apply
 
 
-def _instrument_code_of(name: str, value: str) -> Q:
-    return Q(instrument__code=value.split("|")[0].rstrip("/").split("/")[-1])
-
-
 def _score_code(name: str, value: str) -> Q:
     system, code = params.token(value)
     if system in (None, CS_SCORE):
@@ -100,10 +91,6 @@ def _score_code(name: str, value: str) -> Q:
     if system == codes.CS_LOINC:
         return Q(loinc_code=code)
     return params.NOTHING
-
-
-def questionnaire_url(instrument: Instrument) -> str:
-    return f"{codes.CODE_BASE}/Questionnaire/{instrument.code}"
 
 
 def answer_system(instrument: Instrument, link_id: str) -> str:
@@ -146,13 +133,13 @@ def questionnaire_to_fhir(version: InstrumentVersion) -> dict[str, Any]:
         items.append(entry)
     out: dict[str, Any] = {
         "resourceType": "Questionnaire",
-        "id": fid(version.pk),
+        "id": fid(version.number),
         "meta": codes.meta(1, version.created_at),
         "url": questionnaire_url(instrument),
         "version": version.version,
         "name": "".join(part.capitalize() for part in instrument.code.split("-")),
         "title": instrument.title,
-        "status": _STATUS[InstrumentVersionStatus(version.status)],
+        "status": _STATUS[VersionStatus(version.status)],
         "subjectType": ["Patient"],
         "publisher": instrument.publisher,
         "description": instrument.citation,
@@ -165,21 +152,17 @@ def questionnaire_to_fhir(version: InstrumentVersion) -> dict[str, Any]:
 
 
 @register
-class QuestionnaireMapper(ResourceMapper):
-    resource_type = "Questionnaire"
-    model = InstrumentVersion
+class QuestionnaireMapper(QuestionnaireMapperBase):
+    model = AssessmentQuestionnaire
+    purpose = selectors.PURPOSE
     id_prefix = ID_PREFIX
     interactions = (READ, SEARCH)
     documentation = ("Needs-assessment instruments (NCCN Distress Thermometer, CMS AHC HRSN), one Questionnaire per "
                      "published version, licence in copyright.")
-    search_params = (
-        SearchParam("url", "uri", "Canonical URL of the instrument.", _instrument_code_of, _SP + "Questionnaire-url"),
-        SearchParam("name", "string", "Instrument code, e.g. nccn-dt.", params.string_filter(["instrument__code"]),
-                    _SP + "Questionnaire-name"),
-    )
+    search_params = questionnaire_search_params("nccn-dt")
 
-    def queryset_for(self, actor: Actor) -> QuerySet[InstrumentVersion]:
-        return InstrumentVersion.objects.select_related("instrument")
+    def queryset_for(self, actor: Actor) -> QuerySet[Any]:
+        return super().queryset_for(actor).select_related("instrument")
 
     def version_of(self, obj: Any) -> int:
         return 1
@@ -242,14 +225,10 @@ class ResponseInput:
 
 
 def _version_for(canonical: str) -> InstrumentVersion:
-    url, _, number = canonical.partition("|")
-    code = url.rstrip("/").rsplit("/", 1)[-1]
-    if not url.startswith(f"{codes.CODE_BASE}/Questionnaire/"):
+    if instruments.code_of_canonical(canonical) is None:
         raise ValidationFailed("questionnaire must be the canonical URL of an OncoLiaison instrument.",
                                field_errors={"questionnaire": ["Unknown Questionnaire."]})
-    qs = InstrumentVersion.objects.select_related("instrument").filter(instrument__code=code)
-    version = qs.filter(version=number).first() if number else qs.filter(
-        status=InstrumentVersionStatus.ACTIVE).order_by("-created_at").first()
+    version = instruments.version_for_canonical(canonical, purpose=selectors.PURPOSE)
     if version is None:
         raise ValidationFailed("questionnaire does not name a known instrument version.",
                                field_errors={"questionnaire": ["Unknown Questionnaire version."]})
@@ -300,9 +279,7 @@ def questionnaire_response_from_fhir(resource: dict[str, Any], *, actor: Actor) 
 
 
 def _ours(resource: dict[str, Any]) -> bool:
-    url = str(resource.get("questionnaire") or "").partition("|")[0]
-    base = f"{codes.CODE_BASE}/Questionnaire/"
-    return url.startswith(base) and Instrument.objects.filter(code=url.rstrip("/").split("/")[-1]).exists()
+    return instruments.is_our_questionnaire(str(resource.get("questionnaire") or ""), purpose=selectors.PURPOSE)
 
 
 @register

@@ -1,6 +1,8 @@
-"""Needs-assessment instruments as versioned data, filled assessments, their scores and referral suggestions.
+"""Filled needs assessments, their scores and referral suggestions.
 
-FHIR shapes: an ``InstrumentVersion`` is a Questionnaire, an ``Assessment`` with its ``AssessmentAnswer`` rows a
+The instruments (definitions, versions, licence permissions) are in ``oncoliaison.instruments``, with the purpose
+"needs-assessment"; their scoring is in ``rules.py`` here.  FHIR shapes: an ``InstrumentVersion`` is a
+Questionnaire, an ``Assessment`` with its ``AssessmentAnswer`` rows a
 QuestionnaireResponse, an ``AssessmentScore`` an Observation (derivedFrom the response).
 """
 
@@ -10,93 +12,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-class InstrumentVersionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    RETIRED = "retired", "Retired"
+from oncoliaison.instruments.models import InstrumentVersion
 
 
-class Instrument(models.Model):
-    """A screening instrument (e.g. the NCCN Distress Thermometer), independent of its versions."""
-
-    code = models.SlugField(max_length=64, unique=True)
-    title = models.CharField(max_length=200)
-    publisher = models.CharField(max_length=200, blank=True)
-    source_url = models.URLField(max_length=500, blank=True)
-    citation = models.TextField(blank=True, help_text="Published source of the items and scoring rules.")
-    licence = models.TextField(blank=True, help_text="Licence or terms of use, as published.")
-    requires_permission = models.BooleanField(
-        default=False,
-        help_text="The owner's written permission is needed before use; off until an administrator records it.",
-    )
-    loinc_code = models.CharField(max_length=20, blank=True, help_text="LOINC panel code, when one exists.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+class AssessmentQuestionnaire(InstrumentVersion):
+    """A needs-assessment instrument version as this domain serves it (FHIR Questionnaire ``assessment-<n>``)."""
 
     class Meta:
-        ordering = ["title"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class InstrumentVersion(models.Model):
-    """One published version of an instrument: its items, answer options and codes (JSON definition)."""
-
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="versions")
-    version = models.CharField(max_length=32)
-    status = models.CharField(
-        max_length=16, choices=InstrumentVersionStatus.choices, default=InstrumentVersionStatus.ACTIVE
-    )
-    scoring = models.CharField(max_length=64, help_text="Name of the scoring rule set in assessments.rules")
-    definition = models.JSONField(help_text="Items, answer options and codes; see docs/assessments.md")
-    checksum = models.CharField(max_length=64, help_text="SHA-256 of the definition file as loaded")
-    loaded_from = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["instrument__title", "-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["instrument", "version"], name="instrument_version_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.instrument.title} (version {self.version})"
-
-
-class InstrumentPermission(models.Model):
-    """An organisation's switch for an instrument, with the permission it holds from the owner.
-
-    Instruments that need permission stay off for an organisation until a program administrator records the
-    permission (reference, holder, date) and enables it.  Every change is audited.
-    """
-
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="permissions")
-    organization = models.ForeignKey(
-        "organisations.Organization", on_delete=models.CASCADE, related_name="instrument_permissions"
-    )
-    enabled = models.BooleanField(default=False)
-    permission_reference = models.CharField(
-        max_length=200, blank=True, help_text="The owner's permission or licence reference."
-    )
-    permission_holder = models.CharField(max_length=200, blank=True)
-    granted_on = models.DateField(null=True, blank=True)
-    expires_on = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["instrument", "organization"], name="instrument_permission_unique"),
-            models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(granted_on__isnull=True) | Q(expires_on__gte=models.F("granted_on")),
-                name="instrument_permission_period_ordered",
-            ),
-        ]
+        proxy = True
 
 
 class AssessmentStatus(models.TextChoices):
@@ -122,7 +45,7 @@ class Assessment(models.Model):
         "organisations.Organization", on_delete=models.PROTECT, related_name="assessments",
         help_text="Organisation under whose care the assessment was taken.",
     )
-    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="assessments")
+    instrument_version = models.ForeignKey("instruments.InstrumentVersion", on_delete=models.PROTECT, related_name="assessments")
     status = models.CharField(max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.COMPLETED)
     filled_by = models.CharField(max_length=16, choices=FilledBy.choices)
     author = models.ForeignKey(

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from oncoliaison.core import audit, clock
+from oncoliaison.core import audit
 from oncoliaison.core.access import get_visible_or_404, owner_patient_id
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditAction
+from oncoliaison.instruments import selectors as instruments
+from oncoliaison.instruments.models import Instrument, InstrumentVersion, Purpose
+from oncoliaison.instruments.selectors import instrument_enabled_for
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
 
 from . import rules
-from .models import (
-    Assessment,
-    AssessmentStatus,
-    Instrument,
-    InstrumentPermission,
-    InstrumentVersion,
-    InstrumentVersionStatus,
-    ReferralSuggestion,
-)
+from .models import Assessment, AssessmentStatus, ReferralSuggestion
 
 CATEGORY = "assessment"
+PURPOSE = Purpose.NEEDS_ASSESSMENT
 
 
 def acting_organization_id(actor: Actor, patient: Patient) -> int | None:
@@ -43,31 +39,8 @@ def acting_organization_id(actor: Actor, patient: Patient) -> int | None:
     return min(orgs) if orgs else None
 
 
-def permission_for(instrument: Instrument, organization_id: int | None) -> InstrumentPermission | None:
-    if organization_id is None:
-        return None
-    return InstrumentPermission.objects.filter(instrument=instrument, organization_id=organization_id).first()
-
-
-def instrument_enabled_for(instrument: Instrument, organization_id: int | None) -> tuple[bool, str]:
-    """(enabled?, why) — free instruments are on unless switched off; licensed ones need a recorded permission."""
-    perm = permission_for(instrument, organization_id)
-    today = clock.today()
-    if not instrument.requires_permission:
-        if perm is not None and not perm.enabled:
-            return False, "Switched off by the program administrator."
-        return True, "Free to use."
-    if perm is None or not perm.enabled:
-        return False, "Needs the owner's permission: a program administrator must record it and switch it on."
-    if not perm.permission_reference:
-        return False, "No permission reference is recorded."
-    if perm.expires_on and perm.expires_on < today:
-        return False, f"The recorded permission expired on {perm.expires_on:%Y-%m-%d}."
-    return True, f"Permission {perm.permission_reference} recorded."
-
-
 def current_version(instrument: Instrument) -> InstrumentVersion | None:
-    return instrument.versions.filter(status=InstrumentVersionStatus.ACTIVE).order_by("-created_at", "-id").first()
+    return instruments.current_version(instrument)
 
 
 def instrument_list_for(actor: Actor) -> list[dict[str, object]]:
@@ -76,20 +49,20 @@ def instrument_list_for(actor: Actor) -> list[dict[str, object]]:
         raise Forbidden("Instrument settings are for staff.")
     org_id = actor.primary_organization_id
     rows: list[dict[str, object]] = []
-    for instrument in Instrument.objects.prefetch_related("versions").order_by("title"):
+    for instrument in instruments.instruments_for_purpose(PURPOSE).order_by("title"):
         enabled, why = instrument_enabled_for(instrument, org_id)
         rows.append({
             "instrument": instrument,
             "version": current_version(instrument),
             "enabled": enabled,
             "why": why,
-            "permission": permission_for(instrument, org_id),
+            "permission": instruments.recorded_permission(instrument, org_id),
         })
     return rows
 
 
 def instrument_get(code: str) -> Instrument:
-    instrument = Instrument.objects.filter(code=code).first()
+    instrument = instruments.instrument_by_code(code, purpose=PURPOSE)
     if instrument is None:
         raise NotFound()
     return instrument
@@ -99,7 +72,7 @@ def available_versions_for(actor: Actor, patient: Patient) -> list[InstrumentVer
     """Current versions of the instruments the actor may use for this patient now."""
     org_id = acting_organization_id(actor, patient)
     out = []
-    for instrument in Instrument.objects.order_by("title"):
+    for instrument in instruments.instruments_for_purpose(PURPOSE).order_by("title"):
         version = current_version(instrument)
         if version is not None and instrument_enabled_for(instrument, org_id)[0]:
             out.append(version)

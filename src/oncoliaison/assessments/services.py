@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,15 @@ from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditAction
+from oncoliaison.instruments import services as instruments
+from oncoliaison.instruments.models import (
+    Instrument,
+    InstrumentPermission,
+    InstrumentVersion,
+    PermissionKind,
+    VersionStatus,
+)
+from oncoliaison.instruments.selectors import instrument_enabled_for
 from oncoliaison.patients.models import ConsentKind, Patient, ProxyScope
 from oncoliaison.patients.selectors import active_consents
 
@@ -27,14 +35,10 @@ from .models import (
     AssessmentScore,
     AssessmentStatus,
     FilledBy,
-    Instrument,
-    InstrumentPermission,
-    InstrumentVersion,
-    InstrumentVersionStatus,
     ReferralSuggestion,
     SuggestionStatus,
 )
-from .selectors import CATEGORY, acting_organization_id, instrument_enabled_for
+from .selectors import CATEGORY, PURPOSE, acting_organization_id
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "instruments"
 
@@ -58,46 +62,26 @@ def instrument_load(definition: Mapping[str, Any], *, actor: Actor, source: str 
         rules.check_definition(definition)
     except rules.DefinitionError as exc:
         raise ValidationFailed(f"Instrument definition {source or definition.get('code')}: {exc}") from exc
-    checksum = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+    spec = instruments.VersionSpec(
+        code=definition["code"], purpose=PURPOSE, version=definition["version"], scoring=definition["scoring"],
+        definition=definition, loaded_from=source,
+        instrument={
+            "title": definition["title"],
+            "publisher": definition.get("publisher", ""),
+            "source_url": definition.get("source_url", ""),
+            "citation": definition.get("citation", ""),
+            "licence": definition.get("licence", ""),
+            "requires_permission": bool(definition.get("requires_permission", False)),
+            "loinc_code": definition.get("loinc", ""),
+        },
+    )
     with transaction.atomic():
-        instrument, _ = Instrument.objects.update_or_create(
-            code=definition["code"],
-            defaults={
-                "title": definition["title"],
-                "publisher": definition.get("publisher", ""),
-                "source_url": definition.get("source_url", ""),
-                "citation": definition.get("citation", ""),
-                "licence": definition.get("licence", ""),
-                "requires_permission": bool(definition.get("requires_permission", False)),
-                "loinc_code": definition.get("loinc", ""),
-            },
-        )
-        existing = InstrumentVersion.objects.select_for_update().filter(
-            instrument=instrument, version=definition["version"]
-        ).first()
-        if existing is not None:
-            if existing.checksum == checksum:
-                return LoadResult(instrument.code, existing.version, False)
-            if existing.assessments.exists():
-                raise Conflict(
-                    f"Version {existing.version} of {instrument.code} is in use and differs from {source}; "
-                    "publish the change under a new version number."
-                )
-            existing.definition, existing.checksum, existing.scoring = definition, checksum, definition["scoring"]
-            existing.loaded_from = source[:200]
-            existing.save()
-            created = False
-        else:
-            InstrumentVersion.objects.create(
-                instrument=instrument, version=definition["version"], scoring=definition["scoring"],
-                definition=definition, checksum=checksum, loaded_from=source[:200],
-                status=InstrumentVersionStatus.ACTIVE,
-            )
-            created = True
+        version, outcome = instruments.version_load(spec, replace=True, in_use=lambda v: v.assessments.exists())
+        if outcome == "unchanged":
+            return LoadResult(spec.code, spec.version, False)
         audit.log(actor, AuditAction.ADMIN, category="instrument", resource_type="Questionnaire",
-                  resource_id=instrument.pk, detail=f"loaded {instrument.code} {definition['version']}",
-                  channel="cli")
-    return LoadResult(instrument.code, definition["version"], created)
+                  resource_id=version.instrument_id, detail=f"loaded {spec.code} {spec.version}", channel="cli")
+    return LoadResult(spec.code, spec.version, outcome == "created")
 
 
 def instruments_load_bundled(*, actor: Actor) -> list[LoadResult]:
@@ -121,7 +105,9 @@ class PermissionData:
 def instrument_permission_set(
     *, actor: Actor, instrument: Instrument, organization_id: int, data: PermissionData, channel: str = "web"
 ) -> InstrumentPermission:
-    """Switch an instrument on or off for an organisation, recording the owner's permission when needed."""
+    """Switch an instrument on or off for an organisation, recording the owner's permission when needed.
+
+    Each switch is a new entry in the permission history: switching off keeps the permission recorded before."""
     require_admin(actor, organization_id)
     errors: dict[str, list[str]] = {}
     if data.enabled and instrument.requires_permission:
@@ -137,21 +123,14 @@ def instrument_permission_set(
         errors["expires_on"] = ["This permission has already expired."]
     if errors:
         raise ValidationFailed("The permission record is not complete.", field_errors=errors)
-    with transaction.atomic():
-        perm, _ = InstrumentPermission.objects.select_for_update().get_or_create(
-            instrument=instrument, organization_id=organization_id
-        )
-        perm.enabled = data.enabled
-        perm.permission_reference = data.permission_reference.strip()
-        perm.permission_holder = data.permission_holder.strip()
-        perm.granted_on, perm.expires_on, perm.note = data.granted_on, data.expires_on, data.note.strip()
-        perm.recorded_by_id = actor.user_id
-        perm.save()
-        audit.log(actor, AuditAction.ADMIN, category="instrument", resource_type="Questionnaire",
-                  resource_id=instrument.pk,
-                  detail=f"{'enabled' if data.enabled else 'disabled'} {instrument.code} for organisation "
-                         f"{organization_id}", channel=channel)
-    return perm
+    entry = instruments.PermissionEntry(
+        kind=PermissionKind.GRANT if data.enabled else PermissionKind.SWITCH_OFF,
+        reference=data.permission_reference, holder=data.permission_holder, granted_on=data.granted_on,
+        expires_on=data.expires_on, note=data.note,
+    )
+    return instruments.permission_record(
+        actor=actor, instrument=instrument, organization_id=organization_id, entry=entry, channel=channel,
+        detail=f"{'enabled' if data.enabled else 'disabled'} {instrument.code} for organisation {organization_id}")
 
 
 # --- assessments --------------------------------------------------------------------------------------------
@@ -209,7 +188,7 @@ def assessment_submit(
     enabled, why = instrument_enabled_for(instrument, org_id)
     if not enabled:
         raise Forbidden(f"{instrument.title} is not available: {why}")
-    if version.status != InstrumentVersionStatus.ACTIVE:
+    if version.status != VersionStatus.ACTIVE:
         raise ValidationFailed(f"Version {version.version} of {instrument.title} is retired; use the current one.")
     now = clock.now()
     authored_at = authored_at or now

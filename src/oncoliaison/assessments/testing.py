@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from oncoliaison.core.actor import Actor
+from oncoliaison.instruments.models import Instrument, InstrumentVersion, Purpose
 from oncoliaison.testing import Cast
 
-from .models import Instrument, InstrumentVersion
 from .selectors import current_version
 from .services import PermissionData, instrument_permission_set, instruments_load_bundled
 
@@ -23,7 +23,7 @@ def load_instruments(cast: Cast, *, enable_dt: bool = True) -> dict[str, Instrum
                                 permission_holder="Lead Cancer Program", granted_on=dt.date(2026, 1, 1)),
         )
     out = {}
-    for instrument in Instrument.objects.all():
+    for instrument in Instrument.objects.filter(purpose=Purpose.NEEDS_ASSESSMENT):
         version = current_version(instrument)
         assert version is not None
         out[instrument.code] = version

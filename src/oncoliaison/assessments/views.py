@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oncoliaison.core.access import require_staff
 from oncoliaison.core.errors import Conflict, Forbidden, ValidationFailed
 from oncoliaison.core.views import actor_of, announce_change, is_htmx, maps_domain_errors
+from oncoliaison.instruments.models import InstrumentVersion
+from oncoliaison.instruments.selectors import instrument_enabled_for
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
 from . import rules, selectors, services
-from .models import InstrumentVersion
 
 
 def _require_care_staff(request: HttpRequest) -> None:
@@ -73,7 +74,7 @@ def assessment_new(request: HttpRequest, patient_id: int, code: str) -> HttpResp
     patient = access_patient(actor, patient_id, category=selectors.CATEGORY, channel="web")
     instrument = selectors.instrument_get(code)
     version = selectors.current_version(instrument)
-    enabled, why = selectors.instrument_enabled_for(instrument, selectors.acting_organization_id(actor, patient))
+    enabled, why = instrument_enabled_for(instrument, selectors.acting_organization_id(actor, patient))
     if version is None or not enabled:
         messages.error(request, f"{instrument.title} is not available: {why}")
         return redirect("assessments:patient", patient_id=patient.pk)

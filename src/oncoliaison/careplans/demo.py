@@ -13,10 +13,10 @@ import random
 from oncoliaison.accounts.models import User
 from oncoliaison.accounts.services import actor_for_user
 from oncoliaison.assessments import services as assessment_services
-from oncoliaison.assessments.models import Instrument
 from oncoliaison.assessments.selectors import current_version
 from oncoliaison.core import clock
 from oncoliaison.core.actor import Actor
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.models import Patient
 

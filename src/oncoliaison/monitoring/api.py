@@ -19,10 +19,11 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 from oncoliaison.core.versions import etag
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.patients.selectors import access_patient, contact_points_for
 
 from . import selectors, services
-from .models import Alert, AlertAction, ReportSource, SymptomInstrument, SymptomReport
+from .models import Alert, AlertAction, ReportSource, SymptomReport
 from .schemas import (
     AlertActionIn,
     AlertOut,
@@ -49,10 +50,10 @@ _SOURCE_FOR_KIND = {
 }
 
 
-def _instrument(code: str | None, field: str = "instrument") -> SymptomInstrument | None:
+def _instrument(code: str | None, field: str = "instrument") -> Instrument | None:
     if not code:
         return None
-    instrument = SymptomInstrument.objects.filter(code=code).first()
+    instrument = selectors.symptom_instruments().filter(code=code).first()
     if instrument is None:
         raise ValidationFailed("Unknown instrument.", field_errors={field: [f"No instrument '{code}'."]})
     return instrument
@@ -79,7 +80,7 @@ def symptom_instrument_list(request: HttpRequest, patient_id: Id) -> list[dict[s
         version = selectors.current_version(instrument)
         answer.append({
             "code": instrument.code, "title": instrument.title, "publisher": instrument.publisher,
-            "citation": instrument.citation, "licence_text": instrument.licence_text,
+            "citation": instrument.citation, "licence_text": instrument.licence,
             "version": version.version, "recall": version.recall, "items": list(version.items.order_by("order")),
         })
     return answer

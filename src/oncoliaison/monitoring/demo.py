@@ -11,6 +11,7 @@ from django.conf import settings
 
 from oncoliaison.accounts.services import actor_for_user
 from oncoliaison.core import clock
+from oncoliaison.instruments.models import Instrument, InstrumentPermission, PermissionKind
 from oncoliaison.organisations.models import Organization, Role
 from oncoliaison.patients.models import Patient
 
@@ -20,8 +21,6 @@ from .models import (
     Alert,
     AlertAction,
     AlertStatus,
-    InstrumentPermission,
-    SymptomInstrument,
     SymptomReport,
 )
 
@@ -38,14 +37,14 @@ def seed_symptom_monitoring(rng: random.Random, lead: Organization, *, patients:
         return 0
     staff = actor_for_user(navigator)
     now = clock.now()
-    esas = SymptomInstrument.objects.get(code="esas-r")
-    proctcae = SymptomInstrument.objects.get(code="pro-ctcae")
-    InstrumentPermission.objects.get_or_create(
-        instrument=proctcae, organization=lead,
-        defaults={"granted_by": "National Cancer Institute (demo record)",
-                  "reference": "Demo data: not a real permission", "granted_on": now.date() - dt.timedelta(days=90),
-                  "scope_note": "Demo program only.", "recorded_by": admin, "recorded_at": now},
-    )
+    esas = Instrument.objects.get(code="esas-r")
+    proctcae = Instrument.objects.get(code="pro-ctcae")
+    if not InstrumentPermission.objects.filter(instrument=proctcae, organization=lead).exists():
+        InstrumentPermission.objects.create(
+            instrument=proctcae, organization=lead, kind=PermissionKind.GRANT,
+            granted_by="National Cancer Institute (demo record)", reference="Demo data: not a real permission",
+            granted_on=now.date() - dt.timedelta(days=90), note="Demo program only.", recorded_by=admin,
+            recorded_at=now)
     chosen = list(Patient.objects.filter(organization=lead, care_teams__participants__user=navigator)
                   .distinct().order_by("id")[:patients])
     tz = ZoneInfo(settings.TIME_ZONE)

@@ -38,13 +38,16 @@ from oncoliaison.fhir.registry import (
     reference_to,
     register,
 )
+from oncoliaison.instruments import selectors as instruments
+from oncoliaison.instruments.fhir import QuestionnaireMapperBase, questionnaire_search_params
+from oncoliaison.instruments.models import InstrumentItem, InstrumentVersion
+from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for
 
 from . import selectors, services
-from .models import Alert, AlertStatus, InstrumentItem, InstrumentVersion, SymptomReport, SymptomScore
+from .models import Alert, AlertStatus, SymptomQuestionnaire, SymptomReport, SymptomScore
 
-QUESTIONNAIRE_BASE = f"{codes.CODE_BASE}/Questionnaire"
 CS_RESPONSE = f"{codes.CODE_BASE}/CodeSystem/proctcae-response"
 CS_SCORE = f"{codes.CODE_BASE}/CodeSystem/symptom-score"
 CS_ALERT = f"{codes.CODE_BASE}/CodeSystem/symptom-alert"
@@ -61,7 +64,7 @@ _BAND_INTERPRETATION = {"severe": ("HH", "Critical high"), "moderate": ("H", "Hi
 
 
 def canonical(version: InstrumentVersion) -> str:
-    return f"{QUESTIONNAIRE_BASE}/{version.instrument.code}"
+    return instruments.questionnaire_url(version.instrument)
 
 
 # Questionnaire, QuestionnaireResponse and Observation are also served by needs assessments; the registry
@@ -116,12 +119,7 @@ class _SymptomIds:
 
 def _ours(resource: dict[str, Any]) -> bool:
     """Does a QuestionnaireResponse answer one of the symptom instruments?"""
-    url = str(resource.get("questionnaire") or "").partition("|")[0]
-    if not url.startswith(QUESTIONNAIRE_BASE + "/"):
-        return False
-    from .models import SymptomInstrument
-
-    return SymptomInstrument.objects.filter(code=url.rstrip("/").split("/")[-1]).exists()
+    return instruments.is_our_questionnaire(str(resource.get("questionnaire") or ""), purpose=services.PURPOSE)
 
 
 def _staff_or_system(actor: Actor, what: str) -> None:
@@ -152,26 +150,18 @@ def _item_fhir(item: InstrumentItem) -> dict[str, Any]:
 
 
 @register
-class SymptomQuestionnaireMapper(_SymptomIds, ResourceMapper):
-    resource_type = "Questionnaire"
-    model = InstrumentVersion
+class SymptomQuestionnaireMapper(QuestionnaireMapperBase):
+    model = SymptomQuestionnaire
+    purpose = services.PURPOSE
+    id_prefix = ID_PREFIX
     interactions = (READ, SEARCH)
     documentation = ("Symptom instruments (ESAS-r, PRO-CTCAE) as loaded, with their licence in copyright. "
                      "Canonical URL " + QUESTIONNAIRE_BASE + "/<code>.")
-    search_params = (
-        SearchParam("url", "uri", "Canonical URL of the instrument.",
-                    lambda _n, v: Q(instrument__code=v.split("|")[0].rstrip("/").split("/")[-1]),
-                    _SP + "Questionnaire-url"),
-        SearchParam("name", "string", "Instrument code, e.g. esas-r.",
-                    params.string_filter(["instrument__code"]), _SP + "Questionnaire-name"),
-    )
+    search_params = questionnaire_search_params("esas-r")
 
     def check_access(self, actor: Actor, interaction: str) -> None:
         if actor.kind not in {"staff", "system"}:
             raise Forbidden("Questionnaires are read by staff and connected systems.")
-
-    def queryset_for(self, actor: Actor) -> QuerySet[InstrumentVersion]:
-        return InstrumentVersion.objects.all()
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("instrument").prefetch_related("items")
@@ -186,7 +176,7 @@ class SymptomQuestionnaireMapper(_SymptomIds, ResourceMapper):
         inst = v.instrument
         return {
             "resourceType": "Questionnaire",
-            "id": fid(v.pk),
+            "id": self.fhir_id(v),
             "url": canonical(v),
             "version": v.version,
             "name": inst.code.replace("-", "_").upper(),
@@ -195,7 +185,7 @@ class SymptomQuestionnaireMapper(_SymptomIds, ResourceMapper):
             "subjectType": ["Patient"],
             "publisher": inst.publisher,
             "description": f"{inst.citation} Recall: {v.recall}".strip(),
-            "copyright": inst.licence_text,
+            "copyright": inst.licence,
             "item": [_item_fhir(i) for i in sorted(v.items.all(), key=lambda i: i.order)],
         }
 
@@ -213,24 +203,12 @@ class ResponseInput:
     source_id: str
 
 
-_VERSIONS: dict[str, InstrumentVersion] = {}
-
-
 def _version_for(reference: str) -> InstrumentVersion:
     """The instrument version a ``questionnaire`` canonical (``url|version``) names."""
-    cached = _VERSIONS.get(reference)
-    if cached is not None:
-        return cached
-    url, _, version = reference.partition("|")
-    code = url.rstrip("/").split("/")[-1]
-    qs = InstrumentVersion.objects.select_related("instrument").filter(instrument__code=code)
-    if not url.startswith(QUESTIONNAIRE_BASE + "/"):
-        qs = qs.none()
-    found = qs.filter(version=version).first() if version else qs.filter(current=True).first()
+    found = instruments.version_for_canonical(reference, purpose=services.PURPOSE)
     if found is None:
         raise ValidationFailed(f"questionnaire must be one of this server's Questionnaires ({QUESTIONNAIRE_BASE}/…).",
                                field_errors={"questionnaire": ["Unknown questionnaire."]})
-    _VERSIONS[reference] = found
     return found
 
 
@@ -276,13 +254,8 @@ def response_input(resource: dict[str, Any]) -> ResponseInput:
                          str(identifier.get("value") or ""))
 
 
-_ITEMS: dict[int, dict[str, InstrumentItem]] = {}
-
-
 def _items_of(version_id: int) -> dict[str, InstrumentItem]:
-    if version_id not in _ITEMS:
-        _ITEMS[version_id] = {i.link_id: i for i in InstrumentItem.objects.filter(version_id=version_id)}
-    return _ITEMS[version_id]
+    return instruments.items_by_link_id(version_id)
 
 
 def _source_system(actor: Actor, data: ResponseInput) -> str:

@@ -6,7 +6,9 @@ from typing import Any
 
 from django import forms
 
-from .models import STAFF_ACTIONS, ActionKind, InstrumentItem, SymptomInstrument
+from oncoliaison.instruments.models import Instrument, InstrumentItem, Purpose
+
+from .models import STAFF_ACTIONS, ActionKind
 
 
 class ReportForm(forms.Form):
@@ -75,7 +77,8 @@ class PermissionForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    instrument = forms.ModelChoiceField(label="Instrument", queryset=SymptomInstrument.objects.all())
+    instrument = forms.ModelChoiceField(label="Instrument", queryset=Instrument.objects.filter(
+        purpose=Purpose.SYMPTOM_MONITORING).order_by("code"))
     care_plan_label = forms.CharField(label="Care plan", max_length=120, help_text="e.g. Active chemotherapy")
     frequency_days = forms.IntegerField(label="Every (days)", min_value=1, max_value=90, initial=7)
     starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}))

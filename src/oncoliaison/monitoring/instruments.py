@@ -1,18 +1,22 @@
 """Instruments as data: read the files in ``fixtures/instruments`` into rows, and rows into rule definitions.
 
 ``load_instruments(apps)`` is what the data migration runs (it takes the migration's app registry, so it
-works with historical models); it is idempotent — an instrument version already loaded is left alone.
+works with historical models); it is idempotent — an instrument version already loaded is left alone.  The
+rows are ``oncoliaison.instruments``'; their one cache is ``oncoliaison.instruments.cache``.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import re
 from typing import Any
 
 from django.apps import apps as global_apps
+
+from oncoliaison.instruments import cache
+from oncoliaison.instruments.models import InstrumentVersion, Purpose
+from oncoliaison.instruments.services import VersionSpec, version_load
 
 from .rules import DATA_DIR, InstrumentDef, ItemDef, ScaleDef
 
@@ -93,36 +97,35 @@ def _instrument_rows() -> tuple[tuple[str, tuple[dict[str, Any], list[dict[str, 
     return ("esas_r", _esas_rows()), ("proctcae_composite", _proctcae_rows())
 
 
-def load_instruments(apps: Any = global_apps) -> None:
-    Instrument = apps.get_model("monitoring", "SymptomInstrument")
-    Version = apps.get_model("monitoring", "InstrumentVersion")
-    Item = apps.get_model("monitoring", "InstrumentItem")
-    columns = {f.name for f in Item._meta.get_fields()}  # an older migration state has fewer columns
+def version_specs() -> list[VersionSpec]:
+    """The symptom instruments shipped here, as read from their data files."""
+    specs = []
     for method, (d, items) in _instrument_rows():
-        inst, _ = Instrument.objects.update_or_create(
-            code=d["code"],
-            defaults={"title": d["title"], "publisher": d["publisher"], "source_url": d["source_url"],
-                      "citation": d["citation"], "licence_text": d["licence_text"],
-                      "requires_permission": d["requires_permission"], "scoring_method": method},
-        )
-        if Version.objects.filter(instrument=inst, version=d["version"]).exists():
-            continue
-        Version.objects.filter(instrument=inst, current=True).update(current=False)
-        version = Version.objects.create(instrument=inst, version=d["version"], current=True,
-                                         recall=d.get("recall", ""), definition=d)
-        Item.objects.bulk_create([Item(version=version, **{k: v for k, v in row.items() if k in columns})
-                                  for row in items])
-    if apps is global_apps:
-        clear_caches()
+        specs.append(VersionSpec(
+            code=d["code"], purpose=Purpose.SYMPTOM_MONITORING, version=d["version"], scoring=method,
+            definition=d, recall=d.get("recall", ""), loaded_from=f"monitoring/fixtures/instruments ({d['code']})",
+            items=items,
+            instrument={"title": d["title"], "publisher": d["publisher"], "source_url": d["source_url"],
+                        "citation": d["citation"], "licence": d["licence_text"],
+                        "requires_permission": d["requires_permission"]},
+        ))
+    return specs
 
 
-def refresh_item_wording(apps: Any = global_apps) -> None:
+def load_instruments(apps: Any = global_apps) -> None:
+    """Load every symptom instrument version not loaded yet (a loaded version is left alone)."""
+    for spec in version_specs():
+        version_load(spec, apps=apps)
+
+
+def refresh_item_wording(apps: Any = global_apps, app_label: str = "instruments") -> None:
     """Correct the loaded items of every version in place from the files: the question each item asks,
     its short label (kept for staff views and charts), its response options and the languages the
     instrument is published in.  Item names, order and codes do not change, so stored answers keep their
-    meaning (the hair-loss "amount" options are coded 0-4 in both the old and the corrected wording)."""
-    Version = apps.get_model("monitoring", "InstrumentVersion")
-    Item = apps.get_model("monitoring", "InstrumentItem")
+    meaning (the hair-loss "amount" options are coded 0-4 in both the old and the corrected wording).
+    ``app_label``: where the rows are (``monitoring`` in the migrations before they moved to instruments)."""
+    Version = apps.get_model(app_label, "InstrumentVersion")
+    Item = apps.get_model(app_label, "InstrumentItem")
     for _method, (d, items) in _instrument_rows():
         rows = {row["link_id"]: row for row in items}
         for version in Version.objects.filter(instrument__code=d["code"]):
@@ -137,28 +140,19 @@ def refresh_item_wording(apps: Any = global_apps) -> None:
                 item.text, item.short_label, item.options = row["text"], row["short_label"], row["options"]
                 item.save(update_fields=["text", "short_label", "options"])
     if apps is global_apps:
-        clear_caches()
+        cache.clear()
 
-
-def clear_caches() -> None:
-    """Forget cached instrument rows (after loading, or when a test database is emptied)."""
-    from . import fhir, services
-
-    definition_for.cache_clear()
-    services._CURRENT.clear()
-    services._VERSION_IDS.clear()
-    fhir._VERSIONS.clear()
-    fhir._ITEMS.clear()
 
 
 # --- rows -> rule definitions ----------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
 def definition_for(version_id: int) -> InstrumentDef:
     """The scoring definition of an instrument version (versions never change once loaded, so cached)."""
-    from .models import InstrumentVersion
+    return cache.remember("symptom-scoring-definition", version_id, lambda: _definition(version_id))
 
+
+def _definition(version_id: int) -> InstrumentDef:
     version = InstrumentVersion.objects.select_related("instrument").get(pk=version_id)
     items = tuple(
         ItemDef(link_id=i.link_id, kind=i.kind, symptom=i.symptom, symptom_label=i.symptom_label,
@@ -170,5 +164,4 @@ def definition_for(version_id: int) -> InstrumentDef:
         ScaleDef(code=s["code"], label=s["label"], items=tuple(s["items"]), min_value=s["min"], max_value=s["max"])
         for s in scoring.get("scales", [])
     )
-    return InstrumentDef(code=version.instrument.code, method=version.instrument.scoring_method, items=items,
-                         scales=scales)
+    return InstrumentDef(code=version.instrument.code, method=version.scoring, items=items, scales=scales)

@@ -1,8 +1,10 @@
 """Symptom and side-effect monitoring: instruments as data, reports, scores, schedules and alerts.
 
-Instruments (ESAS-r, PRO-CTCAE, …) and their items are rows loaded from the files in
-``monitoring/fixtures/instruments`` (see PROVENANCE.md there) by a data migration.  An instrument whose
-licence needs permission is usable by a program only once its administrator records that permission.
+Instruments (ESAS-r, PRO-CTCAE, …), their versions, items and licence permissions are rows of
+``oncoliaison.instruments`` (purpose "symptom-monitoring"), loaded from the files in
+``monitoring/fixtures/instruments`` (see PROVENANCE.md there) by a data migration; their scoring is in
+``rules.py`` here.  An instrument whose licence needs permission is usable by a program only once its
+administrator records that permission.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from oncoliaison.instruments.models import InstrumentVersion
+
 from .rules import order_reason_dicts
 
 
@@ -21,106 +25,11 @@ class ScoringMethod(models.TextChoices):
     PROCTCAE = "proctcae_composite", "PRO-CTCAE composite grade"
 
 
-class SymptomInstrument(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    title = models.CharField(max_length=250)
-    publisher = models.CharField(max_length=250)
-    source_url = models.URLField(max_length=300)
-    citation = models.TextField()
-    licence_text = models.TextField()
-    requires_permission = models.BooleanField(
-        default=False, help_text="Off for a program until its administrator records the licence holder's permission."
-    )
-    scoring_method = models.CharField(max_length=24, choices=ScoringMethod.choices)
+class SymptomQuestionnaire(InstrumentVersion):
+    """A symptom instrument version as this domain serves it (FHIR Questionnaire ``symptom-<n>``)."""
 
     class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class InstrumentVersion(models.Model):
-    instrument = models.ForeignKey(SymptomInstrument, on_delete=models.PROTECT, related_name="versions")
-    version = models.CharField(max_length=60)
-    current = models.BooleanField(default=True)
-    recall = models.CharField(max_length=200, blank=True)
-    definition = models.JSONField(help_text="The instrument file as loaded (scales, response options).")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["instrument", "version"], name="monitoring_instrument_version_unique"),
-            models.UniqueConstraint(fields=["instrument"], condition=Q(current=True),
-                                    name="monitoring_instrument_one_current"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.instrument.code} {self.version}"
-
-
-class ItemKind(models.TextChoices):
-    SCALE = "scale", "Numeric rating 0-10"
-    ORDINAL = "ordinal", "Ordered response options"
-    PRESENCE = "presence", "Yes / no"
-    TEXT = "text", "Short text"
-    FREE_TEXT = "free_text", "Anything else (free text)"
-
-
-class Attribute(models.TextChoices):
-    NONE = "", "—"
-    FREQUENCY = "frq", "Frequency"
-    SEVERITY = "sev", "Severity"
-    INTERFERENCE = "int", "Interference"
-    AMOUNT = "amount", "Amount"
-    PRESENCE = "yn", "Presence"
-
-
-class InstrumentItem(models.Model):
-    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="items")
-    link_id = models.CharField(max_length=40)
-    order = models.PositiveIntegerField()
-    text = models.CharField(max_length=250, help_text="The question as the instrument's publisher prints it.")
-    short_label = models.CharField(max_length=120, blank=True,
-                                   help_text="Short name for staff views and charts (e.g. 'Pain Frequency').")
-    kind = models.CharField(max_length=12, choices=ItemKind.choices)
-    symptom = models.CharField(max_length=40, blank=True, help_text="Symptom code the item belongs to.")
-    symptom_label = models.CharField(max_length=120, blank=True)
-    attribute = models.CharField(max_length=8, choices=Attribute.choices, blank=True)
-    term = models.PositiveSmallIntegerField(null=True, blank=True, help_text="PRO-CTCAE term number")
-    min_value = models.SmallIntegerField(null=True, blank=True)
-    max_value = models.SmallIntegerField(null=True, blank=True)
-    options = models.JSONField(default=list, blank=True, help_text="Response option labels, coded 0…n-1.")
-    missing_options = models.JSONField(default=list, blank=True,
-                                       help_text="Extra options stored as missing (e.g. Not applicable).")
-    anchor_low = models.CharField(max_length=120, blank=True)
-    anchor_high = models.CharField(max_length=120, blank=True)
-
-    class Meta:
-        ordering = ["version", "order"]
-        constraints = [models.UniqueConstraint(fields=["version", "link_id"], name="monitoring_instrument_item_unique")]
-
-
-class InstrumentPermission(models.Model):
-    """A licence holder's permission for one program to use an instrument (e.g. NCI for PRO-CTCAE)."""
-
-    instrument = models.ForeignKey(SymptomInstrument, on_delete=models.PROTECT, related_name="permissions")
-    organization = models.ForeignKey("organisations.Organization", on_delete=models.CASCADE,
-                                     related_name="symptom_instrument_permissions")
-    granted_by = models.CharField(max_length=200, help_text="Who granted it, e.g. National Cancer Institute")
-    reference = models.CharField(max_length=200, help_text="Letter, agreement or e-mail reference")
-    granted_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
-    scope_note = models.TextField(blank=True, help_text="What the permission covers")
-    enabled = models.BooleanField(default=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    recorded_at = models.DateTimeField()
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    disabled_reason = models.TextField(blank=True, help_text="Why the permission was disabled (required)")
-
-    class Meta:
-        indexes = [models.Index(fields=["organization", "instrument", "enabled"])]
+        proxy = True
 
 
 class ReportSource(models.TextChoices):
@@ -140,7 +49,7 @@ class SymptomReport(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="symptom_reports")
     organization = models.ForeignKey("organisations.Organization", on_delete=models.PROTECT, related_name="+",
                                      help_text="The patient's managing organisation when reported.")
-    version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="reports")
+    version = models.ForeignKey("instruments.InstrumentVersion", on_delete=models.PROTECT, related_name="reports")
     source = models.CharField(max_length=8, choices=ReportSource.choices)
     reporter_kind = models.CharField(max_length=8, choices=ReporterKind.choices)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -335,7 +244,7 @@ class ReportSchedule(models.Model):
     """When a patient is asked to report, per care plan (e.g. weekly during active treatment)."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="symptom_schedules")
-    instrument = models.ForeignKey(SymptomInstrument, on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey("instruments.Instrument", on_delete=models.PROTECT, related_name="+")
     care_plan_label = models.CharField(max_length=120, help_text="e.g. Active chemotherapy (FOLFOX)")
     proctcae_terms = models.JSONField(default=list, blank=True,
                                       help_text="PRO-CTCAE term numbers chosen for this care plan")

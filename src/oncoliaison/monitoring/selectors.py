@@ -13,6 +13,9 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Forbidden
 from oncoliaison.core.models import AuditAction
+from oncoliaison.instruments import selectors as instruments
+from oncoliaison.instruments.models import Instrument, InstrumentItem, InstrumentPermission, InstrumentVersion
+from oncoliaison.instruments.selectors import GrantRecord
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import visible_patient_ids_q
 
@@ -23,16 +26,13 @@ from .models import (
     Alert,
     AlertAction,
     AlertRule,
-    InstrumentItem,
-    InstrumentPermission,
-    InstrumentVersion,
     ReporterKind,
     ReportSchedule,
-    SymptomInstrument,
+    ScoringMethod,
     SymptomReport,
     SymptomScore,
 )
-from .services import CATEGORY, instrument_enabled_for
+from .services import CATEGORY, PURPOSE, instrument_on
 
 OVERDUE_GRACE = dt.timedelta(hours=getattr(settings, "SYMPTOM_REPORT_GRACE_HOURS", 24))
 
@@ -231,7 +231,7 @@ class HistoryPoint:
     scores: dict[str, SymptomScore]
 
 
-def symptom_history_for(actor: Actor, patient: Patient, *, instrument: SymptomInstrument | None = None,
+def symptom_history_for(actor: Actor, patient: Patient, *, instrument: Instrument | None = None,
                         since: dt.datetime | None = None, limit: int = 100, channel: str = "web") -> list[SymptomReport]:
     """A patient's reports, newest first, with scores, answers and alert prefetched.
 
@@ -266,52 +266,57 @@ def schedules_for_patient(actor: Actor, patient: Patient) -> list[ReportSchedule
 
 @dataclass
 class InstrumentStatus:
-    instrument: SymptomInstrument
+    instrument: Instrument
     enabled: bool
-    permissions: list[InstrumentPermission]
+    permissions: list[GrantRecord]  # every grant recorded, oldest first, each with what ended it
 
 
 def instruments_for(actor: Actor, organization_id: int) -> list[InstrumentStatus]:
     """Every instrument with whether it is on for the program, and the permissions recorded."""
-    perms: dict[int, list[InstrumentPermission]] = {}
-    for p in InstrumentPermission.objects.filter(organization_id=organization_id).select_related("recorded_by"):
-        perms.setdefault(p.instrument_id, []).append(p)
+    grants = instruments.grants_of(organization_id)
     return [
-        InstrumentStatus(i, instrument_enabled_for(i, organization_id), perms.get(i.pk, []))
-        for i in SymptomInstrument.objects.all()
+        InstrumentStatus(i, instrument_on(i, organization_id), grants.get(i.pk, []))
+        for i in symptom_instruments()
     ]
 
 
-def instruments_enabled_for_patient(patient: Patient) -> list[SymptomInstrument]:
-    return [i for i in SymptomInstrument.objects.all() if instrument_enabled_for(i, patient.organization_id)]
+def symptom_instruments() -> QuerySet[Instrument]:
+    return instruments.instruments_for_purpose(PURPOSE).order_by("code")
 
 
-def form_items(instrument: SymptomInstrument, proctcae_terms: list[int] | None = None) -> list[InstrumentItem]:
+def instruments_enabled_for_patient(patient: Patient) -> list[Instrument]:
+    return [i for i in symptom_instruments() if instrument_on(i, patient.organization_id)]
+
+
+def form_items(instrument: Instrument, proctcae_terms: list[int] | None = None) -> list[InstrumentItem]:
     """The items to ask, in order: every item of the current version, or for PRO-CTCAE the chosen terms'
     items (with the free-text item)."""
-    version = InstrumentVersion.objects.get(instrument=instrument, current=True)
+    version = current_version(instrument)
     items = list(version.items.order_by("order"))
-    if instrument.scoring_method == "proctcae_composite":
+    if version.scoring == ScoringMethod.PROCTCAE:
         chosen = set(proctcae_terms or [])
         items = [i for i in items if i.term in chosen or i.kind == "free_text"]
     return items
 
 
-def instrument_languages(instrument: SymptomInstrument) -> tuple[str, ...]:
+def instrument_languages(instrument: Instrument) -> tuple[str, ...]:
     """The languages the instrument's current version is carried in here: each one the publisher's official
     text (never a translation of our own).  An instrument loaded before languages were recorded is English."""
     return tuple(current_version(instrument).definition.get("languages") or ("en",))
 
 
-def language_versions_missing(patient: Patient, instruments: list[SymptomInstrument]) -> list[SymptomInstrument]:
+def language_versions_missing(patient: Patient, instruments: list[Instrument]) -> list[Instrument]:
     """The instruments that have no version in the patient's preferred language (for staff to see before
     asking a patient to report, and to arrange an interpreter or a call instead)."""
     language = (patient.preferred_language or "en").split("-")[0]
     return [i for i in instruments if language not in instrument_languages(i)]
 
 
-def current_version(instrument: SymptomInstrument) -> InstrumentVersion:
-    return InstrumentVersion.objects.select_related("instrument").get(instrument=instrument, current=True)
+def current_version(instrument: Instrument) -> InstrumentVersion:
+    version = instruments.current_version(instrument)
+    if version is None:
+        raise InstrumentVersion.DoesNotExist(f"{instrument.code} has no current version")
+    return version
 
 
 @dataclass(frozen=True)
@@ -330,10 +335,10 @@ def monitoring_off_for(actor: Actor, limit: int = 50) -> MonitoringOff:
     orgs = actor.admin_organization_ids() & actor.clinical_organization_ids
     if not orgs:
         return MonitoringOff([], [])
-    gated = list(SymptomInstrument.objects.filter(requires_permission=True))
+    gated = list(symptom_instruments().filter(requires_permission=True))
     off = Q(pk__in=[])
     for org in orgs:
-        ids = [i.pk for i in gated if not instrument_enabled_for(i, org)]
+        ids = [i.pk for i in gated if not instrument_on(i, org)]
         if ids:
             off |= Q(patient__organization_id=org, instrument_id__in=ids)
     visible = _visible_patients(actor)
@@ -353,7 +358,8 @@ def schedules_affected_count(permission: InstrumentPermission) -> int:
     patient named: for the confirmation, whoever may see the patients)."""
     from .services import other_permission_keeps_on, schedules_monitored_by
 
-    if not permission.enabled or not permission.instrument.requires_permission or other_permission_keeps_on(permission):
+    if (not instruments.grant_record(permission).standing or not permission.instrument.requires_permission
+            or other_permission_keeps_on(permission)):
         return 0
     return schedules_monitored_by(permission.organization_id, permission.instrument_id).count()
 
@@ -364,7 +370,7 @@ def schedules_affected_by_disabling(actor: Actor, permission: InstrumentPermissi
     permission keeps the instrument on), of patients the actor may see; the read is audited."""
     from .services import other_permission_keeps_on, schedules_monitored_by
 
-    if not permission.enabled or other_permission_keeps_on(permission):
+    if not instruments.grant_record(permission).standing or other_permission_keeps_on(permission):
         return []
     visible = _visible_patients(actor)
     if visible is None:

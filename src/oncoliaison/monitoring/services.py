@@ -32,6 +32,16 @@ from oncoliaison.core.errors import (
     ValidationFailed,
 )
 from oncoliaison.core.models import AuditAction
+from oncoliaison.instruments import selectors as instruments
+from oncoliaison.instruments import services as instrument_services
+from oncoliaison.instruments.models import (
+    Instrument,
+    InstrumentPermission,
+    InstrumentVersion,
+    PermissionKind,
+    Purpose,
+)
+from oncoliaison.instruments.selectors import instrument_enabled_for
 from oncoliaison.organisations.models import CLINICAL_ROLES, Role
 from oncoliaison.patients.models import CareTeamParticipant, ConsentKind, Patient, ProxyScope
 from oncoliaison.patients.selectors import active_consents, current_participant_q, visible_patient_ids_q
@@ -49,15 +59,13 @@ from .models import (
     AlertPolicy,
     AlertRule,
     AlertStatus,
-    InstrumentPermission,
-    InstrumentVersion,
     ReporterKind,
     ReportSchedule,
     ReportSource,
     RuleKind,
+    ScoringMethod,
     Severity,
     SymptomAnswer,
-    SymptomInstrument,
     SymptomReport,
     SymptomScore,
 )
@@ -74,16 +82,18 @@ def _tz() -> ZoneInfo:
 # --- instruments and their licences ------------------------------------------------------------------------
 
 
-def instrument_enabled_for(instrument: SymptomInstrument, organization_id: int, *,
-                           today: dt.date | None = None) -> bool:
-    """Free instruments are on; one needing permission is on once an enabled, unexpired permission exists."""
-    if not instrument.requires_permission:
-        return True
-    today = today or clock.today()
-    return InstrumentPermission.objects.filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=today),
-        instrument=instrument, organization_id=organization_id, enabled=True, granted_on__lte=today,
-    ).exists()
+PURPOSE = Purpose.SYMPTOM_MONITORING
+
+
+def scoring_of(instrument: Instrument) -> str:
+    """The scoring function (``ScoringMethod``) of the instrument's current version."""
+    version = instruments.current_version(instrument)
+    return version.scoring if version is not None else ""
+
+
+def instrument_on(instrument: Instrument, organization_id: int) -> bool:
+    """Free instruments are on; one needing permission is on while a recorded permission is in force."""
+    return instrument_enabled_for(instrument, organization_id)[0]
 
 
 @dataclass
@@ -95,7 +105,7 @@ class PermissionData:
     scope_note: str = ""
 
 
-def instrument_permission_record(*, actor: Actor, instrument: SymptomInstrument, organization_id: int,
+def instrument_permission_record(*, actor: Actor, instrument: Instrument, organization_id: int,
                                  data: PermissionData, channel: str = "web") -> InstrumentPermission:
     """A program administrator records the licence holder's permission, which enables the instrument."""
     require_admin(actor, organization_id)
@@ -111,16 +121,12 @@ def instrument_permission_record(*, actor: Actor, instrument: SymptomInstrument,
     if errors:
         raise ValidationFailed("The permission record is not complete.", field_errors=errors)
     assert data.granted_on is not None
-    with transaction.atomic():
-        perm = InstrumentPermission.objects.create(
-            instrument=instrument, organization_id=organization_id, granted_by=data.granted_by.strip(),
-            reference=data.reference.strip(), granted_on=data.granted_on, expires_on=data.expires_on,
-            scope_note=data.scope_note.strip(), enabled=True, recorded_by_id=actor.user_id, recorded_at=clock.now(),
-        )
-        audit.log(actor, AuditAction.ADMIN, category="instrument", resource_type="Questionnaire",
-                  resource_id=instrument.pk, detail=f"permission recorded; {instrument.code} enabled",
-                  channel=channel)
-    return perm
+    entry = instrument_services.PermissionEntry(
+        kind=PermissionKind.GRANT, granted_by=data.granted_by, reference=data.reference, granted_on=data.granted_on,
+        expires_on=data.expires_on, note=data.scope_note)
+    return instrument_services.permission_record(
+        actor=actor, instrument=instrument, organization_id=organization_id, entry=entry, channel=channel,
+        detail=f"permission recorded; {instrument.code} enabled")
 
 
 def schedules_monitored_by(organization_id: int, instrument_id: int | None = None) -> QuerySet[ReportSchedule]:
@@ -145,35 +151,27 @@ def _switch_off_checks(reason: str, confirmed: bool, affected: int, what: str) -
 
 def instrument_permission_disable(*, actor: Actor, permission: InstrumentPermission, reason: str = "",
                                   confirmed: bool = False, channel: str = "web") -> InstrumentPermission:
-    """Disable a licence permission, with a reason and a confirmation naming the schedules affected.  When no
-    other permission keeps the instrument on, its active schedules can no longer be answered: they are listed
-    on the CLP's worklist (``selectors.unmonitored_schedules_for``) until they are stopped or moved."""
+    """Disable a recorded licence permission (a grant), with a reason and a confirmation naming the schedules
+    affected.  The grant stays on record; a withdrawal entry is added to the history.  When no other permission
+    keeps the instrument on, its active schedules can no longer be answered: they are listed on the CLP's
+    worklist (``selectors.unmonitored_schedules_for``) until they are stopped or moved.  Returns the withdrawal
+    (or, when the grant had already ended, the grant)."""
     require_admin(actor, permission.organization_id)
-    if not permission.enabled:
+    if not instruments.grant_record(permission).standing:
         return permission
     instrument = permission.instrument
     stays_on = not instrument.requires_permission or other_permission_keeps_on(permission)
     affected = 0 if stays_on else schedules_monitored_by(permission.organization_id, instrument.pk).count()
     _switch_off_checks(reason, confirmed, affected, f"{instrument.title}")
-    with transaction.atomic():
-        now = clock.now()
-        InstrumentPermission.objects.filter(pk=permission.pk).update(
-            enabled=False, disabled_at=now, disabled_by_id=actor.user_id, disabled_reason=reason.strip()[:2000])
-        permission.enabled, permission.disabled_at, permission.disabled_reason = False, now, reason.strip()[:2000]
-        audit.log(actor, AuditAction.ADMIN, category="instrument", resource_type="Questionnaire",
-                  resource_id=permission.instrument_id,
-                  detail=f"permission disabled; instrument {'still on' if stays_on else 'off'}; "
-                         f"{affected} active schedules affected", channel=channel)
-    return permission
+    entry = instrument_services.PermissionEntry(kind=PermissionKind.WITHDRAW, withdraws=permission, reason=reason)
+    return instrument_services.permission_record(
+        actor=actor, instrument=instrument, organization_id=permission.organization_id, entry=entry, channel=channel,
+        detail=f"permission disabled; instrument {'still on' if stays_on else 'off'}; "
+               f"{affected} active schedules affected")
 
 
 def other_permission_keeps_on(permission: InstrumentPermission) -> bool:
-    today = clock.today()
-    return InstrumentPermission.objects.filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=today),
-        instrument_id=permission.instrument_id, organization_id=permission.organization_id, enabled=True,
-        granted_on__lte=today,
-    ).exclude(pk=permission.pk).exists()
+    return instruments.other_grant_keeps_on(permission)
 
 
 # --- alert rules and deadlines of a program ----------------------------------------------------------------
@@ -337,7 +335,7 @@ def alert_policy_update(*, actor: Actor, organization_id: int, severe_minutes: i
 @dataclass
 class Submission:
     patient: Patient
-    instrument: SymptomInstrument | InstrumentVersion
+    instrument: Instrument | InstrumentVersion
     answers: Mapping[str, Any]
     source: str
     authored_at: dt.datetime | None = None
@@ -405,32 +403,14 @@ def _reporter_kind(actor: Actor, patient: Patient, source: str) -> str:
     raise Forbidden("Sign in to report symptoms.")
 
 
-_CURRENT: dict[int, InstrumentVersion] = {}
-
-
-def _version_of(instrument: SymptomInstrument | InstrumentVersion) -> InstrumentVersion:
-    """The current version of an instrument (cached: versions are loaded by migrations, which restart the
-    processes)."""
+def _version_of(instrument: Instrument | InstrumentVersion) -> InstrumentVersion:
+    """The current version of an instrument (cached in ``oncoliaison.instruments.cache``)."""
     if isinstance(instrument, InstrumentVersion):
         return instrument
-    cached = _CURRENT.get(instrument.pk)
-    if cached is not None:
-        return cached
-    version = InstrumentVersion.objects.filter(instrument=instrument, current=True).select_related("instrument").first()
-    if version is None:
+    version = instruments.current_version(instrument)
+    if version is None or version.instrument.purpose != PURPOSE:
         raise NotFound()
-    _CURRENT[instrument.pk] = version
     return version
-
-
-_VERSION_IDS: dict[int, list[int]] = {}
-
-
-def _version_ids(instrument_id: int) -> list[int]:
-    if instrument_id not in _VERSION_IDS:
-        _VERSION_IDS[instrument_id] = list(
-            InstrumentVersion.objects.filter(instrument_id=instrument_id).values_list("pk", flat=True))
-    return _VERSION_IDS[instrument_id]
 
 
 def _previous_values(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[dt.datetime, dict[str, int | None]]]:
@@ -445,7 +425,7 @@ def _previous_values(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple
         by_instrument.setdefault(instrument_id, set()).add(patient_id)
     latest: dict[int, tuple[int, int]] = {}  # report id -> (patient, instrument)
     for instrument_id, patient_ids in by_instrument.items():
-        version_ids = _version_ids(instrument_id)
+        version_ids = instruments.version_ids(instrument_id)
         newest = SymptomReport.objects.filter(
             patient_id=OuterRef("pk"), version_id__in=version_ids
         ).order_by("-authored_at", "-id").values("id")[:1]
@@ -486,7 +466,7 @@ def reports_submit_many(*, actor: Actor, submissions: Sequence[Submission],
         visible = candidate_ids & {actor.own_patient_id or -1}
     else:
         visible = set(Patient.objects.filter(visible_q, pk__in=candidate_ids).values_list("pk", flat=True))
-    enabled_cache: dict[tuple[int, int], bool] = {}
+    enabled_cache: dict[tuple[int, int], bool] = {}  # within one call only: permissions change
     for index, sub in enumerate(submissions):
         try:
             reporter_kind = _reporter_kind(actor, sub.patient, sub.source)
@@ -495,7 +475,7 @@ def reports_submit_many(*, actor: Actor, submissions: Sequence[Submission],
             version = _version_of(sub.instrument)
             key = (version.instrument_id, sub.patient.organization_id)
             if key not in enabled_cache:
-                enabled_cache[key] = instrument_enabled_for(version.instrument, sub.patient.organization_id)
+                enabled_cache[key] = instrument_on(version.instrument, sub.patient.organization_id)
             if not enabled_cache[key]:
                 raise Forbidden(f"{version.instrument.title} is not enabled for this program: its licence needs "
                                 "permission, which a program administrator records.")
@@ -671,7 +651,7 @@ def _advance_schedules(prepared: list[_Prepared]) -> None:
         ReportSchedule.objects.bulk_update(changed, ["next_due_at", "version"])
 
 
-def report_submit(*, actor: Actor, patient: Patient, instrument: SymptomInstrument | InstrumentVersion,
+def report_submit(*, actor: Actor, patient: Patient, instrument: Instrument | InstrumentVersion,
                   answers: Mapping[str, Any], source: str, authored_at: dt.datetime | None = None,
                   source_system: str = "", source_id: str = "", channel: str = "") -> SubmitResult:
     """Validate, score and store one report with its alert, in one audited transaction.
@@ -905,7 +885,7 @@ def schedule_claim_reminder(schedule_id: int, *, now: dt.datetime | None = None)
     """Claim one due reminder (conditional UPDATE); None when it was already sent for this due time."""
     now = now or clock.now()
     schedule = ReportSchedule.objects.select_related("instrument", "patient").filter(pk=schedule_id).first()
-    if schedule is None or not instrument_enabled_for(schedule.instrument, schedule.patient.organization_id):
+    if schedule is None or not instrument_on(schedule.instrument, schedule.patient.organization_id):
         # The instrument was switched off for the program: the patient could not answer, so no reminder is
         # sent; the schedule is listed on the CLP's worklist until it is stopped or the licence restored.
         return None
@@ -945,11 +925,11 @@ def schedule_create(*, actor: Actor, patient: Patient, data: ScheduleData, chann
     q = visible_patient_ids_q(actor)
     if q is None or not Patient.objects.filter(q, pk=patient.pk).exists():
         raise NotFound()
-    instrument = SymptomInstrument.objects.filter(pk=data.instrument_id).first()
+    instrument = instruments.instruments_for_purpose(PURPOSE).filter(pk=data.instrument_id).first()
     errors: dict[str, list[str]] = {}
     if instrument is None:
         errors["instrument"] = ["Choose an instrument."]
-    elif not instrument_enabled_for(instrument, patient.organization_id):
+    elif not instrument_on(instrument, patient.organization_id):
         errors["instrument"] = ["This instrument is not enabled for the program (licence permission needed)."]
     if not data.care_plan_label.strip():
         errors["care_plan_label"] = ["Name the care plan, e.g. Active chemotherapy."]
@@ -959,7 +939,7 @@ def schedule_create(*, actor: Actor, patient: Patient, data: ScheduleData, chann
     if data.ends_on is not None and data.ends_on < starts:
         errors["ends_on"] = ["The schedule cannot end before it starts."]
     terms = sorted(set(data.proctcae_terms))
-    if instrument is not None and instrument.scoring_method == "proctcae_composite":
+    if instrument is not None and scoring_of(instrument) == ScoringMethod.PROCTCAE:
         known = set(rules.term_patterns()) | set(
             InstrumentVersion.objects.filter(instrument=instrument, current=True)
             .values_list("items__term", flat=True)

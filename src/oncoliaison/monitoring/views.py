@@ -17,6 +17,7 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.errors import DomainError, NotFound
 from oncoliaison.core.views import actor_of, announce_change, form_error_from, is_htmx, maps_domain_errors
+from oncoliaison.instruments.models import InstrumentPermission, PermissionKind
 from oncoliaison.patients.forms import LANGUAGES
 from oncoliaison.patients.selectors import access_patient, contact_points_for
 
@@ -32,7 +33,7 @@ from .forms import (
     ScheduleForm,
     SwitchOffForm,
 )
-from .models import InstrumentPermission, SymptomInstrument, SymptomReport
+from .models import ScoringMethod, SymptomReport
 
 # --- the worklist --------------------------------------------------------------------------------------------
 
@@ -157,14 +158,14 @@ def phone_report(request: HttpRequest, patient_id: int, code: str) -> HttpRespon
     actor = actor_of(request)
     selectors.require_care_role(actor)
     patient = access_patient(actor, patient_id, category="symptoms", channel="web")
-    instrument = get_object_or_404(SymptomInstrument, code=code)
+    instrument = get_object_or_404(selectors.symptom_instruments(), code=code)
     terms: list[int] = []
-    if instrument.scoring_method == "proctcae_composite":
+    if services.scoring_of(instrument) == ScoringMethod.PROCTCAE:
         schedule = next((s for s in selectors.schedules_for_patient(actor, patient)
                          if s.active and s.instrument_id == instrument.pk), None)
         terms = list(schedule.proctcae_terms) if schedule else []
     items = selectors.form_items(instrument, terms)
-    enabled = services.instrument_enabled_for(instrument, patient.organization_id)
+    enabled = services.instrument_on(instrument, patient.organization_id)
     form = ReportForm(request.POST or None, items=items)
     if request.method == "POST" and enabled and form.is_valid():
         try:
@@ -181,7 +182,7 @@ def phone_report(request: HttpRequest, patient_id: int, code: str) -> HttpRespon
         "patient": patient, "instrument": instrument, "form": form, "enabled": enabled,
         "language_missing": bool(selectors.language_versions_missing(patient, [instrument])),
         "language_name": dict(LANGUAGES).get(patient.preferred_language, patient.preferred_language),
-        "needs_terms": instrument.scoring_method == "proctcae_composite" and not terms,
+        "needs_terms": services.scoring_of(instrument) == ScoringMethod.PROCTCAE and not terms,
     }, status=400 if form.errors else 200)
 
 
@@ -205,7 +206,7 @@ def report_saved(request: HttpRequest, patient_id: int, report_id: int) -> HttpR
 
 
 def _charts(reports: list[SymptomReport]) -> list[Any]:
-    esas = [r for r in reversed(reports) if r.version.instrument.scoring_method == "esas_r"]
+    esas = [r for r in reversed(reports) if r.version.scoring == ScoringMethod.ESAS_R]
     charts = []
     if esas:
         def series(code: str, label: str) -> Series:
@@ -219,7 +220,7 @@ def _charts(reports: list[SymptomReport]) -> list[Any]:
                     ("esas-breath", "Breath"), ("esas-depression", "Depression"), ("esas-anxiety", "Anxiety")]
         charts.append(line_chart([series(c, lbl) for c, lbl in symptoms], y_max=10, threshold=7,
                                  threshold_label="severe (7)", title="ESAS-r symptoms"))
-    pro = [r for r in reversed(reports) if r.version.instrument.scoring_method == "proctcae_composite"]
+    pro = [r for r in reversed(reports) if r.version.scoring == ScoringMethod.PROCTCAE]
     if pro:
         codes: dict[str, str] = {}
         for r in pro:
@@ -312,7 +313,7 @@ def instruments(request: HttpRequest) -> HttpResponse:
 @maps_domain_errors
 def permission_record(request: HttpRequest, code: str) -> HttpResponse:
     org_id = _admin_org(request)
-    instrument = get_object_or_404(SymptomInstrument, code=code)
+    instrument = get_object_or_404(selectors.symptom_instruments(), code=code)
     form = PermissionForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
@@ -341,7 +342,8 @@ def permission_disable(request: HttpRequest, permission_id: int) -> HttpResponse
     org_id = _admin_org(request)
     actor = actor_of(request)
     permission = (InstrumentPermission.objects.select_related("instrument")
-                  .filter(pk=permission_id, organization_id=org_id).first())
+                  .filter(pk=permission_id, organization_id=org_id, kind=PermissionKind.GRANT,
+                          instrument__purpose=services.PURPOSE).first())
     if permission is None:
         raise NotFound()
     form = SwitchOffForm(request.POST or None)

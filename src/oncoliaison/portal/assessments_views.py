@@ -19,11 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from oncoliaison.assessments import selectors as assessments
 from oncoliaison.assessments import services as assessment_services
-from oncoliaison.assessments.models import InstrumentVersion
 from oncoliaison.assessments.views import _form_items
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import NotFound, ValidationFailed
 from oncoliaison.core.views import actor_of, maps_domain_errors
+from oncoliaison.instruments.models import InstrumentVersion
 
 from . import selectors
 from .rules import ProxyAction

@@ -105,7 +105,7 @@ def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, rend
         ctx["unavailable"] = True
         return render(request, "portal/report.html", ctx)
     from oncoliaison.monitoring import selectors as monitoring
-    from oncoliaison.monitoring.services import report_submit
+    from oncoliaison.monitoring.services import report_submit, scoring_of
 
     instruments = monitoring.instruments_enabled_for_patient(subject.patient)
     if not instruments:
@@ -129,7 +129,7 @@ def report_page(request: HttpRequest, actor: Actor, subject: PortalSubject, rend
             return render(request, "portal/report_language.html", ctx)
         ctx["answer_in"] = answer_in
     terms: list[int] = []
-    if instrument.scoring_method == PROCTCAE:
+    if scoring_of(instrument) == PROCTCAE:
         # PRO-CTCAE asks only about the symptoms the person picks first (a library of 80 terms).
         choices = term_choices(instrument)
         terms = sorted({int(t) for t in params.getlist("term") if t.isdigit() and int(t) in dict(choices)})

@@ -129,7 +129,7 @@ def test_requires_the_right_role(cast: Cast, versions) -> None:
     for mapper in (fhir.QuestionnaireResponseMapper(), fhir.AssessmentObservationMapper()):
         with pytest.raises(Forbidden):
             mapper.check_access(cast.actor(cast.researcher), "read")
-    assert fhir.QuestionnaireMapper().read(cast.actor(cast.navigator), f"assessment-{versions['nccn-dt'].pk}")
+    assert fhir.QuestionnaireMapper().read(cast.actor(cast.navigator), f"assessment-{versions['nccn-dt'].number}")
 
 
 # --- over HTTP, composed with the other domains' mappers of the same types ---------------------------------------

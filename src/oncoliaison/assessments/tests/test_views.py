@@ -8,8 +8,10 @@ import pytest
 from django.test import Client
 
 from oncoliaison.assessments import services
-from oncoliaison.assessments.models import Assessment, InstrumentPermission, SuggestionStatus
+from oncoliaison.assessments.models import Assessment, SuggestionStatus
 from oncoliaison.core.models import AuditEvent
+from oncoliaison.instruments.models import Instrument, InstrumentPermission, PermissionKind
+from oncoliaison.instruments.selectors import instrument_enabled_for
 from oncoliaison.testing import Cast
 
 
@@ -101,7 +103,8 @@ def test_out_of_range_shows_a_clear_error(cast: Cast, versions) -> None:
 
 
 def test_disabled_instrument_redirects_with_the_reason(cast: Cast, versions) -> None:
-    InstrumentPermission.objects.filter(instrument__code="nccn-dt").update(enabled=False)
+    InstrumentPermission.objects.create(instrument=Instrument.objects.get(code="nccn-dt"), organization=cast.lead,
+                                        kind=PermissionKind.SWITCH_OFF)
     response = _client(cast.navigator).get(f"/assessments/patient/{cast.pat.pk}/new/nccn-dt/", follow=True)
     assert "is not available: Needs the owner&#x27;s permission" in response.content.decode()
 
@@ -156,7 +159,11 @@ def test_admin_switches_an_instrument_and_it_is_audited(cast: Cast, versions) ->
     client = _client(cast.admin)
     response = client.post("/assessments/instruments/nccn-dt/permission/", {"note": "paused"}, follow=True)
     assert "is now off" in response.content.decode()
-    assert not InstrumentPermission.objects.get(instrument__code="nccn-dt").enabled
+    nccn_dt = Instrument.objects.get(code="nccn-dt")
+    assert not instrument_enabled_for(nccn_dt, cast.lead.pk)[0]
+    # Switching off is a new entry: the permission recorded before is still on record, unchanged.
+    history = list(InstrumentPermission.objects.filter(instrument=nccn_dt).values_list("kind", "reference"))
+    assert history == [("grant", "NCCN-PERM-TEST-1"), ("switch-off", "")]
     response = client.post("/assessments/instruments/nccn-dt/permission/", {"enabled": "on"}, follow=True)
     assert "Record the owner&#x27;s permission or licence reference." in response.content.decode()
     assert AuditEvent.objects.filter(category="instrument", detail__startswith="disabled nccn-dt").exists()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from oncoliaison.assessments.models import InstrumentVersion
 from oncoliaison.assessments.testing import load_instruments
+from oncoliaison.instruments.models import InstrumentVersion
 from oncoliaison.testing import Cast
 
 

@@ -64,9 +64,9 @@ def test_everything_is_every_resource_the_server_serves_for_the_patient(cast: Ca
     from oncoliaison.assessments.testing import load_instruments as load_assessment_instruments
     from oncoliaison.careplans import services as careplan_services
     from oncoliaison.fhir import registry
+    from oncoliaison.instruments.models import Instrument
     from oncoliaison.monitoring import services as monitoring
     from oncoliaison.monitoring.instruments import load_instruments
-    from oncoliaison.monitoring.models import SymptomInstrument
 
     versions = load_assessment_instruments(cast)
     nav = cast.actor(cast.navigator)
@@ -75,7 +75,7 @@ def test_everything_is_every_resource_the_server_serves_for_the_patient(cast: Ca
         answers={"distress": ["8"], "problems-practical": ["insurance"]})
     careplan_services.care_plan_generate(actor=nav, patient=cast.pat, assessment=assessment)
     load_instruments()
-    monitoring.report_submit(actor=nav, patient=cast.pat, instrument=SymptomInstrument.objects.get(code="esas-r"),
+    monitoring.report_submit(actor=nav, patient=cast.pat, instrument=Instrument.objects.get(code="esas-r"),
                              answers={"esas-1": 9}, source="phone")
     tok = token(cast)
     bundle = everything(cast.pat.pk, tok)

@@ -1,15 +1,11 @@
-"""Load the instruments (ESAS-r, PRO-CTCAE) and their items from monitoring/fixtures/instruments."""
+"""The instruments (ESAS-r, PRO-CTCAE) were loaded here into this app's own tables; they are now rows of the
+instruments app, loaded by ``0007_load_instruments_into_instruments_app`` (a database that ran this migration
+before keeps its rows: ``instruments.0002`` copies them, with their ids)."""
 
 from django.db import migrations
-
-
-def load(apps, schema_editor):
-    from oncoliaison.monitoring.instruments import load_instruments
-
-    load_instruments(apps)
 
 
 class Migration(migrations.Migration):
     dependencies = [("monitoring", "0001_symptom_monitoring")]
 
-    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
+    operations: list[migrations.operations.base.Operation] = []

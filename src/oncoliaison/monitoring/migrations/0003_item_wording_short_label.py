@@ -8,7 +8,7 @@ from django.db import migrations, models
 def refresh(apps, schema_editor):
     from oncoliaison.monitoring.instruments import refresh_item_wording
 
-    refresh_item_wording(apps)
+    refresh_item_wording(apps, app_label="monitoring")
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from oncoliaison.core import clock
-from oncoliaison.monitoring.models import SymptomInstrument
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.organisations.models import Membership, Role
 from oncoliaison.patients.models import CareTeamParticipant
 
@@ -34,12 +34,12 @@ def frozen(monkeypatch):
 
 @pytest.fixture
 def esas(db):
-    return SymptomInstrument.objects.get(code="esas-r")
+    return Instrument.objects.get(code="esas-r")
 
 
 @pytest.fixture
 def proctcae(db):
-    return SymptomInstrument.objects.get(code="pro-ctcae")
+    return Instrument.objects.get(code="pro-ctcae")
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from django.core import mail
 from django.urls import reverse
 
 from oncoliaison.core.errors import ValidationFailed
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.monitoring import rules, services, tasks
 from oncoliaison.monitoring.forms import ActionForm
-from oncoliaison.monitoring.models import Alert, AlertAction, SymptomInstrument
+from oncoliaison.monitoring.models import Alert, AlertAction
 from oncoliaison.patients.models import CareTeamParticipant
 
 from .conftest import esas_answers
@@ -26,7 +27,7 @@ FEVER = "Since yesterday I have a fever of 38.6 and shaking chills after my chem
 def _fever_after_chemo(cast) -> Alert:  # type: ignore[no-untyped-def]
     """Nine symptoms severe and worse than last week, and a fever after chemotherapy in the free text: the
     fever is the reason that decides the response (febrile neutropenia until proven otherwise)."""
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     actor = cast.actor(cast.patient_user)
     services.report_submit(actor=actor, patient=cast.pat, instrument=esas, answers=esas_answers([1] * 9),
                            source="portal")

@@ -15,8 +15,9 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditEvent
+from oncoliaison.instruments.models import InstrumentVersion
 from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE, questionnaire_responses_ingest
-from oncoliaison.monitoring.models import Alert, InstrumentVersion, SymptomReport
+from oncoliaison.monitoring.models import Alert, SymptomReport
 
 pytestmark = pytest.mark.django_db
 FHIR_JSON = "application/fhir+json"
@@ -61,7 +62,7 @@ def qr(patient_id: int, values: list[int], text: str = "", identifier: str = "")
 def test_questionnaire_read_and_search(api):
     a = api()
     version = InstrumentVersion.objects.get(instrument__code="pro-ctcae")
-    r = a.get(f"/Questionnaire/symptom-{version.pk}")
+    r = a.get(f"/Questionnaire/symptom-{version.number}")
     assert r.status_code == 200
     q = orjson.loads(r.content)
     Questionnaire.model_validate(q)

@@ -12,8 +12,8 @@ import csv
 import pytest
 from django.urls import reverse
 
+from oncoliaison.instruments.models import InstrumentItem
 from oncoliaison.monitoring.instruments import proctcae_wording
-from oncoliaison.monitoring.models import InstrumentItem
 from oncoliaison.monitoring.rules import DATA_DIR
 from oncoliaison.testing import Cast
 
@@ -66,10 +66,10 @@ def test_patient_answers_the_published_question_with_the_published_options(cast:
 
     from django.test import Client
 
-    from oncoliaison.monitoring.models import SymptomInstrument
+    from oncoliaison.instruments.models import Instrument
     from oncoliaison.monitoring.services import PermissionData, instrument_permission_record
 
-    pro = SymptomInstrument.objects.get(code="pro-ctcae")
+    pro = Instrument.objects.get(code="pro-ctcae")
     instrument_permission_record(
         actor=cast.actor(cast.admin), instrument=pro, organization_id=cast.lead.pk,
         data=PermissionData(granted_by="National Cancer Institute", reference="Letter 2026-01",

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from oncoliaison.core.models import AuditEvent
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.monitoring import services
-from oncoliaison.monitoring.models import Alert, SymptomInstrument, SymptomReport
+from oncoliaison.monitoring.models import Alert, SymptomReport
 
 from .conftest import esas_answers
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def report(cast, values, patient=None, user=None, source="portal"):
     return services.report_submit(actor=cast.actor(user or cast.patient_user), patient=patient or cast.pat,
-                                  instrument=SymptomInstrument.objects.get(code="esas-r"),
+                                  instrument=Instrument.objects.get(code="esas-r"),
                                   answers=esas_answers(values), source=source)
 
 
@@ -197,7 +198,7 @@ def test_instrument_administration_is_for_program_administrators(client, cast, p
     r = client.post(reverse("monitoring:permission_record", args=["pro-ctcae"]), {
         "granted_by": "National Cancer Institute", "reference": "NCI-2026-14", "granted_on": "2026-01-05"})
     assert r.status_code == 302
-    assert services.instrument_enabled_for(proctcae, cast.lead.pk)
+    assert services.instrument_on(proctcae, cast.lead.pk)
 
 
 def test_alert_rules_page_changes_the_programs_rules(client, cast, frozen):

@@ -10,12 +10,12 @@ from django.core.management import call_command
 
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditEvent
+from oncoliaison.instruments.models import InstrumentPermission, PermissionKind
 from oncoliaison.monitoring import services
 from oncoliaison.monitoring.models import (
     Alert,
     AlertAction,
     AlertStatus,
-    InstrumentPermission,
     ReportSchedule,
     SymptomAnswer,
     SymptomReport,
@@ -30,9 +30,9 @@ pytestmark = pytest.mark.django_db
 
 
 def submit(cast, user, values, source="portal", patient=None, esas_instrument=None, **kw):
-    from oncoliaison.monitoring.models import SymptomInstrument
+    from oncoliaison.instruments.models import Instrument
 
-    instrument = esas_instrument or SymptomInstrument.objects.get(code="esas-r")
+    instrument = esas_instrument or Instrument.objects.get(code="esas-r")
     return services.report_submit(actor=cast.actor(user), patient=patient or cast.pat, instrument=instrument,
                                   answers=kw.pop("answers", None) or esas_answers(values), source=source, **kw)
 
@@ -141,11 +141,11 @@ def test_instrument_needing_permission_is_off_until_recorded(cast, frozen, proct
     assert nausea.kind == "composite" and nausea.value == 3
     assert result.alert is not None and result.alert.severity == "severe"
     # The permission is per program: the partner hospital still cannot use it.
-    assert not services.instrument_enabled_for(proctcae, cast.partner.pk)
-    perm = InstrumentPermission.objects.get()
+    assert not services.instrument_on(proctcae, cast.partner.pk)
+    perm = InstrumentPermission.objects.get(kind=PermissionKind.GRANT)
     services.instrument_permission_disable(actor=cast.actor(cast.admin), permission=perm, reason="Licence ended",
                                            confirmed=True)
-    assert not services.instrument_enabled_for(proctcae, cast.lead.pk)
+    assert not services.instrument_on(proctcae, cast.lead.pk)
 
 
 def test_fhir_resource_received_twice_is_stored_once(cast, frozen):
@@ -155,9 +155,9 @@ def test_fhir_resource_received_twice_is_stored_once(cast, frozen):
     actor = Actor(kind="system", client_id="app-1", client_organization_id=cast.lead.pk,
                   memberships=((cast.lead.pk, "system", cast.lead.kind),),
                   scopes=ScopeSet.parse("system/QuestionnaireResponse.cr"))
-    from oncoliaison.monitoring.models import SymptomInstrument
+    from oncoliaison.instruments.models import Instrument
 
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     first = services.report_submit(actor=actor, patient=cast.pat, instrument=esas, answers=esas_answers([9] * 9),
                                    source="fhir", source_system="urn:app", source_id="QuestionnaireResponse/1")
     again = services.report_submit(actor=actor, patient=cast.pat, instrument=esas, answers=esas_answers([9] * 9),

@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.core.models import AuditEvent
+from oncoliaison.instruments.models import InstrumentPermission, PermissionKind
+from oncoliaison.instruments.selectors import grant_record
 from oncoliaison.monitoring import services, tasks
-from oncoliaison.monitoring.models import AlertRule, InstrumentPermission, ReportSchedule
+from oncoliaison.monitoring.models import AlertRule, ReportSchedule
 from oncoliaison.monitoring.services import PermissionData, ScheduleData
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def scheduled(cast, frozen, proctcae):  # type: ignore[no-untyped-def]
     schedule = services.schedule_create(actor=cast.actor(cast.navigator), patient=cast.pat,
                                         data=ScheduleData(proctcae.pk, "Active chemotherapy (FOLFOX)", 7,
                                                           proctcae_terms=[9, 16]))
-    return InstrumentPermission.objects.get(), schedule
+    return InstrumentPermission.objects.get(kind=PermissionKind.GRANT), schedule
 
 
 def test_disabling_an_instrument_needs_a_reason_and_a_confirmation(cast, scheduled, proctcae):
@@ -41,12 +43,14 @@ def test_disabling_an_instrument_needs_a_reason_and_a_confirmation(cast, schedul
     assert "1 active reporting schedule" in exc.value.field_errors["confirm"][0]
     with pytest.raises(ValidationFailed):
         services.instrument_permission_disable(actor=admin, permission=permission, reason="Licence ended")
-    assert services.instrument_enabled_for(proctcae, cast.lead.pk)
+    assert services.instrument_on(proctcae, cast.lead.pk)
     services.instrument_permission_disable(actor=admin, permission=permission, reason="NCI licence ended",
                                            confirmed=True)
-    permission.refresh_from_db()
-    assert not permission.enabled and permission.disabled_reason == "NCI licence ended"
-    assert permission.disabled_by_id == cast.admin.pk
+    # The permission stays on record as it was granted; the withdrawal is a new entry of the history.
+    assert not grant_record(permission).standing
+    withdrawal = InstrumentPermission.objects.get(withdraws=permission)
+    assert withdrawal.reason == "NCI licence ended" and withdrawal.recorded_by_id == cast.admin.pk
+    assert InstrumentPermission.objects.get(pk=permission.pk).reference == "NCI-2026-014"
     assert AuditEvent.objects.filter(category="instrument", action="admin",
                                      detail__contains="1 active schedules affected").exists()
 
@@ -61,9 +65,9 @@ def test_disable_page_counts_the_schedules_affected_and_one_click_changes_nothin
     assert "1 active reporting schedule" in page
     assert cast.pat.display_name not in page and "Active chemotherapy (FOLFOX)" not in page
     assert client.post(url, {}).status_code == 422  # the old one-click form
-    assert InstrumentPermission.objects.get(pk=permission.pk).enabled
+    assert grant_record(permission).standing
     r = client.post(url, {"reason": "Licence ended", "confirm": "on"})
-    assert r.status_code == 302 and not InstrumentPermission.objects.get(pk=permission.pk).enabled
+    assert r.status_code == 302 and not grant_record(permission).standing
 
 
 def test_schedules_left_unanswerable_are_on_the_clps_worklist_and_get_no_reminder(client, cast, scheduled, clp,

@@ -7,9 +7,10 @@ from django.test import Client
 from django.urls import reverse
 
 from oncoliaison.accounts.models import User, UserKind
-from oncoliaison.assessments.models import Assessment, InstrumentPermission, ReferralSuggestion
+from oncoliaison.assessments.models import Assessment, ReferralSuggestion
 from oncoliaison.assessments.testing import load_instruments
 from oncoliaison.core.models import AuditAction, AuditEvent
+from oncoliaison.instruments.models import InstrumentPermission
 from oncoliaison.patients.models import Consent, ConsentKind, ProxyScope
 from oncoliaison.testing import PASSWORD, Cast
 
@@ -84,7 +85,7 @@ def test_the_distress_thermometer_is_not_offered_without_the_recorded_permission
     assert reverse("portal:screen_fill", args=["ahc-hrsn-core"]) in page
     assert c.get(reverse("portal:screen_fill", args=["nccn-dt"])).status_code == 404
     assert c.post(reverse("portal:screen_fill", args=["nccn-dt"]), {"distress": "5"}).status_code == 404
-    assert not InstrumentPermission.objects.filter(enabled=True).exists()
+    assert not InstrumentPermission.objects.filter(kind="grant").exists()
 
 
 def test_caregiver_with_report_scope_answers_for_the_patient(cast: Cast) -> None:

@@ -69,12 +69,12 @@ def test_staff_and_researchers_do_not_use_the_portal_report(cast: Cast) -> None:
 def test_proctcae_asks_only_about_the_chosen_symptoms(cast: Cast) -> None:
     import datetime as dt
 
+    from oncoliaison.instruments.models import Instrument
     from oncoliaison.monitoring import selectors as monitoring
-    from oncoliaison.monitoring.models import SymptomInstrument
     from oncoliaison.monitoring.services import PermissionData, instrument_permission_record
     from oncoliaison.portal.reporting import term_choices
 
-    proctcae = SymptomInstrument.objects.get(code="pro-ctcae")
+    proctcae = Instrument.objects.get(code="pro-ctcae")
     c = _client(cast.patient_user)
     # Not offered until the program records the licence holder's permission.
     assert "pro-ctcae" not in c.get(reverse("portal:report")).content.decode()

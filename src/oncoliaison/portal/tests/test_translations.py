@@ -127,14 +127,14 @@ def _walk_data(cast: Cast) -> None:
 
     from oncoliaison.careplans.models import CarePlan, Goal
     from oncoliaison.careplans.rules import PLAYBOOK
+    from oncoliaison.instruments.models import Instrument
     from oncoliaison.messaging.services import thread_start
-    from oncoliaison.monitoring.models import SymptomInstrument
     from oncoliaison.monitoring.services import report_submit
 
     plan = CarePlan.objects.create(patient=cast.pat, organization=cast.lead, title="Plan", status="active",
                                    period_start=dt.date(2026, 11, 1))
     Goal.objects.create(care_plan=plan, description=PLAYBOOK["fertility"].goal, need="fertility")
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     report_submit(actor=cast.actor(cast.patient_user), patient=cast.pat, instrument=esas,
                   answers={"esas-1": 3, "esas-2": 4}, source="portal", channel="web")
     thread_start(actor=cast.actor(cast.patient_user), kind="patient", patient=cast.pat, subject="Ask about tiredness",

@@ -17,11 +17,12 @@ from oncoliaison.careplans.rules import TASK_OPEN
 from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.demo.seed import seed_demo
+from oncoliaison.instruments.models import Instrument
 from oncoliaison.messaging.models import ParticipantRole, Thread, ThreadKind, ThreadParticipant
 from oncoliaison.messaging.services import navigators_for
 from oncoliaison.monitoring import selectors as alert_selectors
 from oncoliaison.monitoring import services as monitoring
-from oncoliaison.monitoring.models import Alert, SymptomInstrument
+from oncoliaison.monitoring.models import Alert
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.models import CareTeamParticipant
 from oncoliaison.patients.selectors import current_participant_q
@@ -51,7 +52,7 @@ def _graces_episode(demo) -> ProgramEpisode:  # type: ignore[no-untyped-def]
 
 
 def _severe_report(demo, patient) -> Alert:  # type: ignore[no-untyped-def]
-    esas = SymptomInstrument.objects.get(code="esas-r")
+    esas = Instrument.objects.get(code="esas-r")
     result = monitoring.report_submit(actor=actor_for_user(demo["oncologist"]), patient=patient, instrument=esas,
                                       answers=SEVERE_PAIN, source="phone")
     assert result.alert is not None
