@@ -1,17 +1,9 @@
-"""Assessments answer versions of the instruments app: fill the new reference from the copied versions
-(``instruments.0002`` gave each the number of its old id).  The old tables go in 0003 (a separate migration, so
-that PostgreSQL has checked the new references before the table changes again)."""
+"""Assessments answer versions of the instruments app: the new reference, filled in 0003 and made the one
+reference in 0004.  Three migrations, so that on PostgreSQL each runs in its own transaction (an UPDATE of rows
+with a deferred foreign key cannot be followed by index changes of the same table in one transaction)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def repoint(apps, schema_editor):
-    Assessment = apps.get_model("assessments", "Assessment")
-    Version = apps.get_model("instruments", "InstrumentVersion")
-    moved = dict(Version.objects.filter(instrument__purpose="needs-assessment").values_list("number", "pk"))
-    for old in Assessment.objects.values_list("instrument_version_id", flat=True).distinct():
-        Assessment.objects.filter(instrument_version_id=old).update(instrument_version_moved_id=moved[old])
 
 
 class Migration(migrations.Migration):
@@ -27,5 +19,4 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+",
                                     to="instruments.instrumentversion"),
         ),
-        migrations.RunPython(repoint, migrations.RunPython.noop),
     ]

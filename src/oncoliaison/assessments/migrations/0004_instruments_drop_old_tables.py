@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assessments", "0002_instruments_move_to_instruments_app")]
+    dependencies = [("assessments", "0003_instruments_repoint_assessments")]
 
     operations = [
         migrations.RemoveField(model_name="assessment", name="instrument_version"),
