@@ -60,8 +60,14 @@ def version_load(spec: VersionSpec, *, apps: Apps = global_apps, replace: bool =
 
     A new version becomes the current one.  An existing version is left alone unless ``replace`` and its
     definition differs; one ``in_use`` (answers were given to it) is never changed in place: publish the change
-    under a new version number.  Call inside a transaction.
+    under a new version number.  One transaction (a savepoint inside the caller's).
     """
+    with transaction.atomic():
+        return _version_load(spec, apps=apps, replace=replace, in_use=in_use)
+
+
+def _version_load(spec: VersionSpec, *, apps: Apps, replace: bool,
+                  in_use: Callable[[Any], bool] | None) -> tuple[Any, LoadOutcome]:
     instrument_model = apps.get_model("instruments", "Instrument")
     version_model = apps.get_model("instruments", "InstrumentVersion")
     item_model = apps.get_model("instruments", "InstrumentItem")
