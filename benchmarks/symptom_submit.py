@@ -82,8 +82,9 @@ def main() -> int:
     from oncoliaison.core.actor import Actor
     from oncoliaison.core.scopes import ScopeSet
     from oncoliaison.instruments.models import Instrument
+    from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
     from oncoliaison.monitoring import services
-    from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE, questionnaire_responses_ingest
+    from oncoliaison.monitoring.fhir.responses import questionnaire_responses_ingest
     from oncoliaison.monitoring.models import Alert, SymptomReport
     from oncoliaison.patients.models import Patient
     from oncoliaison.testing import make_cast

@@ -99,7 +99,7 @@ def test_patients(cast: Cast) -> None:
 def test_symptom_reports(cast: Cast) -> None:
     from oncoliaison.instruments.models import Instrument
     from oncoliaison.monitoring import services as monitoring
-    from oncoliaison.monitoring.fhir import ID_PREFIX
+    from oncoliaison.monitoring.fhir.common import ID_PREFIX
     from oncoliaison.monitoring.instruments import load_instruments
 
     load_instruments()

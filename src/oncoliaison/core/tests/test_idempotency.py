@@ -14,7 +14,7 @@ from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core import clock, idempotency
 from oncoliaison.core.models import AuditEvent, IdempotencyRecord
 from oncoliaison.core.tests.test_api_auth import as_user
-from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE
+from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
 from oncoliaison.monitoring.models import Alert, SymptomReport
 from oncoliaison.testing import Cast
 

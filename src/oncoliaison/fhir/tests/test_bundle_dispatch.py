@@ -10,7 +10,8 @@ from django.test import Client
 
 from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core import clock
-from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE, is_symptom_report_batch
+from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
+from oncoliaison.monitoring.fhir.responses import is_symptom_report_batch
 from oncoliaison.monitoring.models import Alert, SymptomReport
 from oncoliaison.oncology.models import CancerCondition
 

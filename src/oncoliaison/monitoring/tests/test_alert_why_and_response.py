@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from oncoliaison.core.errors import ValidationFailed
 from oncoliaison.instruments.models import Instrument
-from oncoliaison.monitoring import rules, services, tasks
+from oncoliaison.monitoring import notify, rules, services
 from oncoliaison.monitoring.forms import ActionForm
 from oncoliaison.monitoring.models import Alert, AlertAction
 from oncoliaison.patients.models import CareTeamParticipant
@@ -87,7 +87,7 @@ def test_notices_link_to_the_alert_and_carry_no_patient_content(cast, frozen, se
     cast.navigator.save()
     mail.outbox.clear()
     alert = _fever_after_chemo(cast)
-    tasks.notify_alerts.call([alert.pk])
+    notify.notify_alerts.call([alert.pk])
     assert len(mail.outbox) == 1
     notice = mail.outbox[0]
     text = notice.subject + notice.body

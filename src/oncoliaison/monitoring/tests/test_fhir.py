@@ -16,7 +16,8 @@ from oncoliaison.accounts.services import api_client_create, token_issue
 from oncoliaison.core.errors import Forbidden, NotFound
 from oncoliaison.core.models import AuditEvent
 from oncoliaison.instruments.models import InstrumentVersion
-from oncoliaison.monitoring.fhir import QUESTIONNAIRE_BASE, questionnaire_responses_ingest
+from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
+from oncoliaison.monitoring.fhir.responses import questionnaire_responses_ingest
 from oncoliaison.monitoring.models import Alert, SymptomReport
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +174,7 @@ def test_batch_response_bundle(cast, frozen):
 
     from oncoliaison.core.actor import Actor
     from oncoliaison.core.scopes import ScopeSet
-    from oncoliaison.monitoring.fhir import batch_response
+    from oncoliaison.monitoring.fhir.responses import batch_response
 
     actor = Actor(kind="system", client_id="app", client_organization_id=cast.lead.pk,
                   memberships=((cast.lead.pk, "system", cast.lead.kind),),

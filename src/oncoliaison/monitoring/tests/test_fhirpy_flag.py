@@ -15,13 +15,8 @@ from fhirpy.base.exceptions import ForbiddenError, ResourceNotFound
 
 from oncoliaison.accounts.services import api_client_create
 from oncoliaison.core.models import AuditEvent
-from oncoliaison.monitoring.fhir import (
-    CS_ALERT,
-    CS_FLAG_CATEGORY,
-    EXT_DEADLINE,
-    EXT_WORKFLOW,
-    QUESTIONNAIRE_BASE,
-)
+from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
+from oncoliaison.monitoring.fhir.common import CS_ALERT, CS_FLAG_CATEGORY, EXT_DEADLINE, EXT_WORKFLOW
 from oncoliaison.monitoring.instruments import load_instruments
 from oncoliaison.monitoring.models import Alert, SymptomReport
 
