@@ -8,7 +8,6 @@ ETag still guards updates.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -60,8 +59,7 @@ class PractitionerMapper(ResourceMapper):
     def queryset_for(self, actor: Actor) -> QuerySet[User]:
         return services.practitioner_queryset_for(actor)
 
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        return None
+    updated_field = ""  # no change time kept for a person's directory entry
 
     def to_fhir(self, u: User) -> dict[str, Any]:
         out: dict[str, Any] = {"resourceType": "Practitioner", "id": str(u.pk), "meta": codes.meta(u.version, None)}

@@ -164,12 +164,8 @@ class QuestionnaireMapper(QuestionnaireMapperBase):
     def queryset_for(self, actor: Actor) -> QuerySet[Any]:
         return super().queryset_for(actor).select_related("instrument")
 
-    def version_of(self, obj: Any) -> int:
-        return 1
-
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        updated: dt.datetime = obj.created_at
-        return updated
+    versioned = False  # never changed in place
+    updated_field = "created_at"
 
     def to_fhir(self, obj: InstrumentVersion) -> dict[str, Any]:
         return questionnaire_to_fhir(obj)
@@ -392,12 +388,8 @@ class AssessmentObservationMapper(ResourceMapper):
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("patient")
 
-    def version_of(self, obj: Any) -> int:
-        return 1
-
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        updated: dt.datetime = obj.effective_at
-        return updated
+    versioned = False  # never changed in place
+    updated_field = "effective_at"
 
     def to_fhir(self, obj: AssessmentScore) -> dict[str, Any]:
         return score_to_fhir(obj)

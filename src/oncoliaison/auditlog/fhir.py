@@ -13,7 +13,6 @@ API clients need AuditEvent scopes and see their organisation's records.  Mappin
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -118,12 +117,8 @@ class AuditEventMapper(ResourceMapper):
     def patient_id_of(self, obj: Any) -> int | None:
         return getattr(obj, "patient_shown", None)
 
-    def version_of(self, obj: Any) -> int:
-        return 1  # audit records never change
-
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        recorded: dt.datetime = obj.recorded_at
-        return recorded
+    versioned = False  # never changed in place
+    updated_field = "recorded_at"
 
     def to_fhir(self, e: AuditEvent) -> dict[str, Any]:
         action = AuditAction(e.action) if e.action in AuditAction.values else None

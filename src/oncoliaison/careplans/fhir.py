@@ -180,11 +180,8 @@ class GoalMapper(_PatientLinked):
     def patient_id_of(self, obj: Any) -> int | None:
         return int(obj.care_plan.patient_id)
 
-    def version_of(self, obj: Any) -> int:
-        return 1
-
-    def updated_of(self, obj: Any) -> Any:
-        return obj.created_at
+    versioned = False  # never changed in place
+    updated_field = "created_at"
 
     def to_fhir(self, g: Goal) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -59,8 +59,11 @@ class ResourceMapper:
     patient_field: ClassVar[str] = "patient_id"
     # In the patient compartment that $everything and bulk export disclose (None: when patient-linked).
     in_patient_compartment: ClassVar[bool | None] = None
-    # The row's last-change time, for _since (a model without it is filtered on created_at, else not at all).
+    # The row's last-change time: meta.lastUpdated and _since ("" when the resource has none; a model without
+    # the field is filtered on created_at for _since, else not at all).
     updated_field: ClassVar[str] = "updated_at"
+    # False for rows never changed in place (a report, a published instrument version): always version 1.
+    versioned: ClassVar[bool] = True
     audit_category: ClassVar[str] = ""
     profile: ClassVar[str] = ""
     # When several domains serve one resource type (see CompositeMapper), every mapper but one sets a
@@ -147,10 +150,14 @@ class ResourceMapper:
 
     # --- representation ------------------------------------------------------------------------------
     def version_of(self, obj: Any) -> int:
-        return int(getattr(obj, "version", 1))
+        return int(getattr(obj, "version", 1)) if self.versioned else 1
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        return getattr(obj, "updated_at", None)
+        """``meta.lastUpdated``: the row's ``updated_field`` (a ``__`` path may cross a relation)."""
+        value: Any = obj
+        for name in self.updated_field.split("__") if self.updated_field else ():
+            value = getattr(value, name, None)
+        return value if isinstance(value, dt.datetime) else None
 
     def to_fhir(self, obj: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -188,7 +195,8 @@ class ResourceMapper:
         qs = self.search_queryset(actor).filter(**{f"{self.patient_field}__in": patient_ids})
         if since is not None:
             names = {f.name for f in self.model._meta.get_fields()}
-            stamp = self.updated_field if self.updated_field in names else "created_at" if "created_at" in names else ""
+            stamp = (self.updated_field if self.updated_field in names or "__" in self.updated_field
+                     else "created_at" if "created_at" in names else "")
             if stamp:
                 qs = qs.filter(**{f"{stamp}__gte": since})
         return self.with_related(qs).order_by("pk").iterator(chunk_size=2000)

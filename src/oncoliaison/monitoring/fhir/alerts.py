@@ -60,8 +60,7 @@ class SymptomAlertFlagMapper(ResourceMapper):
         return selectors.alert_queryset_for(actor)
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        times: list[dt.datetime] = [t for t in (obj.created_at, obj.acknowledged_at, obj.escalated_at, obj.resolved_at) if t]
-        return max(times)
+        return last_change(obj)
 
     def to_fhir(self, a: Alert) -> dict[str, Any]:
         period = {"start": codes.instant(a.created_at)}
@@ -128,8 +127,7 @@ class SymptomAlertResponseTaskMapper(SymptomIds, ResourceMapper):
         return qs.prefetch_related("actions")
 
     def updated_of(self, obj: Any) -> dt.datetime | None:
-        times: list[dt.datetime] = [t for t in (obj.created_at, obj.acknowledged_at, obj.escalated_at, obj.resolved_at) if t]
-        return max(times)
+        return last_change(obj)
 
     def to_fhir(self, a: Alert) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -155,3 +153,8 @@ class SymptomAlertResponseTaskMapper(SymptomIds, ResourceMapper):
         if notes:
             body["note"] = notes
         return body
+
+
+def last_change(alert: Alert) -> dt.datetime:
+    """An alert's meta.lastUpdated: its latest step (raised, acknowledged, escalated, resolved)."""
+    return max(t for t in (alert.created_at, alert.acknowledged_at, alert.escalated_at, alert.resolved_at) if t)

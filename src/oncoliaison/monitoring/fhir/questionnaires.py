@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
@@ -69,11 +68,8 @@ class SymptomQuestionnaireMapper(QuestionnaireMapperBase):
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("instrument").prefetch_related("items")
 
-    def version_of(self, obj: Any) -> int:
-        return 1  # a loaded instrument version never changes
-
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        return None
+    versioned = False  # never changed in place
+    updated_field = ""
 
     def to_fhir(self, v: InstrumentVersion) -> dict[str, Any]:
         inst = v.instrument

@@ -141,12 +141,8 @@ class SymptomResponseMapper(SymptomIds, ResourceMapper):
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("version__instrument").prefetch_related("answers")
 
-    def version_of(self, obj: Any) -> int:
-        return 1
-
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        updated: dt.datetime = obj.received_at
-        return updated
+    versioned = False  # never changed in place
+    updated_field = "received_at"
 
     def to_fhir(self, r: SymptomReport) -> dict[str, Any]:
         items = _items_of(r.version_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -64,12 +63,8 @@ class SymptomScoreObservationMapper(SymptomIds, ResourceMapper):
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("report")
 
-    def version_of(self, obj: Any) -> int:
-        return 1
-
-    def updated_of(self, obj: Any) -> dt.datetime | None:
-        updated: dt.datetime = obj.report.received_at
-        return updated
+    versioned = False  # never changed in place
+    updated_field = "report__received_at"
 
     def to_fhir(self, s: SymptomScore) -> dict[str, Any]:
         body: dict[str, Any] = {

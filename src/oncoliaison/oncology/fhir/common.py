@@ -257,9 +257,6 @@ class CancerRecordMapper(ResourceMapper):
         """This mapper's rows of the given patients (a queryset of patient pks, or a list of pks)."""
         return self.model._default_manager.filter(patient__in=patients, **self.row_filter)
 
-    def version_of(self, obj: Any) -> int:
-        return int(getattr(obj, "version", 1))
-
     def compartment_rows(self, actor: Actor, patient_ids: list[int], since: dt.datetime | None) -> Iterable[Any]:
         """The same rows as ``queryset_for`` for patients the caller checked, through the fast path."""
         if actor.is_system and not actor.allows(self.resource_type, "r"):
