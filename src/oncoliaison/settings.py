@@ -345,4 +345,7 @@ if AUDIT_SYSLOG_ADDRESS:
 NINJA_PAGINATION_PER_PAGE = 50
 FHIR_DEFAULT_COUNT = 20
 FHIR_MAX_COUNT = 200
+# ``POST [base]`` takes whole patient records as transaction Bundles (a Synthea patient's is up to ~4 MB), more
+# than the 2.5 MiB every other request body may hold (DATA_UPLOAD_MAX_MEMORY_SIZE, Django's default).
+FHIR_BUNDLE_MAX_BYTES = env_int("FHIR_BUNDLE_MAX_BYTES", 64 * 1024 * 1024)
 

@@ -206,6 +206,24 @@ def _if_match(request: HttpRequest) -> int | None:
     return version
 
 
+def read_body(request: HttpRequest, limit: int) -> bytes:
+    """Read the request body under this endpoint's own size limit instead of DATA_UPLOAD_MAX_MEMORY_SIZE
+    (413 beyond it).  The bytes stay on the request, so ``request.body`` (the parser, the idempotency
+    fingerprint) reads them again without the global limit: Django keeps a read body in ``_body``."""
+    if hasattr(request, "_body"):
+        return request.body
+    too_large = FhirError(413, f"The request body is larger than this server takes here ({limit // 2**20} MiB).",
+                          code="too-costly")
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > limit:
+        raise too_large
+    data = request.read(limit + 1)
+    if len(data) > limit:
+        raise too_large
+    request._body = data  # Django's cache of the read body (HttpRequest.body)
+    return data
+
+
 def _body(request: HttpRequest, rtype: str) -> dict[str, Any]:
     if request.content_type not in _BODY_TYPES:
         raise FhirError(415, "Send the resource as application/fhir+json.")
@@ -484,6 +502,7 @@ def system_level(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         raise FhirError(405, "POST a transaction or batch Bundle here.", headers={"Allow": "POST"})
     actor = actor_for_request(request)
+    read_body(request, settings.FHIR_BUNDLE_MAX_BYTES)
     bundle = _body(request, "Bundle")
     if bundle.get("type") not in {"transaction", "batch"}:
         raise FhirError(400, "POST [base] takes a Bundle of type transaction or batch.", expression=["type"])

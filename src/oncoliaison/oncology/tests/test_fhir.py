@@ -94,3 +94,33 @@ def test_a_transaction_nested_130_levels_is_refused_naming_the_entry(cast: Cast)
     assert status == 400 and body["issue"][0]["expression"] == ["Bundle.entry[3]"]
     assert "nested deeper than" in body["issue"][0]["diagnostics"]
     assert not CancerCondition.objects.exists()
+
+
+def test_a_whole_synthea_record_of_almost_4_mb_is_taken_in_one_bundle(cast: Cast, settings) -> None:  # type: ignore[no-untyped-def]
+    """Every other request body may hold 2.5 MiB (Django's default); POST [base] takes whole patient records,
+    up to FHIR_BUNDLE_MAX_BYTES, and answers 413 beyond it — with or without an Idempotency-Key."""
+    import gzip
+
+    import orjson
+    from django.test import Client
+
+    from oncoliaison.accounts.services import api_client_create, token_issue
+
+    from .fixtures import synthea_paths
+
+    largest = max(synthea_paths(), key=lambda p: len(gzip.decompress(p.read_bytes())))
+    # As a batch: the entries the cancer record holds are stored, the others answered one by one (a
+    # transaction would refuse the whole record for its Claims and Encounters, which the record does not hold).
+    raw = orjson.dumps({**orjson.loads(gzip.decompress(largest.read_bytes())), "type": "batch"}, option=orjson.OPT_INDENT_2)  # as sent: indented
+    assert len(raw) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # the case Django's default limit refused
+    issued = api_client_create(organization=cast.lead, scopes="system/*.cruds")
+    tok = token_issue(client_id=issued.client_id, client_secret=issued.client_secret).access_token
+    headers = {"Authorization": f"Bearer {tok}", "Idempotency-Key": "synthea-whole-record-1"}
+    post = Client().post("/fhir", raw, content_type="application/fhir+json", headers=headers)
+    assert post.status_code == 200, post.content[:300]
+    assert CancerCondition.objects.filter(patient__organization=cast.lead).exists()
+    again = Client().post("/fhir", raw, content_type="application/fhir+json", headers=headers)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    settings.FHIR_BUNDLE_MAX_BYTES = 1024 * 1024
+    refused = Client().post("/fhir", raw, content_type="application/fhir+json", headers={"Authorization": f"Bearer {tok}"})
+    assert refused.status_code == 413 and b"too-costly" in refused.content
