@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -14,26 +15,36 @@ from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.models import AuditAction, AuditEvent
 from oncoliaison.core.views import PAGE_SIZE, actor_of
+from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
+from oncoliaison.organisations.selectors import organizations_missing_contact_points
+from oncoliaison.patients.forms import LANGUAGES
+from oncoliaison.patients.models import CareTeamParticipant, ConsentKind, Patient, PatientIdentifier
+from oncoliaison.patients.selectors import (
+    access_patient,
+    active_consents,
+    care_team_queryset_for,
+    consent_queryset_for,
+    current_participant_q,
+    patient_queryset_for,
+)
+from oncoliaison.worklists.selectors import work_counts_for
+
+
+def _active_count(model: type[Membership] | type[Patient]) -> Coalesce:
+    """The number of the organisation's active rows of ``model``, as a subquery of Organization."""
+    per_org = (model.objects.filter(organization=OuterRef("pk"), active=True).order_by()
+               .values("organization").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(per_org, output_field=IntegerField()), 0)
 
 
 def _staff_home(actor: Actor) -> dict[str, Any]:
-    from django.db.models import Prefetch
-
-    from oncoliaison.organisations.models import Membership, Organization, OrganizationKind
-    from oncoliaison.patients.models import ConsentKind, PatientIdentifier
-    from oncoliaison.patients.selectors import active_consents, current_participant_q, patient_queryset_for
-
     orgs = Organization.objects.filter(pk__in=actor.organization_ids).order_by("name")
     ctx: dict[str, Any] = {"organisations": list(orgs), "shown_patient_ids": []}
     clinical = actor.clinical_organization_ids
     ctx["clinical"] = bool(clinical)
-    from oncoliaison.organisations.selectors import organizations_missing_contact_points
-
     # Patients of these are told to call a number nobody configured (they see 911/988 instead).
     ctx["missing_contact_points"] = organizations_missing_contact_points(clinical)
     if clinical:
-        from oncoliaison.worklists.selectors import work_counts_for
-
         ctx["work"] = work_counts_for(actor)
         mrns = Prefetch("identifiers", queryset=PatientIdentifier.objects.filter(type_code="MR"), to_attr="mrns")
         visible = patient_queryset_for(actor).prefetch_related(mrns)
@@ -60,11 +71,10 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
     if admin_orgs:
         since = clock.now() - dt.timedelta(days=1)
         ctx["admin_orgs"] = list(
+            # Each count its own subquery: counting both over one join multiplied the members by the
+            # patients (a COUNT(DISTINCT) over every member paired with every patient grew with the program's size).
             Organization.objects.filter(pk__in=admin_orgs)
-            .annotate(
-                member_count=Count("memberships", filter=Q(memberships__active=True), distinct=True),
-                patient_count=Count("patients", filter=Q(patients__active=True), distinct=True),
-            )
+            .annotate(member_count=_active_count(Membership), patient_count=_active_count(Patient))
             .order_by("name")
         )
         ctx["audit_today"] = AuditEvent.objects.filter(
@@ -79,14 +89,6 @@ def _staff_home(actor: Actor) -> dict[str, Any]:
 
 
 def _patient_home(actor: Actor) -> dict[str, Any]:
-    from oncoliaison.patients.models import CareTeamParticipant
-    from oncoliaison.patients.selectors import (
-        access_patient,
-        care_team_queryset_for,
-        consent_queryset_for,
-        current_participant_q,
-    )
-
     if actor.own_patient_id is None:
         return {"no_record": True}
     patient = access_patient(actor, actor.own_patient_id, category="summary", channel="web")
@@ -98,16 +100,11 @@ def _patient_home(actor: Actor) -> dict[str, Any]:
         .select_related("grantee_organization", "grantee_user")
         .order_by("-status", "-created_at")
     )
-    from oncoliaison.patients.forms import LANGUAGES
-
     return {"patient": patient, "care_teams": list(teams), "consents": list(consents),
             "language_name": dict(LANGUAGES).get(patient.preferred_language, patient.preferred_language)}
 
 
 def _caregiver_home(actor: Actor) -> dict[str, Any]:
-    from oncoliaison.patients.models import ConsentKind
-    from oncoliaison.patients.selectors import active_consents
-
     grants = list(
         active_consents()
         .filter(kind=ConsentKind.CAREGIVER_PROXY, grantee_user_id=actor.user_id)
