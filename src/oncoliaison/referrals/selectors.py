@@ -45,12 +45,13 @@ def _with_related(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     return qs.select_related("patient", "receiving_organization", "referring_organization", "referring_clinician")
 
 
-def _audit_rows(actor: Actor, referrals: Sequence[Referral], channel: str, action: str = AuditAction.READ) -> None:
-    audit.record(
-        actor,
-        [audit.Entry(action, CATEGORY, RESOURCE, r.pk, r.patient_id) for r in referrals],
-        channel=channel,
-    )
+def audit_disclosed(actor: Actor, referrals: Sequence[Referral], *, channel: str,
+                    action: str = AuditAction.SEARCH) -> None:
+    """The audit of referrals a door disclosed, for every door: one row per referral (its patient, when the
+    person is registered; a prospective patient's referral is audited against the referral itself).  A list
+    is a SEARCH, one referral a READ."""
+    audit.record(actor, [audit.Entry(action, CATEGORY, RESOURCE, r.pk, r.patient_id) for r in referrals],
+                 channel=channel)
 
 
 def referral_get_for(actor: Actor, pk: object, *, channel: str = "", audit_read: bool = True) -> Referral:
@@ -62,7 +63,7 @@ def referral_get_for(actor: Actor, pk: object, *, channel: str = "", audit_read:
                           patient_id=owner_patient_id(Referral, pk), channel=channel)
         raise
     if audit_read:
-        _audit_rows(actor, [referral], channel)
+        audit_disclosed(actor, [referral], channel=channel, action=AuditAction.READ)
     return referral
 
 
@@ -83,7 +84,7 @@ def triage_queue_for(actor: Actor, *, status: str = "", urgency: str = "", chann
     rank = Case(*(When(urgency=u, then=Value(r)) for u, r in rules.URGENCY_RANK.items()),
                 default=Value(len(rules.URGENCY_RANK)), output_field=IntegerField())
     rows: list[Referral] = list(_with_related(qs).annotate(urgency_rank=rank).order_by("urgency_rank", "received_at", "pk")[:limit])
-    _audit_rows(actor, rows, channel, AuditAction.SEARCH)
+    audit_disclosed(actor, rows, channel=channel)
     return rows
 
 
@@ -96,7 +97,7 @@ def referral_list_for(actor: Actor, *, sent_by_me: bool = False, status: str = "
     if status in ReferralStatus.values:
         qs = qs.filter(status=status)
     rows = list(_with_related(qs).order_by("-received_at", "-pk")[:limit])
-    _audit_rows(actor, rows, channel, AuditAction.SEARCH)
+    audit_disclosed(actor, rows, channel=channel)
     return rows
 
 
@@ -120,12 +121,6 @@ def referral_search_for(actor: Actor, *, patient_id: int | None = None, statuses
     return qs.order_by("-received_at", "-pk")
 
 
-def audit_disclosed(actor: Actor, referrals: Sequence[Referral], *, channel: str,
-                    action: str = AuditAction.SEARCH) -> None:
-    """The audit of referrals a door disclosed, for every door: one row per referral (its patient, when the
-    person is registered; a prospective patient's referral is audited against the referral itself).  A list
-    is a SEARCH, one referral a READ."""
-    _audit_rows(actor, referrals, channel, action)
 
 
 # --- duplicate candidates ----------------------------------------------------------------------------

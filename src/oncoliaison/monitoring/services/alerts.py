@@ -39,7 +39,7 @@ from .configuration import (
 # --- alerts ------------------------------------------------------------------------------------------------
 
 
-def _require_care_role(actor: Actor) -> None:
+def require_care_role(actor: Actor) -> None:
     if actor.kind != "staff" or not actor.clinical_organization_ids:
         raise Forbidden("Responding to symptom alerts needs a care role.")
 
@@ -64,7 +64,7 @@ def _log_alert(actor: Actor, alert: Alert, detail: str, channel: str) -> None:
 
 def alert_acknowledge(*, actor: Actor, alert: Alert, expected_version: int | None = None,
                       channel: str = "web") -> Alert:
-    _require_care_role(actor)
+    require_care_role(actor)
     with transaction.atomic():
         locked = _locked_alert(actor, alert, expected_version)
         if locked.status == AlertStatus.RESOLVED:
@@ -127,7 +127,7 @@ def alert_record_action(*, actor: Actor, alert: Alert, kind: str, note: str = ""
                         expected_version: int | None = None, channel: str = "web") -> Alert:
     """Record what was done (called, advised, escalated to a physician, sent to emergency, a note).
     Acting on an alert acknowledges it."""
-    _require_care_role(actor)
+    require_care_role(actor)
     if kind not in STAFF_ACTIONS:
         raise ValidationFailed("Choose an action.", field_errors={"kind": ["Unknown action."]})
     if not note.strip():
@@ -165,7 +165,7 @@ def _notify_escalation(alert_id: int) -> None:
 
 def alert_resolve(*, actor: Actor, alert: Alert, note: str = "", expected_version: int | None = None,
                   channel: str = "web") -> Alert:
-    _require_care_role(actor)
+    require_care_role(actor)
     with transaction.atomic():
         locked = _locked_alert(actor, alert, expected_version)
         if locked.status == AlertStatus.RESOLVED:

@@ -45,7 +45,8 @@ CATEGORY = "symptoms"
 JOB_ACTOR = Actor(kind="system", username="scheduled-jobs", client_id="oncoliaison-jobs")
 
 
-def _tz() -> ZoneInfo:
+def program_time_zone() -> ZoneInfo:
+    """The time zone the program works in (deadlines, office hours, "today")."""
     return ZoneInfo(settings.TIME_ZONE)
 
 

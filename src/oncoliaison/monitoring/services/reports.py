@@ -52,9 +52,9 @@ from .alerts import (
 from .configuration import (
     CATEGORY,
     PURPOSE,
-    _tz,
     instrument_on,
     policy_for,
+    program_time_zone,
     rules_for,
 )
 
@@ -271,7 +271,7 @@ def _write(actor: Actor, prepared: list[_Prepared], outcomes: list[Any], now: dt
     org_rules = {o: rules_for(o) for o in org_ids}
     org_policy = {o: policy_for(o) for o in org_ids}
     previous = _previous_values({(p.sub.patient.pk, p.version.instrument_id) for p in prepared})
-    tz = _tz()
+    tz = program_time_zone()
     # Oldest first, so that several reports of one patient in a batch compare with each other.
     prepared.sort(key=lambda p: (p.authored_at, p.index))
     reports = []

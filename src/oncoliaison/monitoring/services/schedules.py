@@ -33,15 +33,15 @@ from ..models import (
     ScoringMethod,
 )
 from .alerts import (
-    _require_care_role,
     overdue_escalation_target,
+    require_care_role,
 )
 from .configuration import (
     CATEGORY,
     JOB_ACTOR,
     PURPOSE,
-    _tz,
     instrument_on,
+    program_time_zone,
     scoring_of,
 )
 
@@ -78,7 +78,7 @@ def schedules_due_for_reminder(now: dt.datetime | None = None) -> list[int]:
     now = now or clock.now()
     return list(
         ReportSchedule.objects.filter(active=True, next_due_at__lte=now)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=now.astimezone(_tz()).date()))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=now.astimezone(program_time_zone()).date()))
         .filter(Q(last_reminder_at__isnull=True) | Q(last_reminder_at__lt=F("next_due_at")))
         .values_list("pk", flat=True)
     )
@@ -126,7 +126,7 @@ class ScheduleData:
 
 def schedule_create(*, actor: Actor, patient: Patient, data: ScheduleData, channel: str = "web") -> ReportSchedule:
     """Ask a patient to report on a schedule (staff with a care role; the patient must be visible)."""
-    _require_care_role(actor)
+    require_care_role(actor)
     q = visible_patient_ids_q(actor)
     if q is None or not Patient.objects.filter(q, pk=patient.pk).exists():
         raise NotFound()
@@ -159,7 +159,7 @@ def schedule_create(*, actor: Actor, patient: Patient, data: ScheduleData, chann
     if errors:
         raise ValidationFailed("The schedule is not valid.", field_errors=errors)
     assert instrument is not None
-    first_due = dt.datetime.combine(starts, dt.time(9), tzinfo=_tz())
+    first_due = dt.datetime.combine(starts, dt.time(9), tzinfo=program_time_zone())
     with transaction.atomic():
         schedule = ReportSchedule.objects.create(
             patient=patient, instrument=instrument, care_plan_label=data.care_plan_label.strip()[:120],
@@ -173,7 +173,7 @@ def schedule_create(*, actor: Actor, patient: Patient, data: ScheduleData, chann
 
 
 def schedule_stop(*, actor: Actor, schedule: ReportSchedule, channel: str = "web") -> ReportSchedule:
-    _require_care_role(actor)
+    require_care_role(actor)
     q = visible_patient_ids_q(actor)
     if q is None or not Patient.objects.filter(q, pk=schedule.patient_id).exists():
         raise NotFound()
