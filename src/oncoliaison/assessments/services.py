@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +16,7 @@ from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, Forbidden, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.instruments import services as instruments
+from oncoliaison.instruments.files import data_dir
 from oncoliaison.instruments.models import (
     Instrument,
     InstrumentPermission,
@@ -40,7 +40,7 @@ from .models import (
 )
 from .selectors import CATEGORY, PURPOSE, acting_organization_id
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "instruments"
+DATA_DIR = data_dir(PURPOSE)
 
 # --- instrument definitions (loaded from JSON files in the repository) --------------------------------------
 
@@ -85,9 +85,9 @@ def instrument_load(definition: Mapping[str, Any], *, actor: Actor, source: str 
 
 
 def instruments_load_bundled(*, actor: Actor) -> list[LoadResult]:
-    """Load every definition shipped in assessments/fixtures/instruments/."""
+    """Load every definition shipped in instruments/data/needs-assessment/."""
     results = []
-    for path in sorted(FIXTURES.glob("*.json")):
+    for path in sorted(DATA_DIR.glob("*.json")):
         results.append(instrument_load(json.loads(path.read_text()), actor=actor, source=path.name))
     return results
 

@@ -1,4 +1,4 @@
-"""Instruments as data: read the files in ``fixtures/instruments`` into rows, and rows into rule definitions.
+"""Instruments as data: read the files in ``instruments/data/symptom-monitoring`` into rows, and rows into rule definitions.
 
 ``load_instruments(apps)`` is what the data migration runs (it takes the migration's app registry, so it
 works with historical models); it is idempotent — an instrument version already loaded is left alone.  The
@@ -15,6 +15,7 @@ from typing import Any
 from django.apps import apps as global_apps
 
 from oncoliaison.instruments import cache
+from oncoliaison.instruments.files import source_of
 from oncoliaison.instruments.models import InstrumentVersion, Purpose
 from oncoliaison.instruments.services import VersionSpec, version_load
 
@@ -103,7 +104,7 @@ def version_specs() -> list[VersionSpec]:
     for method, (d, items) in _instrument_rows():
         specs.append(VersionSpec(
             code=d["code"], purpose=Purpose.SYMPTOM_MONITORING, version=d["version"], scoring=method,
-            definition=d, recall=d.get("recall", ""), loaded_from=f"monitoring/fixtures/instruments ({d['code']})",
+            definition=d, recall=d.get("recall", ""), loaded_from=f"{source_of(DATA_DIR)} ({d['code']})",
             items=items,
             instrument={"title": d["title"], "publisher": d["publisher"], "source_url": d["source_url"],
                         "citation": d["citation"], "licence": d["licence_text"],

@@ -2,7 +2,7 @@
 
 Instruments (ESAS-r, PRO-CTCAE, …), their versions, items and licence permissions are rows of
 ``oncoliaison.instruments`` (purpose "symptom-monitoring"), loaded from the files in
-``monitoring/fixtures/instruments`` (see PROVENANCE.md there) by a data migration; their scoring is in
+``instruments/data/symptom-monitoring`` (see ``instruments/data/PROVENANCE.md``) by a data migration; their scoring is in
 ``rules.py`` here.  An instrument whose licence needs permission is usable by a program only once its
 administrator records that permission.
 """

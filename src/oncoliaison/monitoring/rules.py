@@ -1,9 +1,10 @@
 """Pure rules of symptom monitoring: scoring, alert rules, deadlines and patient guidance.
 
 No database access here.  The published data these rules read (the PRO-CTCAE composite table, the
-guidance texts) is loaded once from ``monitoring/fixtures/instruments`` (provenance in PROVENANCE.md).
+guidance texts) is loaded once from ``instruments/data/symptom-monitoring`` (provenance in
+``instruments/data/PROVENANCE.md``).
 
-Sources (see /docs and the fixtures' PROVENANCE.md):
+Sources (see /docs and the data files' PROVENANCE.md):
 - ESAS-r: ESAS-r Administration Manual (AHS / Covenant Health / University of Alberta, Nov 2019);
   Total Symptom Distress Score = items 1-9 (the "Other problem" item 10 is excluded), range 0-90
   (Hui & Bruera, JPSM 2017;53(3):630-643); physical subscore = pain, tiredness, drowsiness, nausea, lack of
@@ -25,11 +26,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DATA_DIR = Path(__file__).resolve().parent / "fixtures" / "instruments"
+from oncoliaison.instruments.files import data_dir
+
+DATA_DIR = data_dir("symptom-monitoring")  # Purpose.SYMPTOM_MONITORING (no models imported into the rules)
 
 NONE, MILD, MODERATE, SEVERE = "none", "mild", "moderate", "severe"
 RANK = {"": 0, NONE: 0, MILD: 1, MODERATE: 2, SEVERE: 3}
@@ -293,7 +295,7 @@ DEFAULT_RED_FLAGS = (
     "shaking chills", "bleeding", "blood in", "coughing blood", "vomiting blood", "black stool",
     "fainted", "passed out", "confused", "seizure", "suicidal", "kill myself", "can't keep fluids down",
     # The same warning signs in Spanish, the portal's other language (the words of the Spanish "call now"
-    # and "when to call" guidance, fixtures/instruments/guidance.json), so a patient who writes in Spanish is
+    # and "when to call" guidance, instruments/data/symptom-monitoring/guidance.json), so a patient who writes in Spanish is
     # not missed.  Matching ignores accents: "convulsion" and "convulsión" both match.
     "dolor en el pecho", "dolor de pecho", "dificultad para respirar", "no puedo respirar", "fiebre",
     "calentura", "temperatura", "escalofrios", "sangrado", "sangre en", "tos con sangre", "vomito con sangre",

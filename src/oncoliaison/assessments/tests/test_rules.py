@@ -13,15 +13,16 @@ Sources:
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from oncoliaison.assessments import rules
+from oncoliaison.instruments.files import data_dir
+from oncoliaison.instruments.models import Purpose
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "instruments"
-DT = json.loads((FIXTURES / "nccn-dt-2022.json").read_text())
-HRSN = json.loads((FIXTURES / "ahc-hrsn-core.json").read_text())
+DATA_DIR = data_dir(Purpose.NEEDS_ASSESSMENT)
+DT = json.loads((DATA_DIR / "nccn-dt-2022.json").read_text())
+HRSN = json.loads((DATA_DIR / "ahc-hrsn-core.json").read_text())
 
 
 def _dt(raw: dict) -> rules.Outcome:

@@ -200,7 +200,7 @@ def test_loading_is_idempotent_and_protects_versions_in_use(cast: Cast, versions
     assert {(r.code, r.created) for r in results} == {("nccn-dt", False), ("ahc-hrsn-core", False)}
     assert InstrumentVersion.objects.filter(instrument__purpose="needs-assessment").count() == 2
     _submit(cast, versions)
-    changed = json.loads((services.FIXTURES / "nccn-dt-2022.json").read_text())
+    changed = json.loads((services.DATA_DIR / "nccn-dt-2022.json").read_text())
     changed["items"][0]["text"] = "Changed wording"
     with pytest.raises(Conflict, match="new version number"):
         services.instrument_load(changed, actor=Actor(kind="system", username="cli:test"), source="x.json")

@@ -1,5 +1,5 @@
-"""Load the symptom instruments (ESAS-r, PRO-CTCAE) and their items from monitoring/fixtures/instruments into the
-instruments app.  Idempotent: a version already there (copied from this app's tables) is left alone."""
+"""Load the symptom instruments (ESAS-r, PRO-CTCAE) and their items from their data files (``instruments.files``)
+into the instruments app.  Idempotent: a version already there (copied from this app's tables) is left alone."""
 
 from django.db import migrations
 

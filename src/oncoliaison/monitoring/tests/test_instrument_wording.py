@@ -2,7 +2,7 @@
 the items); the item library's short labels stay for staff views and charts.
 
 Expected wording: NCI PRO-CTCAE item library, English, v1.0 (https://healthcaredelivery.cancer.gov/pro-ctcae/),
-as carried by public implementations cross-checked in monitoring/fixtures/instruments/PROVENANCE.md.
+as carried by public implementations cross-checked in instruments/data/PROVENANCE.md.
 """
 
 from __future__ import annotations

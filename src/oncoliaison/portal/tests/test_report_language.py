@@ -1,7 +1,7 @@
 """A questionnaire is asked only in a language its publisher's official text exists in here.
 
 ESAS-r and PRO-CTCAE are carried in English only (their official Spanish texts are not loaded: see
-monitoring/fixtures/instruments/PROVENANCE.md).  A patient reading the portal in Spanish is told so, given the
+instruments/data/PROVENANCE.md).  A patient reading the portal in Spanish is told so, given the
 care team's number, and may choose to answer the English questions; what they are told afterwards (the
 guidance, a severe symptom's "call now") is in Spanish.  Staff see that the patient's language has no version.
 """
