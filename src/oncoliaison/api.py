@@ -29,6 +29,7 @@ from oncoliaison.monitoring.api import router as monitoring_router
 from oncoliaison.organisations.api import router as organisations_router
 from oncoliaison.patients.api import router as patients_router
 from oncoliaison.referrals.api import router as referrals_router
+from oncoliaison.tumorboards.api import router as tumorboards_router
 
 
 class ObjectBodyParser(Parser):
@@ -99,6 +100,7 @@ api.add_router("/", monitoring_router)
 api.add_router("/", assessments_router)
 api.add_router("/", messaging_router)
 api.add_router("/", audit_router)
+api.add_router("/", tumorboards_router)
 
 
 _unknown = Router()

@@ -59,6 +59,9 @@ if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Tumor-board video rooms generated from this template ("{room}" becomes an unguessable room name); any
+# provider whose rooms are addressed by URL works.  Empty: coordinators paste a link for each meeting.
+TUMOR_BOARD_VIDEO_TEMPLATE = env_str("TUMOR_BOARD_VIDEO_TEMPLATE", "https://meet.jit.si/{room}")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")  # used for absolute FHIR URLs when behind a proxy
 
 INSTALLED_APPS = [
@@ -91,6 +94,7 @@ INSTALLED_APPS = [
     "oncoliaison.portal",
     "oncoliaison.messaging",
     "oncoliaison.worklists",
+    "oncoliaison.tumorboards",
     "oncoliaison.dashboard",
     "oncoliaison.home",
 ]

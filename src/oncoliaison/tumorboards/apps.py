@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class TumorBoardsConfig(AppConfig):
+    name = "oncoliaison.tumorboards"
+    label = "tumorboards"
+    verbose_name = "Tumor boards"
+    default_auto_field = "django.db.models.BigAutoField"
