@@ -32,7 +32,7 @@ from .schemas import (
     PresentIn,
     RecommendationIn,
     RecommendationOut,
-    ReportOut,
+    ConferenceReportOut,
     SeriesIn,
     SeriesOut,
     SummaryIn,
@@ -158,7 +158,7 @@ def tumor_board_create(request: HttpRequest, payload: SeriesIn, response: HttpRe
     return Status(201, _series_out(series))
 
 
-@router.get("/tumor-boards/report", response={200: list[ReportOut], **READ_ERRORS})
+@router.get("/tumor-boards/report", response={200: list[ConferenceReportOut], **READ_ERRORS})
 def tumor_board_report(request: HttpRequest, filters: Query[ReportFilter]) -> list[dict[str, Any]]:
     """The CoC standard 2.5 figures for a calendar year, one entry per series (counts only, no patients)."""
     actor = actor_of(request)

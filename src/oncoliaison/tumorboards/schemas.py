@@ -85,7 +85,7 @@ class MeetingOut(Schema):
     version: Int
 
 
-class AttachmentIn(Schema):
+class CaseAttachmentIn(Schema):
     kind: Literal["imaging", "pathology", "laboratory", "genomics", "operative", "other"]
     title: str = Field(..., min_length=1, max_length=200)
     date: str = Field("", description="YYYY-MM-DD")
@@ -98,7 +98,7 @@ class CaseIn(Schema):
     prospective: Bool = Field(..., description="Before or during first-course treatment, or management open.")
     urgency: Urgency = Urgency.ROUTINE
     requested_attendee_ids: list[Id] = Field(default_factory=list)
-    attachments: list[AttachmentIn] = Field(default_factory=list)
+    attachments: list[CaseAttachmentIn] = Field(default_factory=list)
 
 
 class RecommendationIn(Schema):
@@ -233,7 +233,7 @@ class ShareOut(Schema):
     percent: float | None
 
 
-class ReportOut(Schema):
+class ConferenceReportOut(Schema):
     series_id: Int
     series: str
     year: Int
