@@ -11,6 +11,21 @@ from django.db import models
 from django.db.models import Q
 
 
+class EditedRecord(models.Model):
+    """What every row staff edit in place carries: who created it, its version (checked on every change, so
+    that two people editing at once never overwrite each other unseen) and when it was created and changed."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
 class CarePlanStatus(models.TextChoices):
     """FHIR CarePlan.status."""
 
@@ -22,7 +37,7 @@ class CarePlanStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
 
 
-class CarePlan(models.Model):
+class CarePlan(EditedRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="care_plans")
     organization = models.ForeignKey("organisations.Organization", on_delete=models.PROTECT, related_name="care_plans")
     status = models.CharField(max_length=20, choices=CarePlanStatus.choices, default=CarePlanStatus.DRAFT)
@@ -34,12 +49,6 @@ class CarePlan(models.Model):
         "assessments.Assessment", null=True, blank=True, on_delete=models.SET_NULL, related_name="care_plans"
     )
     generation_notes = models.JSONField(default=list, help_text="Rules applied when the plan was generated.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-period_start", "-id"]
@@ -133,7 +142,7 @@ class TaskPriority(models.TextChoices):
 _OPEN_TASK_STATUSES = ["requested", "accepted", "in-progress", "on-hold"]  # = rules.TASK_OPEN
 
 
-class Task(models.Model):
+class Task(EditedRecord):
     care_plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="tasks")
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="care_tasks")
     goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
@@ -148,12 +157,6 @@ class Task(models.Model):
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.REQUESTED)
     priority = models.CharField(max_length=8, choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
     completed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -212,7 +215,7 @@ class BarrierStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
-class Barrier(models.Model):
+class Barrier(EditedRecord):
     """A barrier to care, the actions taken on it and when it was resolved."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="barriers")
@@ -225,12 +228,6 @@ class Barrier(models.Model):
     resolved_at = models.DateField(null=True, blank=True)
     resolution = models.CharField(max_length=500, blank=True)
     reasons = models.JSONField(default=list)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["status", "-identified_at", "id"]
@@ -270,7 +267,7 @@ class ResourceCost(models.TextChoices):
     PAID = "paid", "Paid"
 
 
-class Resource(models.Model):
+class Resource(EditedRecord):
     """An entry of the program's resource directory."""
 
     organization = models.ForeignKey(
@@ -291,12 +288,6 @@ class Resource(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     url = models.URLField(max_length=500, blank=True)
     active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["category", "name"]

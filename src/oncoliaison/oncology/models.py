@@ -79,7 +79,7 @@ class VerificationStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
 
 
-class CancerCondition(models.Model):
+class CancerCondition(SourcedRecord):
     """A primary or secondary cancer, or a comorbid condition (mCODE Primary/Secondary Cancer Condition,
     US Core Condition)."""
 
@@ -105,14 +105,6 @@ class CancerCondition(models.Model):
     stage_group = models.CharField(max_length=20, blank=True, help_text="e.g. IIIA (AJCC)")
     stage_system_code = models.CharField(max_length=40, blank=True, help_text="Staging system (SNOMED CT)")
     stage_system_display = models.CharField(max_length=200, blank=True)
-    source_system = models.CharField(max_length=200, blank=True)
-    source_id = models.CharField(max_length=255, blank=True)
-    content_hash = models.CharField(max_length=64, blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", help_text="Who entered it in the pages (blank: imported).")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-diagnosed_on", "id"]
