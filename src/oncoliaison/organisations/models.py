@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from oncoliaison.core.contact import ContactDetails
 from oncoliaison.core.roles import (
     ADMIN_ROLES,
     CARE_DELIVERING_KINDS,
@@ -19,17 +20,11 @@ __all__ = ["ADMIN_ROLES", "CARE_DELIVERING_KINDS", "CLINICAL_ROLES", "PATIENT_CA
            "Organization", "OrganizationKind", "Role"]
 
 
-class Organization(models.Model):
+class Organization(ContactDetails):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=OrganizationKind.choices)
     active = models.BooleanField(default=True)
-    phone = models.CharField(max_length=40, blank=True)
-    email = models.EmailField(blank=True)
-    address_line = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True, default="US")
     # FHIR identifier (e.g. NPI of the facility); system + value.
     identifier_system = models.CharField(max_length=200, blank=True)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from oncoliaison.core.contact import ContactIn, ContactPatch
 from oncoliaison.core.schemas import Bool, DateTime, Id, Int, PatchSchema, Weekday
 
 from .models import Membership, OrganizationKind, Role
@@ -35,17 +36,11 @@ class OrganizationOut(Schema):
     updated_at: DateTime
 
 
-class OrganizationIn(Schema):
+class OrganizationIn(ContactIn):
     name: str = Field(..., min_length=1, pattern=r"\S", max_length=200)
     kind: OrganizationKind
     slug: str = Field("", max_length=64, description="Short name; made from the name when left empty")
     active: Bool = True
-    phone: str = Field("", max_length=40)
-    email: str = Field("", max_length=254)
-    address_line: str = Field("", max_length=200)
-    city: str = Field("", max_length=100)
-    state: str = Field("", max_length=100)
-    postal_code: str = Field("", max_length=20)
     country: str = Field("US", max_length=2)
     identifier_system: str = Field("", max_length=200)
     identifier_value: str = Field("", max_length=100)
@@ -57,19 +52,12 @@ class OrganizationIn(Schema):
     office_closes: dt.time | None = None
 
 
-class OrganizationPatch(PatchSchema):
+class OrganizationPatch(ContactPatch):
     """Only the fields sent change.  The slug never changes.  Send the version read (or If-Match)."""
 
     name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=200)
     kind: OrganizationKind | None = Field(default=None)
     active: Bool | None = Field(default=None)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=254)
-    address_line: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=100)
-    state: str | None = Field(default=None, max_length=100)
-    postal_code: str | None = Field(default=None, max_length=20)
-    country: str | None = Field(default=None, max_length=2)
     identifier_system: str | None = Field(default=None, max_length=200)
     identifier_value: str | None = Field(default=None, max_length=100)
     urgent_phone: str | None = Field(default=None, max_length=40)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from oncoliaison.core import audit
 from oncoliaison.core.access import require_admin
 from oncoliaison.core.actor import Actor
+from oncoliaison.core.contact import ContactData
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditAction
 
@@ -21,18 +22,12 @@ from .rules import ROUTING_REFUSAL, changes_routing
 
 
 @dataclass
-class OrganizationData:
+class OrganizationData(ContactData):
     name: str
     kind: str
     slug: str = ""
     active: bool = True
-    phone: str = ""
-    email: str = ""
-    address_line: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
-    country: str = "US"
+    country: str = field(default="US", kw_only=True)
     identifier_system: str = ""
     identifier_value: str = ""
     # Contact points patients are told to call (organisations.rules).

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from oncoliaison.core.contact import ContactDetails
+
 
 class AdministrativeGender(models.TextChoices):
     FEMALE = "female", _("Female")
@@ -17,7 +19,7 @@ class AdministrativeGender(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class Patient(models.Model):
+class Patient(ContactDetails):
     organization = models.ForeignKey(
         "organisations.Organization",
         on_delete=models.PROTECT,
@@ -31,13 +33,6 @@ class Patient(models.Model):
     family_name_search = models.CharField(max_length=100, editable=False, db_index=True)
     birth_date = models.DateField(db_index=True)
     gender = models.CharField(max_length=16, choices=AdministrativeGender.choices)
-    phone = models.CharField(max_length=40, blank=True)
-    email = models.EmailField(blank=True)
-    address_line = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, blank=True)
     preferred_language = models.CharField(max_length=16, default="en", help_text="BCP-47 code, e.g. en, es")
     interpreter_needed = models.BooleanField(default=False)
     active = models.BooleanField(default=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
+from oncoliaison.core.contact import ContactIn, ContactPatch
 from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Date, DateTime, Id, Int, PageMeta, PatchSchema
 
 from .models import (
@@ -94,7 +95,7 @@ class PatientSearch(PatientListPage):
     identifier: str = Field("", max_length=100, description="An identifier value, e.g. an MRN")
 
 
-class PatientIn(Schema):
+class PatientIn(ContactIn):
     given_name: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
     family_name: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
     birth_date: Date
@@ -102,13 +103,6 @@ class PatientIn(Schema):
     organization: str | None = Field(
         None, description="Slug of the managing organisation; needed when you work for more than one"
     )
-    phone: str = Field("", max_length=40)
-    email: str = Field("", max_length=254)
-    address_line: str = Field("", max_length=200)
-    city: str = Field("", max_length=100)
-    state: str = Field("", max_length=100)
-    postal_code: str = Field("", max_length=20)
-    country: str = Field("", max_length=2)
     preferred_language: str = Field("en", pattern=LANGUAGE_TAG, max_length=16, description="BCP-47 code, e.g. en, es")
     interpreter_needed: Bool = False
     active: Bool = True
@@ -116,20 +110,13 @@ class PatientIn(Schema):
     identifiers: list[IdentifierIn] = Field(default_factory=list)
 
 
-class PatientPatch(PatchSchema):
+class PatientPatch(ContactPatch):
     """Only the fields sent change; ``identifiers``, when sent, replaces the whole list."""
 
     given_name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=100)
     family_name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=100)
     birth_date: Date | None = Field(default=None)
     gender: AdministrativeGender | None = Field(default=None)
-    phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=254)
-    address_line: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=100)
-    state: str | None = Field(default=None, max_length=100)
-    postal_code: str | None = Field(default=None, max_length=20)
-    country: str | None = Field(default=None, max_length=2)
     preferred_language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=16)
     interpreter_needed: Bool | None = Field(default=None)
     active: Bool | None = Field(default=None)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from oncoliaison.core import audit, clock
 from oncoliaison.core.actor import Actor
+from oncoliaison.core.contact import ContactData
 from oncoliaison.core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.roles import UserKind
@@ -47,19 +48,12 @@ class IdentifierData:
 
 
 @dataclass
-class PatientData:
+class PatientData(ContactData):
     given_name: str
     family_name: str
     birth_date: dt.date | None
     gender: str
     organization_id: int | None = None
-    phone: str = ""
-    email: str = ""
-    address_line: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
-    country: str = ""
     preferred_language: str = "en"
     interpreter_needed: bool = False
     active: bool = True
