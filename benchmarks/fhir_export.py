@@ -23,12 +23,10 @@ import argparse
 import gzip
 import os
 import platform
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, bench_database
+
 FIXTURES = ROOT / "tests" / "fixtures" / "synthea"
 
 
@@ -36,39 +34,20 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=5)
     args = parser.parse_args()
-    tmp = tempfile.TemporaryDirectory(prefix="oncoliaison-bench-export-")
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
-    os.environ["ONCOLIAISON_VAR_DIR"] = tmp.name
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncoliaison.settings")
-    os.environ.setdefault("ONCOLIAISON_ENV", "test")
-    sys.path.insert(0, str(ROOT / "src"))
+    with bench_database("fhir_export", own_var_dir=True) as vendor:
+        import orjson
+        from django.conf import settings
+        from django.db import connection
+        from django.test import Client
 
-    import django
+        from oncoliaison.accounts.services import api_client_create, token_issue
+        from oncoliaison.exports.models import ExportJob, ExportStatus
+        from oncoliaison.exports.services import export_job_run, job_dir
+        from oncoliaison.oncology.fhir import common as oncology_fhir
+        from oncoliaison.oncology.importing import bundle_import, system_actor_for
+        from oncoliaison.organisations.models import Organization, OrganizationKind
 
-    django.setup()
-    import orjson
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-
-    from oncoliaison.accounts.services import api_client_create, token_issue
-    from oncoliaison.exports.models import ExportJob, ExportStatus
-    from oncoliaison.exports.services import export_job_run, job_dir
-    from oncoliaison.oncology.fhir import common as oncology_fhir
-    from oncoliaison.oncology.importing import bundle_import, system_actor_for
-    from oncoliaison.organisations.models import Organization, OrganizationKind
-
-    settings.ALLOWED_HOSTS = ["*"]
-    vendor = connection.vendor
-    test_db = None
-    if vendor == "sqlite":
-        call_command("migrate", verbosity=0)
-    else:
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = "oncoliaison_bench_fhir_export"
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+        settings.ALLOWED_HOSTS = ["*"]
         bundles = [orjson.loads(gzip.decompress(p.read_bytes())) for p in sorted(FIXTURES.glob("*.json.gz"))]
         org = Organization.objects.create(slug="bench-lead", name="Benchmark lead program",
                                           kind=OrganizationKind.LEAD_PROGRAM)
@@ -136,10 +115,6 @@ def main() -> int:
         print(f"parse        {parse_s:6.2f} s  {n / parse_s:8,.0f} resources/s | {n / parse_cpu:8,.0f} /CPU-s"
               f"  (orjson.loads of each line, {total_bytes / 1e6 / parse_s:.0f} MB/s)")
         return 0
-    finally:
-        if test_db is not None:
-            connection.creation.destroy_test_db(test_db, verbosity=0)
-        tmp.cleanup()
 
 
 if __name__ == "__main__":

@@ -22,12 +22,11 @@ from __future__ import annotations
 import gzip
 import os
 import platform
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, bench_database
+
 SHARED = Path("/work/shared/data/synthea-r4-cancer")
 FIXTURES = ROOT / "tests" / "fixtures" / "synthea"
 
@@ -39,39 +38,19 @@ def _inputs() -> tuple[str, list[bytes]]:
 
 
 def main() -> int:
-    tmp = None
-    if not os.environ.get("DATABASE_URL"):
-        tmp = tempfile.TemporaryDirectory(prefix="oncoliaison-bench-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncoliaison.settings")
-    os.environ.setdefault("ONCOLIAISON_ENV", "test")
-    sys.path.insert(0, str(ROOT / "src"))
+    with bench_database("fhir_import") as vendor:
+        import orjson
+        from django.db import connection
+        from fhir.resources.R4B import get_fhir_model_class
 
-    import django
+        from oncoliaison.oncology.importing import (
+            STORED_TYPES,
+            bundle_import,
+            system_actor_for,
+            validate_resource,
+        )
+        from oncoliaison.organisations.models import Organization, OrganizationKind
 
-    django.setup()
-    import orjson
-    from django.core.management import call_command
-    from django.db import connection
-    from fhir.resources.R4B import get_fhir_model_class
-
-    from oncoliaison.oncology.importing import (
-        STORED_TYPES,
-        bundle_import,
-        system_actor_for,
-        validate_resource,
-    )
-    from oncoliaison.organisations.models import Organization, OrganizationKind
-
-    vendor = connection.vendor
-    test_db = None
-    if vendor == "sqlite":
-        call_command("migrate", verbosity=0)
-    else:
-        # A database of its own, so that a test run using the default test database is never disturbed.
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = "oncoliaison_bench_fhir_import"
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
         where, raws = _inputs()
         total_bytes = sum(len(r) for r in raws)
 
@@ -126,11 +105,6 @@ def main() -> int:
               f"  (changed {changed})")
         print(f"one-time     {warm_s:6.2f} s  loading fhir.resources model classes (not in the rates above)")
         return 0 if rejected == 0 and changed == 0 else 1
-    finally:
-        if test_db is not None:
-            connection.creation.destroy_test_db(test_db, verbosity=0)
-        if tmp is not None:
-            tmp.cleanup()
 
 
 if __name__ == "__main__":

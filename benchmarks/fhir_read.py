@@ -16,12 +16,9 @@ import argparse
 import os
 import platform
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import bench_database
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -44,36 +41,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the read loop")
     args = parser.parse_args()
 
-    tmp = None
-    if not os.environ.get("DATABASE_URL"):
-        tmp = tempfile.TemporaryDirectory(prefix="oncoliaison-bench-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oncoliaison.settings")
-    os.environ.setdefault("ONCOLIAISON_ENV", "test")
     os.environ["DEBUG"] = "0"
-    sys.path.insert(0, str(ROOT / "src"))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    test_db = None
-    if connection.vendor == "sqlite":
-        call_command("migrate", interactive=False, verbosity=0)
-    else:
-        # A database of its own, so that a test run using the default test database is never disturbed.
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = "oncoliaison_bench_fhir_read"
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with bench_database("fhir_read"):
         return _run(args)
-    finally:
-        if test_db is not None:
-            connection.creation.destroy_test_db(test_db, verbosity=0)
-        if tmp is not None:
-            connection.close()
-            tmp.cleanup()
 
 
 def _run(args: argparse.Namespace) -> int:
