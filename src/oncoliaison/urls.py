@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("portal/", include("oncoliaison.portal.urls")),
     path("messages/", include("oncoliaison.messaging.urls")),
+    path("tumor-boards/", include("oncoliaison.tumorboards.urls")),
     path("worklist/", include("oncoliaison.worklists.urls")),
     path("dashboard/", include("oncoliaison.dashboard.urls")),
 ]
