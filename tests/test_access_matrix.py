@@ -137,6 +137,23 @@ ROUTES: dict[str, dict[str, str]] = {
     "api:symptom_alert_acknowledge": {"alert_id": "monitoring.Alert"},
     "api:symptom_alert_record_action": {"alert_id": "monitoring.Alert"},
     "api:symptom_alert_resolve": {"alert_id": "monitoring.Alert"},
+    "tumorboards:case": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_print": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_decide": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_refresh": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_discussion": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_recommendation": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_summary": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_addendum": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:case_concordance": {"pk": "tumorboards.BoardCase"},
+    "tumorboards:submit": {"patient_id": "patients.Patient"},
+    "api:tumor_board_case_get": {"case_id": "tumorboards.BoardCase"},
+    "api:tumor_board_case_decide": {"case_id": "tumorboards.BoardCase"},
+    "api:tumor_board_case_discussion": {"case_id": "tumorboards.BoardCase"},
+    "api:tumor_board_recommendation_create": {"case_id": "tumorboards.BoardCase"},
+    "api:tumor_board_summary_save": {"case_id": "tumorboards.BoardCase"},
+    "api:tumor_board_summary_release": {"case_id": "tumorboards.BoardCase"},
+    "api:tumor_board_addendum_create": {"case_id": "tumorboards.BoardCase"},
 }
 
 # Routes that also take a non-id argument: a real value for it.
@@ -151,6 +168,10 @@ EXTRA_KWARGS = {
         .order_by("code").values_list("code", flat=True).first()
     },
 }
+
+TUMOR_BOARD_SCHEDULE = ("a board's schedule, not patient data: 404 for organisations not taking part "
+                        "(tumorboards/tests/test_views.py); its agenda lists only the cases of patients the caller "
+                        "may see")
 
 # Routes with ids that are not patient data, and why they are outside the matrix.
 NOT_PATIENT_DATA = {
@@ -181,6 +202,30 @@ NOT_PATIENT_DATA = {
     "fhir:group-export": "a Group is an organisation's patient list; exports are scoped to the caller's visible patients",
     "fhir:export-status": "export jobs (random ids) answer only the client that started them",
     "fhir:export-file": "export files (random ids) answer only the client that started them",
+    "tumorboards:series": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:series_edit": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting_new": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting_state": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting_attendance": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting_join": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting_invite": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:meeting_agenda": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:present": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:present_current": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:present_goto": TUMOR_BOARD_SCHEDULE,
+    "tumorboards:minutes": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_get": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_meeting_list": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_meeting_create": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_meeting_get": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_case_create": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_attendance_create": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_attendance_list": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_agenda_order": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_meeting_start": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_meeting_present": TUMOR_BOARD_SCHEDULE,
+    "api:tumor_board_meeting_close": TUMOR_BOARD_SCHEDULE,
 }
 
 # Records visible through their organisation rather than through a patient.

@@ -20,6 +20,7 @@ from oncoliaison.core.models import AuditAction
 from oncoliaison.core.views import actor_of, maps_domain_errors
 from oncoliaison.organisations.models import Organization
 from oncoliaison.patients.selectors import access_patient
+from oncoliaison.tumorboards.selectors import board_discussions
 
 from . import selectors
 from .entry import may_write_record
@@ -42,7 +43,7 @@ def cancer_summary(request: HttpRequest, pk: int) -> HttpResponse:
     record = selectors.cancer_record_for(actor_of(request), pk, channel="web")
     actor = actor_of(request)
     ctx = {"record": record, "patient": record.patient, "is_staff": actor.kind == "staff",
-           "can_write": may_write_record(actor)}
+           "can_write": may_write_record(actor), **board_discussions(actor, record.patient)}
     return no_store(render(request, "oncology/summary.html", ctx))
 
 

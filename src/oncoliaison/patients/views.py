@@ -31,6 +31,7 @@ from oncoliaison.core.views import (
 )
 from oncoliaison.oncology.selectors import current_conditions
 from oncoliaison.organisations.models import Organization
+from oncoliaison.tumorboards.selectors import board_discussions
 
 from . import selectors, services
 from .forms import (
@@ -107,6 +108,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": actor.kind == "staff" and bool(actor.clinical_organization_ids),
         "can_consent": actor.kind in {"staff", "patient"} and (actor.kind == "patient"
                                                                or bool(actor.clinical_organization_ids)),
+        **board_discussions(actor, patient),
     }
     return render(request, "patients/detail.html", ctx)
 

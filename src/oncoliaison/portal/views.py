@@ -21,6 +21,7 @@ from oncoliaison.core import clock, prg
 from oncoliaison.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from oncoliaison.core.views import actor_of, form_error_from, maps_domain_errors
 from oncoliaison.patients.selectors import access_patient, contact_points_for, require_patient_access_role
+from oncoliaison.tumorboards.selectors import released_summaries_for
 
 from . import sections, selectors, services
 from .forms import AcceptInvitationForm, CaregiverGrantForm, PatientInviteForm
@@ -58,6 +59,7 @@ def _patient_page(request: HttpRequest, subject: selectors.PortalSubject) -> Htt
         "alert_responses": sections.alert_response_section(actor, patient, proxy=subject.is_proxy),
         "may_report": subject.allows(ProxyAction.REPORT),
         "may_message": subject.allows(ProxyAction.MESSAGE),
+        "board_summaries": released_summaries_for(patient.pk),
     }
     if ctx["may_message"]:
         threads = msg.thread_queryset_for(actor).filter(patient=patient)

@@ -153,6 +153,14 @@ def cases_for_patient(actor: Actor, patient: Patient) -> list[BoardCase]:
                 .order_by("-meeting__starts_at", "-id"))
 
 
+def board_discussions(actor: Actor, patient: Patient) -> dict[str, object]:
+    """What a patient's record page shows of tumor boards (staff only; ``board_cases`` None for others)."""
+    if actor.kind != "staff" or not actor.patient_care_organization_ids:
+        return {"board_cases": None, "may_submit_to_board": False}
+    return {"board_cases": cases_for_patient(actor, patient),
+            "may_submit_to_board": meeting_queryset_for(actor).filter(status="booked").exists()}
+
+
 def released_summaries_for(patient_id: int) -> list[BoardCase]:
     """What the portal shows the patient (and their proxy): summaries the navigator released."""
     return list(BoardCase.objects.filter(patient_id=patient_id, summary_status=SummaryStatus.RELEASED)
