@@ -89,7 +89,7 @@ def _case_out(case: BoardCase) -> dict[str, Any]:
     fields = ("question", "prospective", "urgency", "status", "decision_note", "agenda_position", "attachments",
               "packet", "packet_assembled_at", "packet_frozen_at", "stage_discussed", "stage_agreed",
               "stage_edition", "guideline_body", "guideline_name", "guideline_version", "trial_discussed",
-              "trials", "discussion", "summary", "summary_status", "version", "submitted_at")
+              "trials", "discussion", "summary", "summary_status", "version", "submitted_at", "submitted_client")
     return {"id": case.pk, "meeting_id": case.meeting_id, "patient_id": case.patient_id,
             "organization": case.organization.slug, "submitted_by_id": case.submitted_by_id,
             **{f: getattr(case, f) for f in fields},

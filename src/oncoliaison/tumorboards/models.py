@@ -212,7 +212,9 @@ class BoardCase(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="board_cases")
     organization = models.ForeignKey("organisations.Organization", on_delete=models.PROTECT, related_name="+",
                                      help_text="The submitter's organisation.")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", help_text="Empty when a system (API client) submitted it.")
+    submitted_client = models.CharField(max_length=64, blank=True, help_text="The API client that submitted it.")
     submitted_at = models.DateTimeField()
     question = models.TextField()
     prospective = models.BooleanField(

@@ -137,7 +137,8 @@ class CaseOut(Schema):
     meeting_id: Int
     patient_id: Int
     organization: str
-    submitted_by_id: Int
+    submitted_by_id: Int | None = Field(..., description="Empty when an API client submitted the case.")
+    submitted_client: str
     submitted_at: DateTime
     question: str
     prospective: bool

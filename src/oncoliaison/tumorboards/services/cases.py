@@ -83,8 +83,6 @@ def case_submit(*, actor: Actor, meeting: Meeting, data: CaseData, channel: str 
     """A clinician submits a patient they may see for discussion at a meeting."""
     require_scope(actor, "Composition", "c")
     org_id = _submitter_organization(actor, meeting.series)
-    if actor.kind == "system" or actor.user_id is None:
-        raise Forbidden("Cases are submitted by a clinician.")
     errors: dict[str, list[str]] = {}
     if not data.question.strip():
         errors["question"] = ["State the clinical question for the board."]
@@ -113,6 +111,7 @@ def case_submit(*, actor: Actor, meeting: Meeting, data: CaseData, channel: str 
     with transaction.atomic():
         case = BoardCase.objects.create(
             meeting=meeting, patient=patient, organization_id=org_id, submitted_by_id=actor.user_id,
+            submitted_client=(actor.client_id or "")[:64] if actor.is_system else "",
             submitted_at=clock.now(), question=data.question.strip(), prospective=bool(data.prospective),
             urgency=data.urgency, attachments=attachments, presenter_id=actor.user_id)
         case.requested_attendees.set(requested)
@@ -155,8 +154,10 @@ def case_decide(*, actor: Actor, case: BoardCase, decision: str, note: str = "",
             last = case.meeting.cases.filter(status=CaseStatus.ACCEPTED).aggregate(m=Max("agenda_position"))["m"]
             case.agenda_position = (last or 0) + 1
             _refresh_packet(actor, case, channel)
-            Invitation.objects.get_or_create(meeting=case.meeting, user_id=case.presenter_id or case.submitted_by_id,
-                                             defaults={"role": InvitationRole.PRESENTER})
+            presenter = case.presenter_id or case.submitted_by_id
+            if presenter is not None:
+                Invitation.objects.get_or_create(meeting=case.meeting, user_id=presenter,
+                                                 defaults={"role": InvitationRole.PRESENTER})
             requested = list(case.requested_attendees.values_list("pk", flat=True))
             existing = set(case.meeting.invitations.values_list("user_id", flat=True))
             Invitation.objects.bulk_create([Invitation(meeting=case.meeting, user_id=u) for u in requested
