@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run dev serve-prepare test install install-dev browser lint typecheck migrations-check pytest bench audit clean
+.PHONY: run dev serve-prepare test install install-dev browser lint typecheck migrations-check pytest bench bench-peer audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,13 @@ audit: install-dev
 ## the worklist at registry scale needs PostgreSQL: DATABASE_URL=postgres://… .venv/bin/python benchmarks/worklist.py
 bench: install-dev
 	@for s in fhir_read fhir_import fhir_export symptom_submit; do echo "== benchmarks/$$s.py"; $(BIN)/python benchmarks/$$s.py || exit 1; done
+
+## make bench-peer: OncoLiaison (gunicorn, as make run serves it) beside the peer FHIR server sekmet-fhir 0.1.1
+## (uvicorn, installed in its own virtual environment under var/bench-peer/), the same 10,000 patients and
+## the same wrk load; prints req/s, p99 and the ratios (needs wrk or oha: apt-get install -y wrk).
+bench-peer: install-dev
+	@mkdir -p -m 700 var
+	$(BIN)/python benchmarks/fhir_peer.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var/*.sqlite3* .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ import os
 import platform
 import statistics
 import time
+from typing import Any
 
 from harness import bench_database
 
@@ -46,31 +47,38 @@ def main() -> int:
         return _run(args)
 
 
-def _run(args: argparse.Namespace) -> int:
+def patients_load(organization: Any, count: int) -> None:
+    """``count`` synthetic patients of ``organization``: given name Given<n>, family name Family<n % 50>, a
+    birth date and an MRN each (``benchmarks/fhir_peer.py`` loads the same into the peer)."""
     import datetime as dt
 
+    from oncoliaison.patients.models import Patient, PatientIdentifier
+
+    Patient.objects.bulk_create(
+        Patient(organization=organization, given_name=f"Given{n}", family_name=f"Family{n % 50}",
+                given_name_search=f"given{n}", family_name_search=f"family{n % 50}",
+                birth_date=dt.date(1940 + n % 60, 1 + n % 12, 1 + n % 28), gender="female" if n % 2 else "male",
+                synthetic=True)
+        for n in range(count)
+    )
+    PatientIdentifier.objects.bulk_create(
+        PatientIdentifier(patient=p, organization=organization, system=organization.mrn_system,
+                          value=f"B-{p.pk}", type_code="MR")
+        for p in Patient.objects.filter(organization=organization, given_name__startswith="Given")
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
     import orjson
     from django.db import connection
     from django.test import Client
 
     from oncoliaison.accounts.services import api_client_create, token_issue
-    from oncoliaison.patients.models import Patient, PatientIdentifier
+    from oncoliaison.patients.models import Patient
     from oncoliaison.testing import make_cast
 
     cast = make_cast()
-    people = [
-        Patient(organization=cast.lead, given_name=f"Given{n}", family_name=f"Family{n % 50}",
-                given_name_search=f"given{n}", family_name_search=f"family{n % 50}",
-                birth_date=dt.date(1940 + n % 60, 1 + n % 12, 1 + n % 28), gender="female" if n % 2 else "male",
-                synthetic=True)
-        for n in range(args.patients)
-    ]
-    Patient.objects.bulk_create(people)
-    PatientIdentifier.objects.bulk_create(
-        PatientIdentifier(patient=p, organization=cast.lead, system=cast.lead.mrn_system, value=f"B-{p.pk}",
-                          type_code="MR")
-        for p in Patient.objects.filter(given_name__startswith="Given")
-    )
+    patients_load(cast.lead, args.patients)
     issued = api_client_create(organization=cast.lead, scopes="system/Patient.rs")
     token = token_issue(client_id=issued.client_id, client_secret=issued.client_secret).access_token
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
