@@ -19,6 +19,18 @@ def _audit_checkpoint_file(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _tokens_verified(settings, tmp_path):  # type: ignore[no-untyped-def]
+    # Tokens issued inside a test are rolled back after it: forget what was remembered of them; each test
+    # announces revocations in a file of its own.
+    from oncoliaison.accounts.token_cache import tokens_verified
+
+    settings.TOKEN_REVOCATION_FILE = str(tmp_path / "var" / "token-revocations")
+    tokens_verified.clear()
+    yield
+    tokens_verified.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):  # type: ignore[no-untyped-def]
     # Argon2 is deliberately slow; tests use a fast hasher except where hashing itself is tested.
     settings.PASSWORD_HASHERS = [

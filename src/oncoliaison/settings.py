@@ -239,6 +239,11 @@ AUDIT_SYSLOG_ADDRESS = env_str("AUDIT_SYSLOG_ADDRESS", "")
 
 # OAuth 2.0 client-credentials tokens for systems (FHIR and JSON API)
 API_TOKEN_LIFETIME_SECONDS = env_int("API_TOKEN_LIFETIME_SECONDS", 3600)
+# A verified token is remembered by each process for this long (0: ask the database on every request);
+# revoking a token or a client rewrites TOKEN_REVOCATION_FILE, which every process reads on every request
+# and which all application servers must share (accounts/token_cache.py).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60)
+TOKEN_REVOCATION_FILE = env_str("TOKEN_REVOCATION_FILE", str(VAR_DIR / "token-revocations"))
 # Token endpoint throttle: requests per client id and per address in each window (counted in the database).
 TOKEN_THROTTLE_WINDOW_SECONDS = env_int("TOKEN_THROTTLE_WINDOW_SECONDS", 300)
 TOKEN_REQUESTS_PER_CLIENT = env_int("TOKEN_REQUESTS_PER_CLIENT", 20)

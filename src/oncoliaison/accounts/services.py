@@ -22,6 +22,7 @@ from oncoliaison.organisations.models import Membership, Organization
 from oncoliaison.patients.models import EmergencyAccess
 
 from .models import ApiClient, ApiToken, MfaDevice, User, UserKind
+from .token_cache import TokenClaims, revocation_announce, tokens_verified
 
 # --- actors -------------------------------------------------------------------------------------
 
@@ -79,26 +80,41 @@ def system_actor(*, organization_id: int | None, client_id: str, scopes: ScopeSe
 
 
 def actor_for_bearer(raw_token: str, *, source_address: str = "") -> Actor:
+    """The system actor of a live bearer token, or Unauthenticated.  A token verified recently is checked
+    without the database (``token_cache``: its expiry on every request, revocations at once)."""
     now = clock.now()
+    token_hash = ApiToken.hash(raw_token)
+    claims = tokens_verified.get(token_hash)
+    if claims is None:
+        generation = tokens_verified.generation()
+        claims = _token_claims(token_hash, now)
+        tokens_verified.put(token_hash, claims, generation)
+    elif claims.expires_at <= now:
+        raise Unauthenticated("The access token is invalid, revoked or has expired.")
+    org_id = claims.organization_id
+    return Actor(
+        kind="system",
+        username=f"client:{claims.client_id}",
+        client_id=claims.client_id,
+        client_organization_id=org_id,
+        memberships=((org_id, "system", claims.organization_kind),) if org_id is not None else (),
+        scopes=claims.scopes,
+        source_address=source_address,
+    )
+
+
+def _token_claims(token_hash: str, now: dt.datetime) -> TokenClaims:
     token = (
         ApiToken.objects.select_related("client", "client__organization")
-        .filter(token_hash=ApiToken.hash(raw_token), expires_at__gt=now, revoked_at__isnull=True,
-                client__active=True)
+        .filter(token_hash=token_hash, expires_at__gt=now, revoked_at__isnull=True, client__active=True)
         .first()
     )
     if token is None:
         raise Unauthenticated("The access token is invalid, revoked or has expired.")
     _note_use(token.client, now)
     org = token.client.organization
-    return Actor(
-        kind="system",
-        username=f"client:{token.client.client_id}",
-        client_id=token.client.client_id,
-        client_organization_id=org.pk if org.active else None,
-        memberships=((org.pk, "system", org.kind),) if org.active else (),
-        scopes=ScopeSet.parse(token.scopes),
-        source_address=source_address,
-    )
+    return TokenClaims(client_id=token.client.client_id, organization_id=org.pk if org.active else None,
+                       organization_kind=org.kind, scopes=ScopeSet.parse(token.scopes), expires_at=token.expires_at)
 
 
 # --- API clients and tokens ----------------------------------------------------------------------
@@ -239,6 +255,8 @@ def token_revoke(*, client_id: str, client_secret: str, token: str, source_addre
         revoked = ApiToken.objects.filter(token_hash=ApiToken.hash(token), client=client,
                                           revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
         if revoked:
+            tokens_verified.clear()  # this process at once; every process when the revocation commits
+            transaction.on_commit(revocation_announce)
             audit.log(Actor(kind="system", username=f"client:{client.client_id}", client_id=client.client_id,
                             client_organization_id=client.organization_id, source_address=source_address),
                       AuditAction.LOGOUT, category="authentication", resource_type="ApiClient",
@@ -259,6 +277,8 @@ def api_client_revoke(*, actor: Actor, client_id: str, channel: str = "") -> Api
             client.active, client.revoked_at = False, now
             client.save(update_fields=["active", "revoked_at"])
         tokens = ApiToken.objects.filter(client=client, revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
+        tokens_verified.clear()  # this process at once; every process when the revocation commits
+        transaction.on_commit(revocation_announce)
         audit.log(actor, AuditAction.ADMIN, category="api_client", resource_type="ApiClient",
                   resource_id=client.client_id, detail=f"revoked with {tokens} live token(s)", channel=channel)
     return client
