@@ -2,14 +2,16 @@
 
     .venv/bin/python benchmarks/fhir_peer.py                       # or: make bench-peer
     .venv/bin/python benchmarks/fhir_peer.py --duration 5 --rounds 1 --patients 2000   # a quick look
+    DATABASE_URL=postgres://oncoliaison:oncoliaison@127.0.0.1:5432/oncoliaison \
+        .venv/bin/python benchmarks/fhir_peer.py                   # OncoLiaison on a PostgreSQL database of its own
 
 - The peer is ``sekmet-fhir`` 0.1.1 from PyPI, installed in a virtual environment of its own under
   ``var/bench-peer/`` (never the project's), served by uvicorn (``sekmet.main:app_factory``) with a static
   bearer token and its inbound traffic log off (its documented setting for load runs).
 - OncoLiaison is served by gunicorn exactly as ``make run`` does (``-c python:oncoliaison.gunicorn_conf``,
-  DEBUG off), on its embedded SQLite file, with a bearer token issued by its token endpoint's service, as an
-  EHR would call it: every read and search is audited (one row per patient disclosed, committed before the
-  response).
+  DEBUG off), on a fresh embedded SQLite file (``benchmarks/harness.py``; or PostgreSQL), with a bearer
+  token issued by its token endpoint's service, as an EHR would call it: every read and search is audited
+  (one row per patient disclosed, committed before the response).
 - Both get the same synthetic patients (given ``Given<n>``, family ``Family<n % 50>``, an MRN each), the
   same number of workers (``--workers``, 2) and the same load: wrk (or oha) with 8 connections for
   ``--duration`` seconds per case, servers alternating, ``--rounds`` rounds (3); the medians of req/s and
@@ -32,10 +34,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from fhir_read import patients_load
+from harness import ROOT, bench_database
+
 PEER = "sekmet-fhir==0.1.1"
 CREATE_BODY = {"resourceType": "Patient", "active": True,
                "name": [{"use": "official", "family": "Created", "given": ["Bench"]}],
@@ -96,35 +101,34 @@ def _peer_python(work: Path) -> Path:
     return python
 
 
-def _load_oncoliaison(work: Path, patients: int) -> tuple[str, str, dict[str, str]]:
-    """Migrate a fresh SQLite file and load the patients as benchmarks/fhir_read.py does; a token."""
-    db = work / "oncoliaison.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    env = {"DATABASE_URL": f"sqlite:///{db}", "DJANGO_SETTINGS_MODULE": "oncoliaison.settings", "DEBUG": "0",
-           "AUDIT_CHECKPOINT_FILE": str(work / "audit-checkpoints.jsonl")}
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT / "src"))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+def _load_oncoliaison(patients: int) -> tuple[str, str, str]:
+    """The cast and the patients as benchmarks/fhir_read.py loads them; a token for reads, searches and
+    creates; the id to read; the lead organisation's MRN system."""
     from django.db import connection
-    from fhir_read import patients_load
 
     from oncoliaison.accounts.services import api_client_create, token_issue
     from oncoliaison.patients.models import Patient
     from oncoliaison.testing import make_cast
 
-    call_command("migrate", interactive=False, verbosity=0)
     cast = make_cast()
     patients_load(cast.lead, patients)
     issued = api_client_create(organization=cast.lead, scopes="system/Patient.crs")
     token = token_issue(client_id=issued.client_id, client_secret=issued.client_secret).access_token
     read_id = str(Patient.objects.filter(given_name="Given0").values_list("pk", flat=True).get())
     connection.close()
-    return token, read_id, env
+    return token, read_id, cast.lead.mrn_system
+
+
+def _server_env() -> dict[str, str]:
+    """The environment of ``make run`` (no test settings), on the benchmark's own database."""
+    from django.db import connection
+
+    env = {k: v for k, v in os.environ.items() if k != "ONCOLIAISON_ENV"}
+    if connection.vendor != "sqlite":
+        db = connection.settings_dict
+        env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+                               f"{db['PORT'] or 5432}/{db['NAME']}")
+    return {**env, "DEBUG": "0", "PYTHONPATH": str(ROOT / "src")}
 
 
 def _wait_up(server: Server, log: Path) -> None:
@@ -143,15 +147,14 @@ def _wait_up(server: Server, log: Path) -> None:
     raise SystemExit(f"{server.name} did not answer within 60 s; see {log}")
 
 
-def _start_oncoliaison(work: Path, token: str, read_id: str, env: dict[str, str], workers: int) -> Server:
+def _start_oncoliaison(work: Path, token: str, read_id: str, workers: int) -> Server:
     port = _free_port()
     server = Server("OncoLiaison", f"http://127.0.0.1:{port}/fhir", token, read_id)
     log = work / "oncoliaison-server.log"
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server.process = subprocess.Popen(
         [str(gunicorn), "-c", "python:oncoliaison.gunicorn_conf"],
-        env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers),
-             "PYTHONPATH": str(ROOT / "src")},
+        env={**_server_env(), "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)},
         stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     _wait_up(server, log)
     return server
@@ -213,6 +216,7 @@ def _url(server: Server, case: str) -> str:
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+LoadRun = Callable[[Path, Server, str, argparse.Namespace, int], Result]
 
 
 def _run_wrk(work: Path, server: Server, case: str, args: argparse.Namespace, duration: int) -> Result:
@@ -239,6 +243,33 @@ def _run_oha(work: Path, server: Server, case: str, args: argparse.Namespace, du
     return Result(float(report["summary"]["requestsPerSec"]), float(report["latencyPercentiles"]["p99"]) * 1000)
 
 
+def _serve_and_load(args: argparse.Namespace, run_load: LoadRun, cases: list[str], token: str, read_id: str,
+                    mrn_system: str, peer_python: Path) -> tuple[list[Server], dict[tuple[str, str], list[Result]],
+                                                                list[float]]:
+    """Both servers up, warmed up, then the alternating rounds; both stopped whatever happens."""
+    servers: list[Server] = []
+    results: dict[tuple[str, str], list[Result]] = {}
+    loads: list[float] = []
+    try:
+        servers.append(_start_oncoliaison(args.work, token, read_id, args.workers))
+        servers.append(_start_peer(args.work, peer_python, args.patients, args.workers, mrn_system))
+        for server in servers:  # warm-up, not counted
+            for case in cases:
+                run_load(args.work, server, case, args, 2)
+        for n in range(args.rounds):
+            for case in cases:
+                for server in servers if n % 2 == 0 else servers[::-1]:
+                    result = run_load(args.work, server, case, args, args.duration)
+                    results.setdefault((server.name, case), []).append(result)
+                    print(f"round {n + 1} {case:<7} {server.name:<26} {result.rps:8.0f} req/s  "
+                          f"p99 {result.p99_ms:6.1f} ms", flush=True)
+            loads.append(os.getloadavg()[0])
+    finally:
+        for server in servers:
+            _stop(server)
+    return servers, results, loads
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10_000)
@@ -257,39 +288,14 @@ def main() -> int:
     cases = [c for c in args.cases.split(",") if c]
 
     peer_python = _peer_python(args.work)
-    print(f"loading {args.patients:,} patients into OncoLiaison", flush=True)
-    token, read_id, env = _load_oncoliaison(args.work, args.patients)
-    from oncoliaison.organisations.models import Organization
-
-    mrn_system = Organization.objects.get(slug="lead").mrn_system
-    from django.db import connection
-
-    connection.close()
-    servers: list[Server] = []
-    try:
-        servers.append(_start_oncoliaison(args.work, token, read_id, env, args.workers))
-        servers.append(_start_peer(args.work, peer_python, args.patients, args.workers, mrn_system))
-        for server in servers:  # warm-up, not counted
-            for case in cases:
-                run_load(args.work, server, case, args, 2)
-        results: dict[tuple[str, str], list[Result]] = {}
-        loads: list[float] = []
-        for n in range(args.rounds):
-            for case in cases:
-                for server in servers if n % 2 == 0 else servers[::-1]:
-                    result = run_load(args.work, server, case, args, args.duration)
-                    results.setdefault((server.name, case), []).append(result)
-                    print(f"round {n + 1} {case:<7} {server.name:<26} {result.rps:8.0f} req/s  "
-                          f"p99 {result.p99_ms:6.1f} ms", flush=True)
-            loads.append(os.getloadavg()[0])
-    finally:
-        for server in servers:
-            _stop(server)
-
+    with bench_database("fhir_peer", own_var_dir=True) as vendor:
+        print(f"loading {args.patients:,} patients into OncoLiaison ({vendor})", flush=True)
+        token, read_id, mrn_system = _load_oncoliaison(args.patients)
+        servers, results, loads = _serve_and_load(args, run_load, cases, token, read_id, mrn_system, peer_python)
     onco, peer = servers[0].name, servers[1].name
     print()
     print(f"FHIR side by side — {tool} -c{args.connections}, {args.rounds} alternating rounds of {args.duration} s, "
-          f"medians; {args.patients:,} patients; {args.workers} workers each; SQLite; Python "
+          f"medians; {args.patients:,} patients; {args.workers} workers each; OncoLiaison on {vendor}, the peer on its SQLite store; Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs; load average (1 min) after each round: "
           f"{', '.join(f'{x:.2f}' for x in loads)}")
     labels = {"read": "GET /fhir/Patient/{id}", "search": "GET /fhir/Patient?family=X&_count=20",
