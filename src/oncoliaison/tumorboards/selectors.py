@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 from django.db.models import Q, QuerySet
 
@@ -31,6 +32,7 @@ from .models import (
     ConferenceSeries,
     Invitation,
     Meeting,
+    Recommendation,
     SummaryStatus,
 )
 
@@ -113,15 +115,38 @@ def case_get_for(actor: Actor, pk: object, *, channel: str = "web", audit_read: 
                           patient_id=owner_patient_id(BoardCase, pk), channel=channel)
         raise
     if audit_read:
-        audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="BoardCase", resource_id=case.pk,
-                  patient_id=case.patient_id, channel=channel)
+        audit_disclosed(actor, [case], channel=channel, action=AuditAction.READ)
     return case
 
 
-def _audited(actor: Actor, cases: list[BoardCase], channel: str) -> list[BoardCase]:
+def audit_disclosed(actor: Actor, cases: Sequence[BoardCase], *, channel: str,
+                    action: str = AuditAction.SEARCH) -> None:
+    """The audit of cases a door disclosed, the same for every door: one case read is a READ of that case; a
+    list is a SEARCH row per patient whose cases it showed."""
+    if action == AuditAction.READ:
+        for case in cases:
+            audit.log(actor, AuditAction.READ, category=CATEGORY, resource_type="BoardCase", resource_id=case.pk,
+                      patient_id=case.patient_id, channel=channel)
+        return
     audit.log_patients_read(actor, [c.patient_id for c in cases], category=CATEGORY, resource_type="BoardCase",
-                            action=AuditAction.SEARCH, channel=channel)
+                            action=action, channel=channel)
+
+
+def _audited(actor: Actor, cases: list[BoardCase], channel: str) -> list[BoardCase]:
+    audit_disclosed(actor, cases, channel=channel)
     return cases
+
+
+def discussed_case_queryset_for(actor: Actor) -> QuerySet[BoardCase]:
+    """The cases the board has discussed (what it concluded is a record of the patient), visible to the actor."""
+    return case_queryset_for(actor).filter(status=CaseStatus.DISCUSSED)
+
+
+def recommendation_queryset_for(actor: Actor) -> QuerySet[Recommendation]:
+    """The recommendations of discussed cases the actor may see (a partner sees those of shared patients)."""
+    if actor.is_system and not actor.allows("ServiceRequest", "r"):
+        return Recommendation.objects.none()
+    return Recommendation.objects.filter(case__in=discussed_case_queryset_for(actor).values("pk"))
 
 
 def agenda_for(actor: Actor, meeting: Meeting, *, channel: str = "web") -> list[BoardCase]:
@@ -168,16 +193,26 @@ def released_summaries_for(patient_id: int) -> list[BoardCase]:
 
 
 def is_invited(actor: Actor, meeting: Meeting) -> bool:
-    if actor.user_id is None:
+    return is_user_invited(actor.user_id, meeting)
+
+
+def is_user_invited(user_id: int | None, meeting: Meeting) -> bool:
+    """The series' coordinator and the people invited to this meeting."""
+    if user_id is None:
         return False
-    if actor.user_id == meeting.series.coordinator_id:
+    if user_id == meeting.series.coordinator_id:
         return True
-    return Invitation.objects.filter(meeting=meeting, user_id=actor.user_id).exists()
+    return Invitation.objects.filter(meeting=meeting, user_id=user_id).exists()
 
 
 def video_link_for(actor: Actor, meeting: Meeting) -> str:
     """The meeting's video link for an invited person; '' for anyone else (or when there is none)."""
-    return meeting.video_link if meeting.video_link and is_invited(actor, meeting) else ""
+    return video_link_for_user(actor.user_id, meeting)
+
+
+def video_link_for_user(user_id: int | None, meeting: Meeting) -> str:
+    """``video_link_for`` of the person with this id (a row read for them carries only their id)."""
+    return meeting.video_link if meeting.video_link and is_user_invited(user_id, meeting) else ""
 
 
 def attendance_of(meeting: Meeting) -> list[Attendance]:

@@ -92,6 +92,9 @@ def addendum_add(*, actor: Actor, case: BoardCase, text: str, channel: str = "we
         raise ValidationFailed("The addendum is empty.", field_errors={"text": ["Write the addendum."]})
     with transaction.atomic():
         row = Addendum.objects.create(case=case, author_id=actor.user_id, written_at=clock.now(), text=text.strip())
+        # The board's review of the case (its Composition) is amended: a new version of the case record.
+        case.version += 1
+        case.save(update_fields=["version", "updated_at"])
         log_event(actor, AuditAction.CREATE, "BoardCase", case.pk, case.patient_id, "addendum", channel)
     return row
 
