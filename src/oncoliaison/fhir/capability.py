@@ -9,7 +9,7 @@ from typing import Any
 from . import registry
 
 # Change this date whenever what the server supports changes (the snapshot test will remind you).
-CAPABILITY_DATE = "2026-11-23"
+CAPABILITY_DATE = "2026-12-04"
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 BULK = "http://hl7.org/fhir/uv/bulkdata/"
 

@@ -160,6 +160,10 @@ class ServiceRequestMapper(ResourceMapper):
     def queryset_for(self, actor: Actor) -> QuerySet[Referral]:
         return selectors.referral_queryset_for(actor)
 
+    def claims(self, resource: dict[str, Any]) -> bool:
+        # Other domains serve read-only ServiceRequests (tumor-board recommendations): a new one is a referral.
+        return True
+
     def audit_disclosed(self, actor: Actor, rows: Sequence[Any], *, action: str, channel: str, detail: str = "") -> None:
         selectors.audit_disclosed(actor, rows, channel=channel, action=action)
 
