@@ -12,6 +12,10 @@ from django.utils.functional import SimpleLazyObject
 from .services import actor_for_user
 from .session import second_factor_pending
 
+# A page's automatic refresh (e.g. an attendee's screen following the tumor-board presenter) sends this header:
+# it is not activity, so it neither pushes the inactivity log-off back nor writes the session.
+BACKGROUND_HEADER = "X-Background-Refresh"
+
 # Paths a signed-in person may reach before completing the second factor.
 _MFA_EXEMPT = ("/accounts/", "/static/", "/healthz", "/fhir", "/api")
 
@@ -27,13 +31,14 @@ class SessionPolicyMiddleware:
             lambda: actor_for_user(user if user.is_authenticated else None, source_address=source)
         )
         if user.is_authenticated:
-            # Sliding inactivity timeout: every request pushes the expiry forward.
+            # Sliding inactivity timeout: every request the person makes pushes the expiry forward.
             minutes = (
                 settings.STAFF_IDLE_TIMEOUT_MINUTES
                 if getattr(user, "kind", "staff") == "staff"
                 else settings.PATIENT_IDLE_TIMEOUT_MINUTES
             )
-            request.session.set_expiry(minutes * 60)
+            if not request.headers.get(BACKGROUND_HEADER):
+                request.session.set_expiry(minutes * 60)
             if second_factor_pending(user, request.session) and not request.path.startswith(_MFA_EXEMPT):
                 return HttpResponseRedirect(reverse("accounts:mfa"))
         return self.get_response(request)

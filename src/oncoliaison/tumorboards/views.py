@@ -18,7 +18,7 @@ from oncoliaison.core import clock
 from oncoliaison.core.access import require_staff
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import Conflict, DomainError, Forbidden, PreconditionFailed, ValidationFailed
-from oncoliaison.core.views import actor_of, form_error_from, maps_domain_errors
+from oncoliaison.core.views import actor_of, form_error_from, login_required_htmx, maps_domain_errors
 from oncoliaison.organisations.models import Organization, OrganizationKind
 
 from . import selectors, services
@@ -297,11 +297,14 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @maps_domain_errors
 def meeting_join(request: HttpRequest, pk: int) -> HttpResponse:
-    """An invited attendee joins: their attendance is recorded (by video, or in the room), then the video opens."""
+    """An attendee joins: their attendance is recorded (by video, or in the room) and their screen follows the
+    presenter; the video room opens beside it (a link shown to invited attendees only)."""
     actor = staff_actor(request)
     meeting = selectors.meeting_get_for(actor, pk)
     link = selectors.video_link_for(actor, meeting)
     mode = "in_person" if request.POST.get("mode") == "in_person" else "virtual"
+    if mode == "virtual" and not link:
+        return _back(request, meeting, ValidationFailed("Only invited attendees join by video."))
     if actor.user_id is None:
         raise Forbidden("Sign in to join.")
     try:
@@ -310,7 +313,8 @@ def meeting_join(request: HttpRequest, pk: int) -> HttpResponse:
     except DOMAIN_ERRORS as exc:
         return _back(request, meeting, exc)
     if mode == "virtual" and link:
-        return redirect(link)
+        messages.success(request, "You joined by video: open the video room beside this screen, which follows "
+                                  "the presenter.")
     return redirect("tumorboards:present", pk=meeting.pk)
 
 
@@ -393,7 +397,7 @@ def present(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@login_required_htmx
 @require_GET
 @maps_domain_errors
 def present_current(request: HttpRequest, pk: int) -> HttpResponse:

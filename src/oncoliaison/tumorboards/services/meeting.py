@@ -48,10 +48,9 @@ def meeting_start(*, actor: Actor, meeting: Meeting, channel: str = "web") -> Me
     error = rules.meeting_transition_error(meeting.status, MeetingStatus.IN_PROGRESS)
     if error:
         raise Conflict(error)
-    first = meeting.cases.filter(status=CaseStatus.ACCEPTED).order_by("agenda_position", "pk").first()
     with transaction.atomic():
         meeting.status = MeetingStatus.IN_PROGRESS
-        meeting.current_case = first
+        meeting.current_case = None  # the agenda, until the presenter opens the first case
         meeting.presenter_step += 1
         meeting.version += 1
         meeting.save()
@@ -221,7 +220,7 @@ def meeting_close(*, actor: Actor, meeting: Meeting, minutes: str = "", channel:
     error = rules.meeting_transition_error(meeting.status, MeetingStatus.HELD)
     if error:
         raise Conflict(error)
-    if meeting.starts_at > clock.now():
+    if meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at > clock.now():
         raise Conflict("A meeting cannot be closed before it starts.")
     now = clock.now()
     with transaction.atomic():

@@ -54,9 +54,11 @@ def test_journey_through_the_pages(board: Board) -> None:
     assert first.status_code == 200 and "Surgery first?" in first.content.decode()
     step = int(re.search(rb'data-step="(\d+)"', first.content).group(1))  # type: ignore[union-attr]
     assert partner.get(current, {"step": step}).status_code == 204
-    partner.post(reverse("tumorboards:meeting_join", args=[board.meeting.pk]),
-                 {"specialty": "pathology", "mode": "virtual"})
-    assert board.meeting.attendance.filter(user=board.partner_doc, mode="virtual").exists()
+    join = reverse("tumorboards:meeting_join", args=[board.meeting.pk])
+    partner.post(join, {"specialty": "pathology", "mode": "virtual"})  # not invited: no video link, no video
+    assert not board.meeting.attendance.exists()
+    partner.post(join, {"specialty": "pathology", "mode": "in_person"})
+    assert board.meeting.attendance.filter(user=board.partner_doc, mode="in_person").exists()
     # The board's conclusions and a recommendation, recorded in presenter mode.
     r = clp.post(reverse("tumorboards:case_discussion", args=[case.pk]), {
         f"d{case.pk}-stage_discussed": "on", f"d{case.pk}-stage_agreed": "cT1 cN0 cM0, IA",
@@ -118,3 +120,17 @@ def test_agenda_shows_a_partner_only_shared_patients(board: Board) -> None:
     page = _client(board.partner_doc).get(reverse("tumorboards:meeting", args=[board.meeting.pk])).content.decode()
     assert "Pat Patient" in page and "Hidden Person" not in page and "1 more case" in page
     assert AuditEvent.objects.filter(action="search", resource_type="BoardCase", patient_id=unshared.pk).count() == 0
+
+
+def test_following_the_presenter_is_not_activity(board: Board) -> None:
+    """An attendee's screen polls every 2 s: that must not keep an unattended session signed in."""
+    from django.contrib.sessions.models import Session
+
+    partner = _client(board.partner_doc)
+    url = reverse("tumorboards:present_current", args=[board.meeting.pk])
+    partner.get(reverse("tumorboards:meeting", args=[board.meeting.pk]))
+    expiry = Session.objects.get().expire_date
+    assert partner.get(url, {"step": -1}, headers={"X-Background-Refresh": "1", "HX-Request": "true"}).status_code == 200
+    assert Session.objects.get().expire_date == expiry
+    partner.get(url, {"step": 0})
+    assert Session.objects.get().expire_date > expiry
