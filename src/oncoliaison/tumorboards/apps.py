@@ -6,3 +6,6 @@ class TumorBoardsConfig(AppConfig):
     label = "tumorboards"
     verbose_name = "Tumor boards"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (declares the daily concordance check)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.mail import send_mail
 from django.urls import reverse
 from django_tasks import task
 
 from oncoliaison.accounts.models import User
 from oncoliaison.core.notices import absolute_url
+from oncoliaison.core.schedule import scheduled_job
 
 from . import notifications
 
@@ -22,3 +25,11 @@ def send_notices(user_ids: list[int], kind: str, meeting_id: int) -> int:
     for email in emails:
         send_mail(notice.subject, notice.body, None, [email], fail_silently=True)
     return len(emails)
+
+
+@scheduled_job("tumor board concordance")
+def scheduled_concordance(now: dt.datetime) -> str:
+    """Once a day per case: whether each open recommendation was followed, from the treatments recorded."""
+    from . import services
+
+    return f"cases checked: {services.concordance_refresh_due(now)}"

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import Q
 
+from oncoliaison.accounts.services import system_actor
 from oncoliaison.core import clock
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.errors import Conflict, Forbidden, ValidationFailed
+from oncoliaison.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oncoliaison.core.models import AuditAction
 from oncoliaison.core.roles import Role
 from oncoliaison.oncology.selectors import cancer_record_for
@@ -21,6 +24,7 @@ from ..models import (
     BoardNotice,
     CaseStatus,
     Concordance,
+    MeetingStatus,
     Recommendation,
     SummaryStatus,
 )
@@ -144,3 +148,31 @@ def notices_mark_read(*, actor: Actor, notice_ids: Sequence[int] | None = None) 
     if notice_ids is not None:
         qs = qs.filter(pk__in=notice_ids)
     return qs.update(read_at=clock.now())
+
+
+CONCORDANCE_RECHECK = dt.timedelta(days=1)
+CONCORDANCE_BATCH = 100
+CONCORDANCE_CLIENT = "tumor-board-concordance"
+
+
+def concordance_refresh_due(now: dt.datetime, *, limit: int = CONCORDANCE_BATCH) -> int:
+    """The daily check: cases of held meetings with a recommendation whose concordance is still open (not
+    set by hand) and not checked for a day are derived again from the record.  The job reads each record
+    as the series' program (a system actor: the reads are audited as the job's); returns how many cases."""
+    stale = Q(concordance_checked_at__isnull=True) | Q(concordance_checked_at__lt=now - CONCORDANCE_RECHECK)
+    case_ids = list(Recommendation.objects.filter(stale, concordance=Concordance.PENDING, concordance_manual=False,
+                                                  case__meeting__status=MeetingStatus.HELD)
+                    .order_by("case_id").values_list("case_id", flat=True).distinct()[:limit])
+    actors: dict[int, Actor] = {}
+    done = 0
+    for case in BoardCase.objects.filter(pk__in=case_ids).select_related("meeting__series"):
+        org = case.meeting.series.organization_id
+        actor = actors.setdefault(org, system_actor(organization_id=org, client_id=CONCORDANCE_CLIENT, scopes=None,
+                                                    username="job:tumor-board-concordance"))
+        try:
+            concordance_refresh(actor=actor, case=case, channel="job")
+        except NotFound:  # the patient left the program's care (e.g. transferred): mark checked, try tomorrow
+            case.recommendations.filter(concordance_manual=False).update(concordance_checked_at=now)
+            continue
+        done += 1
+    return done
