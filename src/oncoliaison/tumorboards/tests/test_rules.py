@@ -15,7 +15,7 @@ UTC = dt.UTC
 def test_case_transitions_are_data_and_errors_are_sentences() -> None:
     assert rules.case_transition_error(CaseStatus.SUBMITTED, CaseStatus.ACCEPTED) is None
     assert rules.case_transition_error(CaseStatus.DEFERRED, CaseStatus.ACCEPTED) is None
-    assert rules.CASE_TERMINAL == {CaseStatus.DECLINED, CaseStatus.DISCUSSED}
+    assert {CaseStatus.DECLINED, CaseStatus.DISCUSSED} == rules.CASE_TERMINAL
     assert rules.case_transition_error(CaseStatus.DISCUSSED, CaseStatus.ACCEPTED) == \
         "The case is already discussed; it cannot be changed."
     assert "it can become: on the agenda, deferred, declined" in str(
