@@ -23,4 +23,5 @@ urlpatterns = [
     path("tumor-boards/", include("oncoliaison.tumorboards.urls")),
     path("worklist/", include("oncoliaison.worklists.urls")),
     path("dashboard/", include("oncoliaison.dashboard.urls")),
+    path("tumor-boards/report/", include("oncoliaison.tumorboards.report_urls")),
 ]

@@ -4,7 +4,9 @@ action sends.  The pages themselves live in their domain apps."""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -93,6 +95,27 @@ def announce_change(response: HttpResponse, message: str, *, focus: str = "") ->
     region, ``static/js/live.js``) and keyboard focus moves to the element with id ``focus`` — by default the
     content the response swapped in.  Every inline action uses this, so no swap leaves focus on nothing."""
     response["HX-Trigger-After-Settle"] = json.dumps({CHANGED_EVENT: {"announce": message, "focus": focus}})
+    return response
+
+
+# --- CSV downloads of aggregate tables -------------------------------------------------------------
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def csv_download(header: list[str], rows: list[list[str]], filename: str) -> HttpResponse:
+    """A small CSV file as an attachment, never cached (the pages' exports of aggregate tables)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([spreadsheet_cell(c) for c in row])
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -5,8 +5,6 @@ The period and organisation come from a GET form: dates and an organisation id a
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django import forms
@@ -18,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from oncoliaison.core import clock
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.views import actor_of, maps_domain_errors
+from oncoliaison.core.views import actor_of, csv_download, maps_domain_errors
 
 from . import charts, rules, selectors
 
@@ -120,10 +118,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/dashboard.html", ctx)
 
 
-def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formula injection in spreadsheets
-
-
 @never_cache
 @login_required
 @require_GET
@@ -136,15 +130,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
         return HttpResponse("The period is not valid.", status=400, content_type="text/plain; charset=utf-8")
     header, rows = selectors.table_rows(measures, table)
     selectors.measures_exported(actor_of(request), measures, table)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(c) for c in row])
-    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = f"{measures.period.first:%Y%m%d}-{measures.period.last:%Y%m%d}"
-    response["Content-Disposition"] = f'attachment; filename="{table}-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_download(header, rows, f"{table}-{stamp}.csv")
 
 
