@@ -186,6 +186,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
     seed_symptoms(rng, lead=lead)
     seed_needs_and_care_plans(rng, lead=lead, staff=staff)
     seed_messages()
+    seed_boards(random.Random(rng_seed + 2), lead=lead, partner=partner, staff=staff)  # noqa: S311 - demo data
     return logins
 
 
@@ -327,3 +328,11 @@ def seed_messages() -> int:
     from oncoliaison.messaging.demo import seed_secure_messages
 
     return seed_secure_messages()
+
+
+def seed_boards(rng: random.Random, *, lead: Organization, partner: Organization, staff: dict[str, User]) -> dict[str, int]:
+    """A year of tumor-board conferences (a weekly thoracic board, an every-other-week breast board shared with
+    the partner hospital) up to today, and the next meetings with their cases."""
+    from oncoliaison.tumorboards.demo import seed_tumor_boards
+
+    return seed_tumor_boards(rng, lead=lead, partner=partner, staff=staff)
