@@ -6,7 +6,15 @@ from typing import Any
 
 from django import forms
 
-from .models import Agreement, AttendanceMode, DiseaseSite, RecommendationKind, Recurrence, Specialty, Urgency
+from .models import (
+    Agreement,
+    AttendanceMode,
+    CaseUrgency,
+    DiseaseSite,
+    RecommendationKind,
+    Recurrence,
+    Specialty,
+)
 from .services import ATTACHMENT_KINDS
 
 Choices = list[tuple[Any, str]]
@@ -59,7 +67,7 @@ class SubmitForm(forms.Form):
         choices=[("", "Choose…"), ("true", "Prospective"), ("false", "Retrospective")],
         coerce=lambda v: v == "true", empty_value=None,
         help_text="Prospective: before or during first-course treatment, or management still open.")
-    urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.ROUTINE)
+    urgency = forms.ChoiceField(choices=CaseUrgency.choices, initial=CaseUrgency.ROUTINE)
     requested_attendees = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False,
                                                          widget=forms.CheckboxSelectMultiple,
                                                          label="Ask these colleagues to attend")

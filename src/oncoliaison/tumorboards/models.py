@@ -195,7 +195,7 @@ class CaseStatus(models.TextChoices):
     DISCUSSED = "discussed", "Discussed"
 
 
-class Urgency(models.TextChoices):
+class CaseUrgency(models.TextChoices):
     ROUTINE = "routine", "Routine"
     SOON = "soon", "Soon (before next treatment)"
     URGENT = "urgent", "Urgent"
@@ -219,7 +219,7 @@ class BoardCase(models.Model):
     question = models.TextField()
     prospective = models.BooleanField(
         help_text="Discussed before or during first-course treatment, or with management still open.")
-    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    urgency = models.CharField(max_length=8, choices=CaseUrgency.choices, default=CaseUrgency.ROUTINE)
     requested_attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     presenter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")

@@ -12,11 +12,11 @@ from oncoliaison.core.schemas import Bool, Count, Date, DateTime, Id, Int
 from .models import (
     Agreement,
     AttendanceMode,
+    CaseUrgency,
     DiseaseSite,
     RecommendationKind,
     Recurrence,
     Specialty,
-    Urgency,
 )
 
 
@@ -96,7 +96,7 @@ class CaseIn(Schema):
     patient_id: Id
     question: str = Field(..., min_length=1, max_length=5000)
     prospective: Bool = Field(..., description="Before or during first-course treatment, or management open.")
-    urgency: Urgency = Urgency.ROUTINE
+    urgency: CaseUrgency = CaseUrgency.ROUTINE
     requested_attendee_ids: list[Id] = Field(default_factory=list)
     attachments: list[CaseAttachmentIn] = Field(default_factory=list)
 

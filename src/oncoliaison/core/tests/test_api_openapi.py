@@ -80,4 +80,24 @@ def test_schema_names_are_unique_across_the_api() -> None:
         where = f"{cls.__module__}.{cls.__qualname__}"
         if seen.setdefault(cls.__name__, where) != where:
             clashes.append(f"{cls.__name__}: {seen[cls.__name__]} and {where}")
-    assert not clashes, clashes
+        for enum in _enums_of(cls):
+            where = f"{enum.__module__}.{enum.__qualname__}"
+            if seen.setdefault(enum.__name__, where) != where:
+                clashes.append(f"{enum.__name__}: {seen[enum.__name__]} and {where}")
+    assert not sorted(set(clashes)), sorted(set(clashes))
+
+
+def _enums_of(schema: type) -> set[type]:
+    """The choices (Enum classes) a Schema's fields take: each is one OpenAPI component named after it, so two
+    enums of one name (two ``Urgency``) would publish one set of values for both."""
+    import enum
+    import typing
+
+    found: set[type] = set()
+    stack = [f.annotation for f in getattr(schema, "model_fields", {}).values()]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, type) and issubclass(t, enum.Enum):
+            found.add(t)
+        stack.extend(typing.get_args(t))
+    return found

@@ -22,12 +22,12 @@ from ..models import (
     BoardCase,
     BoardNotice,
     CaseStatus,
+    CaseUrgency,
     ConferenceSeries,
     Invitation,
     InvitationRole,
     Meeting,
     MeetingStatus,
-    Urgency,
 )
 from ..selectors import (
     CATEGORY,
@@ -44,7 +44,7 @@ class CaseData:
     patient_id: int | str
     question: str
     prospective: bool | None
-    urgency: str = Urgency.ROUTINE
+    urgency: str = CaseUrgency.ROUTINE
     requested_attendee_ids: list[int] = field(default_factory=list)
     attachments: list[dict[str, str]] = field(default_factory=list)
 
@@ -89,8 +89,8 @@ def case_submit(*, actor: Actor, meeting: Meeting, data: CaseData, channel: str 
     if data.prospective is None:
         errors["prospective"] = ["Say whether the case is prospective (before or during first-course treatment, "
                                  "or management still open) or retrospective."]
-    if data.urgency not in Urgency.values:
-        errors["urgency"] = [f"Urgency must be one of: {', '.join(Urgency.values)}."]
+    if data.urgency not in CaseUrgency.values:
+        errors["urgency"] = [f"CaseUrgency must be one of: {', '.join(CaseUrgency.values)}."]
     if errors:
         raise ValidationFailed("The case is not valid.", field_errors=errors)
     attachments = _validate_attachments(data.attachments)
@@ -98,7 +98,7 @@ def case_submit(*, actor: Actor, meeting: Meeting, data: CaseData, channel: str 
     if meeting.status != MeetingStatus.SCHEDULED or meeting.starts_at <= clock.now():
         raise Conflict("Cases can only be submitted to a meeting that is still to come.")
     deadline = rules.submission_deadline(meeting.starts_at, meeting.series.submission_deadline_hours)
-    if clock.now() > deadline and data.urgency != Urgency.URGENT:
+    if clock.now() > deadline and data.urgency != CaseUrgency.URGENT:
         raise Conflict(f"The submission deadline of this meeting has passed ({deadline:%Y-%m-%d %H:%M}); "
                        "submit to the next meeting, or mark the case urgent for the coordinator to decide.")
     requested = sorted(set(data.requested_attendee_ids))

@@ -26,12 +26,12 @@ from ..models import (
     BoardCase,
     BoardNotice,
     CaseStatus,
+    CaseUrgency,
     Meeting,
     MeetingStatus,
     Recommendation,
     RecommendationKind,
     Specialty,
-    Urgency,
 )
 from ..selectors import (
     attendee_candidates,
@@ -257,7 +257,7 @@ def recommendations_to_tasks(*, actor: Actor, case: BoardCase, channel: str = "w
         return 0
     plan = _open_plan(actor, case, channel)
     owners = set(assignable_staff_for(actor, case.patient).values_list("pk", flat=True))
-    priority = TaskPriority.URGENT if case.urgency == Urgency.URGENT else TaskPriority.ROUTINE
+    priority = TaskPriority.URGENT if case.urgency == CaseUrgency.URGENT else TaskPriority.ROUTINE
     for rec in todo:
         description = f"Tumor board ({case.meeting.starts_at:%Y-%m-%d}) — {rec.get_kind_display()}: {rec.description}"
         task = careplans.task_create(actor=actor, plan=plan, channel=channel, data=careplans.TaskData(
