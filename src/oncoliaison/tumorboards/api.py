@@ -11,11 +11,11 @@ from ninja import Query, Router, Schema, Status
 from oncoliaison.apiauth import CHANNEL, actor_of, expected_version, organization_pk
 from oncoliaison.core.access import require_scope, require_staff
 from oncoliaison.core.actor import Actor
-from oncoliaison.core.errors import Forbidden, NotFound, ValidationFailed
+from oncoliaison.core.errors import Forbidden, ValidationFailed
 from oncoliaison.core.schemas import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, Id, Int
 from oncoliaison.core.versions import etag
 
-from . import rules, selectors, services
+from . import report, rules, selectors, services
 from .models import Attendance, BoardCase, ConferenceSeries, Meeting, Recommendation
 from .schemas import (
     AddendumIn,
@@ -166,25 +166,21 @@ def tumor_board_report(request: HttpRequest, filters: Query[ReportFilter]) -> li
     require_scope(actor, "Appointment", "r")
     if not 2000 <= filters.year <= 2100:
         raise ValidationFailed("Give a year between 2000 and 2100.", field_errors={"year": ["Out of range."]})
-    series = selectors.report_series_for(actor)
-    if filters.series_id is not None:
-        series = series.filter(pk=filters.series_id)
-        if not series.exists():
-            raise NotFound()
-    return [report_out(s, filters.year, selectors.report_for(s, filters.year)) for s in series]
+    reports = report.conference_reports_for(actor, year=filters.year, series_id=filters.series_id, channel=CHANNEL)
+    return [report_out(r.series, filters.year, r.report) for r in reports]
 
 
-def report_out(series: ConferenceSeries, year: int, report: rules.ConferenceReport) -> dict[str, Any]:
+def report_out(series: ConferenceSeries, year: int, figures: rules.ConferenceReport) -> dict[str, Any]:
     def share(s: rules.Share) -> dict[str, Any]:
         return {"count": s.count, "of": s.of, "percent": s.percent}
 
     return {"series_id": series.pk, "series": series.name, "year": year,
-            "required_specialties": list(series.required_specialties), "scheduled": report.scheduled,
-            "held": report.held, "cancelled": report.cancelled, "cases_presented": report.cases_presented,
-            **{k: share(getattr(report, k)) for k in ("prospective", "stage_discussed", "guideline_discussed",
+            "required_specialties": list(series.required_specialties), "scheduled": figures.scheduled,
+            "held": figures.held, "cancelled": figures.cancelled, "cases_presented": figures.cases_presented,
+            **{k: share(getattr(figures, k)) for k in ("prospective", "stage_discussed", "guideline_discussed",
                                                        "trial_discussed", "all_required_present",
                                                        "partner_conferences", "partner_cases")},
-            "specialty_attendance": {k: share(v) for k, v in report.specialty_attendance.items()}}
+            "specialty_attendance": {k: share(v) for k, v in figures.specialty_attendance.items()}}
 
 
 @router.get("/tumor-boards/{id:series_id}", response={200: SeriesOut, **READ_ERRORS})

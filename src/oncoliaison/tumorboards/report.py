@@ -86,7 +86,10 @@ def figures_of(report: rules.ConferenceReport, required_specialties: list[str]) 
 
 
 def may_read_reports(actor: Actor) -> bool:
-    """Staff who administer a program (the CLP, the program administrator) or coordinate a series."""
+    """Staff who administer a program (the CLP, the program administrator) or coordinate a series; an API
+    client of a program with series (its Appointment read scope is checked by ``report_series_for``)."""
+    if actor.is_system:
+        return selectors.report_series_for(actor).exists()
     if actor.kind != "staff":
         return False
     return bool(actor.admin_organization_ids()) or selectors.report_series_for(actor).exists()

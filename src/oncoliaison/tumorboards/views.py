@@ -21,7 +21,7 @@ from oncoliaison.core.errors import Conflict, DomainError, Forbidden, Preconditi
 from oncoliaison.core.views import actor_of, form_error_from, login_required_htmx, maps_domain_errors
 from oncoliaison.organisations.models import Organization, OrganizationKind
 
-from . import selectors, services
+from . import report, selectors, services
 from .forms import AttendanceForm, MeetingForm, SeriesForm
 from .models import (
     BoardCase,
@@ -73,7 +73,7 @@ def boards_home(request: HttpRequest) -> HttpResponse:
         "series": series, "upcoming": selectors.upcoming_meetings_for(actor, now=clock.now()),
         "notices": selectors.notices_for(actor, unread_only=True),
         "may_create": any(selectors.may_manage_series(actor, org) for org in actor.admin_organization_ids()),
-        "may_report": selectors.report_series_for(actor).exists(),
+        "may_report": report.may_read_reports(actor),
     })
 
 

@@ -85,6 +85,8 @@ def test_series_meeting_case_attendance_recommendation_and_report(board: Board) 
     assert (report["scheduled"], report["held"], report["cases_presented"]) == (in_year, 1, 1)
     assert report["specialty_attendance"]["pathology"] == {"count": 1, "of": 1, "percent": 100.0}
     assert report["partner_conferences"]["count"] == 1
+    assert AuditEvent.objects.filter(resource_type="MeasureReport", resource_id=str(series["id"]),
+                                     channel="api", patient_id__isnull=True).exists()
 
 
 def test_bad_input_changes_nothing(board: Board) -> None:
