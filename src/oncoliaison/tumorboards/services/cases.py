@@ -120,7 +120,8 @@ def case_submit(*, actor: Actor, meeting: Meeting, data: CaseData, channel: str 
     return case
 
 
-def _refresh_packet(actor: Actor, case: BoardCase, channel: str) -> None:
+def refresh_packet(actor: Actor, case: BoardCase, channel: str) -> None:
+    """The case's packet assembled again from the record now (the caller saves the case)."""
     case.packet = packet.assemble(actor, case, channel=channel)
     case.packet_assembled_at = clock.now()
 
@@ -153,7 +154,7 @@ def case_decide(*, actor: Actor, case: BoardCase, decision: str, note: str = "",
         if target == CaseStatus.ACCEPTED:
             last = case.meeting.cases.filter(status=CaseStatus.ACCEPTED).aggregate(m=Max("agenda_position"))["m"]
             case.agenda_position = (last or 0) + 1
-            _refresh_packet(actor, case, channel)
+            refresh_packet(actor, case, channel)
             presenter = case.presenter_id or case.submitted_by_id
             if presenter is not None:
                 Invitation.objects.get_or_create(meeting=case.meeting, user_id=presenter,
@@ -197,7 +198,7 @@ def packet_refresh(*, actor: Actor, case: BoardCase, channel: str = "web") -> Bo
     if case.status != CaseStatus.ACCEPTED:
         raise Conflict("Only a case on the agenda has a packet to refresh.")
     with transaction.atomic():
-        _refresh_packet(actor, case, channel)
+        refresh_packet(actor, case, channel)
         case.version += 1
         case.save()
         log_event(actor, AuditAction.UPDATE, "BoardCase", case.pk, case.patient_id, "packet refreshed", channel)

@@ -36,6 +36,7 @@ from ..models import (
 from ..selectors import (
     attendee_candidates,
 )
+from .cases import refresh_packet
 from .common import check_version, log_event, notify, require_coordinator
 
 CLOSED_PLANS = (CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED, CarePlanStatus.ENTERED_IN_ERROR)
@@ -49,6 +50,11 @@ def meeting_start(*, actor: Actor, meeting: Meeting, channel: str = "web") -> Me
     if error:
         raise Conflict(error)
     with transaction.atomic():
+        # The packets as of the meeting: what the board discusses is the record as it stands now.
+        for case in meeting.cases.filter(status=CaseStatus.ACCEPTED, packet_frozen_at__isnull=True):
+            refresh_packet(actor, case, channel)
+            case.version += 1
+            case.save(update_fields=["packet", "packet_assembled_at", "version", "updated_at"])
         meeting.status = MeetingStatus.IN_PROGRESS
         meeting.current_case = None  # the agenda, until the presenter opens the first case
         meeting.presenter_step += 1

@@ -184,3 +184,15 @@ def test_only_the_coordinator_decides(board: Board) -> None:
         services.case_decide(actor=actor_for_user(board.clp), case=case, decision="decline")
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED
+
+
+def test_starting_the_meeting_refreshes_the_packets(board: Board) -> None:
+    from oncoliaison.oncology.models import PerformanceStatus
+
+    case = _submit(board)
+    clp = actor_for_user(board.clp)
+    services.case_decide(actor=clp, case=case, decision="accept")
+    assert BoardCase.objects.get(pk=case.pk).packet["performance"] == []
+    PerformanceStatus.objects.create(patient=board.cast.pat, instrument="ecog", score=1, effective_at=clock.now())
+    services.meeting_start(actor=clp, meeting=board.meeting)
+    assert [p["score"] for p in BoardCase.objects.get(pk=case.pk).packet["performance"]] == [1]
