@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from oncoliaison.careplans import services as careplans
-from oncoliaison.careplans.models import CarePlan, CarePlanStatus, TaskPriority
+from oncoliaison.careplans.models import TaskPriority
 from oncoliaison.careplans.selectors import assignable_staff_for
 from oncoliaison.core import clock
 from oncoliaison.core.access import require_scope
@@ -38,8 +38,6 @@ from ..selectors import (
 )
 from .cases import refresh_packet
 from .common import check_version, log_event, notify, require_coordinator
-
-CLOSED_PLANS = (CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED, CarePlanStatus.ENTERED_IN_ERROR)
 
 # --- the meeting --------------------------------------------------------------------------------------------
 
@@ -246,22 +244,13 @@ def meeting_close(*, actor: Actor, meeting: Meeting, minutes: str = "", channel:
     return meeting
 
 
-def _open_plan(actor: Actor, case: BoardCase, channel: str) -> CarePlan:
-    plan = (CarePlan.objects.filter(patient_id=case.patient_id).exclude(status__in=CLOSED_PLANS)
-            .order_by("-period_start", "-pk").first())
-    if plan is not None:
-        return plan
-    return careplans.care_plan_generate(actor=actor, patient=case.patient, title="Cancer care coordination plan",
-                                        channel=channel)
-
-
 def recommendations_to_tasks(*, actor: Actor, case: BoardCase, channel: str = "web") -> int:
     """Each recommendation of the case without a task becomes one in the patient's open care plan (a plan is
     drafted when there is none), owned by the responsible clinician when they may own the patient's tasks."""
     todo = list(case.recommendations.filter(task__isnull=True).order_by("pk"))
     if not todo:
         return 0
-    plan = _open_plan(actor, case, channel)
+    plan = careplans.care_plan_open_or_draft(actor=actor, patient=case.patient, channel=channel)
     owners = set(assignable_staff_for(actor, case.patient).values_list("pk", flat=True))
     priority = TaskPriority.URGENT if case.urgency == CaseUrgency.URGENT else TaskPriority.ROUTINE
     for rec in todo:
