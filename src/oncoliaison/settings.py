@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "oncoliaison.messaging",
     "oncoliaison.worklists",
     "oncoliaison.tumorboards",
+    "oncoliaison.adherence",
     "oncoliaison.dashboard",
     "oncoliaison.home",
 ]
