@@ -72,6 +72,19 @@ RULES_BEYOND_THE_SCHEMA: dict[tuple[str, str], set[str]] = {
     # thread participants must be people the caller may message: stored data
     # and a patient thread names its patient (depends on kind)
     ("POST", "/api/messages/threads"): {"participant_ids", "participants", "patient_id", "patient", "kind"},
+    # tumor boards: the coordinator must be a clinician of the program and partners active partner hospitals
+    # (stored data); a meeting starts in the future (depends on now); a requested attendee, an attendee and
+    # a responsible clinician must be members of a taking-part organisation (stored data); some fields are
+    # needed only with others (a declined case's reason, a dissent's reason, the agreed stage when the stage
+    # was discussed, the guideline's body with its name, trials named only when discussed); a due date is
+    # not in the past (depends on today)
+    ("POST", "/api/tumor-boards"): {"coordinator", "shared_with", "organization"},
+    ("POST", "/api/tumor-boards/{series_id}/meetings"): {"starts_at"},
+    ("POST", "/api/tumor-board-meetings/{meeting_id}/cases"): {"requested_attendees"},
+    ("POST", "/api/tumor-board-meetings/{meeting_id}/attendance"): {"user", "organization"},
+    ("POST", "/api/tumor-board-cases/{case_id}/decision"): {"note", "decision"},
+    ("POST", "/api/tumor-board-cases/{case_id}/discussion"): {"stage_agreed", "guideline_body", "trial_discussed"},
+    ("POST", "/api/tumor-board-cases/{case_id}/recommendations"): {"dissent_reason", "responsible", "due_date"},
 }
 
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict({

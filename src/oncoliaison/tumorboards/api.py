@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from oncoliaison.apiauth import CHANNEL, actor_of, expected_version, organization_pk
 from oncoliaison.core.access import require_scope, require_staff
@@ -43,7 +43,7 @@ router = Router(tags=["tumor boards"])
 
 
 class ReportFilter(Schema):
-    year: Int
+    year: Int = Field(..., ge=2000, le=2100)
     series_id: Id | None = None
 
 
@@ -237,7 +237,7 @@ def tumor_board_case_create(request: HttpRequest, meeting_id: Id, payload: CaseI
     case = services.case_submit(actor=actor, meeting=meeting, channel=CHANNEL, data=services.CaseData(
         patient_id=payload.patient_id, question=payload.question, prospective=payload.prospective,
         urgency=str(payload.urgency), requested_attendee_ids=list(payload.requested_attendee_ids),
-        attachments=[a.dict() for a in payload.attachments]))
+        attachments=[{**a.dict(), "date": a.date.isoformat() if a.date else ""} for a in payload.attachments]))
     return Status(201, _case_answer(actor, case, response))
 
 

@@ -21,16 +21,17 @@ from .models import (
 
 
 class SeriesIn(Schema):
-    name: str = Field(..., min_length=1, max_length=160, examples=["Breast tumor board"])
+    name: str = Field(..., min_length=1, max_length=160, pattern=r"\S", examples=["Breast tumor board"])
     disease_site: DiseaseSite
     coordinator_id: Id = Field(..., description="The user id of the coordinator (a clinician of the program).")
     organization: str | None = Field(None, description="Slug of the program; default: yours.")
     recurrence: Recurrence = Recurrence.WEEKLY
     default_location: str = Field("", max_length=200)
-    default_video_link: str = Field("", max_length=500)
+    default_video_link: str = Field("", max_length=500, pattern=r"^(https://\S+)?$")
     required_specialties: list[Specialty] | None = Field(
-        None, description="Default: diagnostic radiology, pathology, surgery, medical and radiation oncology.")
-    submission_deadline_hours: Count = 48
+        None, min_length=1,
+        description="Default: diagnostic radiology, pathology, surgery, medical and radiation oncology.")
+    submission_deadline_hours: Count = Field(48, le=336)
     policy: str = Field("", max_length=5000)
     shared_with: list[str] = Field(default_factory=list, description="Slugs of partner hospitals.")
 
@@ -55,7 +56,8 @@ class MeetingIn(Schema):
     starts_at: DateTime = Field(..., description="With its time zone; must be in the future.")
     duration_minutes: Int = Field(60, ge=15, le=480)
     location: str | None = Field(None, max_length=200, description="Default: the series' room.")
-    video_link: str = Field("", max_length=500, description="A pasted https:// link (any provider).")
+    video_link: str = Field("", max_length=500, pattern=r"^(https://\S+)?$",
+                            description="A pasted https:// link (any provider).")
     generate_video: Bool = Field(False, description="Generate a room with an unguessable name instead.")
     repeat: Int = Field(1, ge=1, le=60, description="Schedule this many meetings by the series' recurrence.")
 
@@ -87,14 +89,14 @@ class MeetingOut(Schema):
 
 class CaseAttachmentIn(Schema):
     kind: Literal["imaging", "pathology", "laboratory", "genomics", "operative", "other"]
-    title: str = Field(..., min_length=1, max_length=200)
-    date: str = Field("", description="YYYY-MM-DD")
+    title: str = Field(..., min_length=1, max_length=200, pattern=r"\S")
+    date: Date | None = None
     reference: str = Field("", max_length=300, description="Where it is, e.g. the PACS accession number.")
 
 
 class CaseIn(Schema):
     patient_id: Id
-    question: str = Field(..., min_length=1, max_length=5000)
+    question: str = Field(..., min_length=1, max_length=5000, pattern=r"\S")
     prospective: Bool = Field(..., description="Before or during first-course treatment, or management open.")
     urgency: CaseUrgency = CaseUrgency.ROUTINE
     requested_attendee_ids: list[Id] = Field(default_factory=list)
@@ -103,7 +105,7 @@ class CaseIn(Schema):
 
 class RecommendationIn(Schema):
     kind: RecommendationKind
-    description: str = Field(..., min_length=1, max_length=500)
+    description: str = Field(..., min_length=1, max_length=500, pattern=r"\S")
     agreement: Agreement = Agreement.CONSENSUS
     dissent_reason: str = Field("", max_length=500)
     responsible_id: Id | None = None
@@ -216,7 +218,7 @@ class CloseIn(Schema):
 
 
 class SummaryIn(Schema):
-    summary: str = Field(..., min_length=1, max_length=20000)
+    summary: str = Field(..., min_length=1, max_length=20000, pattern=r"\S")
     version: Int | None = None
 
 
@@ -225,7 +227,7 @@ class VersionIn(Schema):
 
 
 class AddendumIn(Schema):
-    text: str = Field(..., min_length=1, max_length=20000)
+    text: str = Field(..., min_length=1, max_length=20000, pattern=r"\S")
 
 
 class ShareOut(Schema):

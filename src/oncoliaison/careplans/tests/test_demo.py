@@ -25,7 +25,11 @@ def test_demo_has_assessments_plans_overdue_tasks_barriers_and_a_directory() -> 
     assert ReferralSuggestion.objects.filter(status="accepted").exists()
     assert ReferralSuggestion.objects.filter(status="rejected").exists()
     assert ReferralSuggestion.objects.filter(status="proposed").exists()
-    assert CarePlan.objects.count() == 8
+    # Eight plans from the needs assessments; the tumor-board demo drafts one for a patient with board
+    # recommendations and no plan yet (its tasks come from the board).
+    assert CarePlan.objects.filter(source_assessment__isnull=False).count() == 8
+    assert not CarePlan.objects.filter(source_assessment__isnull=True).exclude(
+        tasks__board_recommendation__isnull=False).exists()
     assert CarePlan.objects.filter(status="active").exists() and CarePlan.objects.filter(status="draft").exists()
     today = clock.today()
     overdue = [t for t in Task.objects.all() if rules.is_overdue(t.status, t.due_date, today)]

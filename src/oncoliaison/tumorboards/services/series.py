@@ -80,6 +80,8 @@ def _validate_series(organization_id: int, data: SeriesData) -> None:
             role__in=COORDINATOR_ROLES).exists():
         errors["coordinator"] = ["The coordinator must be a clinician of the program (CLP, physician, nurse or "
                                  "navigator)."]
+    if data.default_video_link.strip() and not data.default_video_link.strip().startswith("https://"):
+        errors["default_video_link"] = ["A video link must start with https://."]
     partners = set(data.shared_with_ids) - {organization_id}
     if partners and Organization.objects.filter(pk__in=partners, kind=OrganizationKind.PARTNER_HOSPITAL,
                                                 active=True).count() != len(partners):
