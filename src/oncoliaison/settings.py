@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "oncoliaison.worklists",
     "oncoliaison.tumorboards",
     "oncoliaison.adherence",
+    "oncoliaison.decisions",
     "oncoliaison.dashboard",
     "oncoliaison.home",
 ]

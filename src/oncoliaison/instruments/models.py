@@ -26,6 +26,9 @@ class Purpose(models.TextChoices):
 
     NEEDS_ASSESSMENT = "needs-assessment", "Needs assessment"
     SYMPTOM_MONITORING = "symptom-monitoring", "Symptom monitoring"
+    DECISION_SUPPORT = "decision-support", "Shared decision-making"
+    EXPERIENCE = "experience", "Patient experience"
+    QUALITY_OF_LIFE = "quality-of-life", "Quality of life"
 
 
 class VersionStatus(models.TextChoices):

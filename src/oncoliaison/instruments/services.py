@@ -11,11 +11,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 
 from oncoliaison.core import audit, clock
@@ -25,6 +26,7 @@ from oncoliaison.core.errors import Conflict
 from oncoliaison.core.models import AuditAction
 
 from . import cache
+from .files import source_of
 from .models import Instrument, InstrumentPermission, PermissionKind, VersionStatus
 
 # --- loading ------------------------------------------------------------------------------------------------
@@ -45,6 +47,35 @@ class VersionSpec:
     recall: str = ""
     loaded_from: str = ""
     items: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+
+
+_KINDS = {"choice": "ordinal", "integer": "scale"}
+
+
+def version_spec_from_file(path: Path, *, purpose: str) -> VersionSpec:
+    """The ``VersionSpec`` of a one-file instrument (``code``, ``version``, ``title``, ``publisher``,
+    ``source_url``, ``citation``, ``licence``, ``requires_permission``, ``loinc``, ``scoring``, ``items``).
+
+    An item's ``text`` is the question as its publisher prints it; an item of a copyrighted questionnaire
+    carries only a ``gist`` (what it asks, for staff), kept as its short label, and no text."""
+    d = json.loads(path.read_text(encoding="utf-8"))
+    items = []
+    for order, it in enumerate(d.get("items", []), start=1):
+        anchors = it.get("anchors", {})
+        items.append({
+            "link_id": it["link_id"], "order": order, "text": it.get("text", "")[:250],
+            "short_label": (it.get("gist") or it.get("text", ""))[:120], "kind": _KINDS.get(it["type"], it["type"]),
+            "symptom": it.get("domain", ""), "min_value": it.get("min", 0),
+            "max_value": it.get("max", len(it.get("options", [])) - 1), "options": it.get("options", []),
+            "anchor_low": anchors.get(str(it.get("min", 0)), ""), "anchor_high": anchors.get(str(it.get("max", "")), ""),
+        })
+    return VersionSpec(
+        code=d["code"], purpose=purpose, version=d["version"], scoring=d["scoring"], definition=d,
+        loaded_from=source_of(path), items=items,
+        instrument={"title": d["title"], "publisher": d["publisher"], "source_url": d["source_url"],
+                    "citation": d["citation"], "licence": d["licence"], "requires_permission": d["requires_permission"],
+                    "loinc_code": d.get("loinc", "")},
+    )
 
 
 def checksum_of(definition: Mapping[str, Any]) -> str:
@@ -99,6 +130,29 @@ def _version_load(spec: VersionSpec, *, apps: Apps, replace: bool,
     _items_create(item_model, version, spec.items)
     _forget()
     return version, "created"
+
+
+_UNLOAD_SQL = (
+    "DELETE FROM instruments_instrumentitem WHERE version_id IN (SELECT v.id FROM instruments_instrumentversion v"
+    " JOIN instruments_instrument i ON i.id = v.instrument_id WHERE i.purpose = %s)",
+    "DELETE FROM instruments_instrumentpermission WHERE instrument_id IN"
+    " (SELECT id FROM instruments_instrument WHERE purpose = %s)",
+    "DELETE FROM instruments_instrumentversion WHERE instrument_id IN"
+    " (SELECT id FROM instruments_instrument WHERE purpose = %s)",
+    "DELETE FROM instruments_instrument WHERE purpose = %s",
+)
+
+
+def purpose_unload(purposes: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Remove every instrument of ``purposes`` with its versions, items and permission history: the reverse
+    of a data migration that loaded them (a purpose unknown before it cannot stay in the table).  Plain
+    deletes, table by table, because a migration's historical models cannot collect the cascade across apps;
+    an answer of another domain still pointing at one of these versions stops it (its foreign key)."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        for purpose in purposes:
+            for sql in _UNLOAD_SQL:
+                cursor.execute(sql, [str(purpose)])
+    _forget()
 
 
 def _items_create(item_model: Any, version: Any, items: Sequence[Mapping[str, Any]]) -> None:
