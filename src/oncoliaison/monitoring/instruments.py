@@ -15,9 +15,9 @@ from typing import Any
 from django.apps import apps as global_apps
 
 from oncoliaison.instruments import cache
-from oncoliaison.instruments.files import source_of
+from oncoliaison.instruments.files import data_dir, source_of
 from oncoliaison.instruments.models import InstrumentVersion, Purpose
-from oncoliaison.instruments.services import VersionSpec, version_load
+from oncoliaison.instruments.services import VersionSpec, purpose_unload, version_load, version_spec_from_file
 
 from .rules import DATA_DIR, InstrumentDef, ItemDef, ScaleDef
 
@@ -117,6 +117,23 @@ def load_instruments(apps: Any = global_apps) -> None:
     """Load every symptom instrument version not loaded yet (a loaded version is left alone)."""
     for spec in version_specs():
         version_load(spec, apps=apps)
+
+
+def quality_of_life_specs() -> list[VersionSpec]:
+    """The quality-of-life instruments (EORTC QLQ-C30, PROMIS-29), scored by ``quality_of_life``."""
+    return [version_spec_from_file(path, purpose=Purpose.QUALITY_OF_LIFE)
+            for path in sorted(data_dir(Purpose.QUALITY_OF_LIFE).glob("*.json"))]
+
+
+def load_quality_of_life(apps: Any = global_apps) -> None:
+    """Load every quality-of-life instrument version not loaded yet (a loaded version is left alone)."""
+    for spec in quality_of_life_specs():
+        version_load(spec, apps=apps)
+
+
+def unload_quality_of_life(using: str = "default") -> None:
+    """The reverse of ``load_quality_of_life`` (a migration back to before the quality-of-life purpose)."""
+    purpose_unload([Purpose.QUALITY_OF_LIFE], using=using)
 
 
 def refresh_item_wording(apps: Any = global_apps, app_label: str = "instruments") -> None:
