@@ -65,6 +65,7 @@ def test_a_case_from_submission_to_the_patient_portal(live_server, transactional
     coord.get_by_role("button", name="Accept Pat Patient").click()
     expect(coord.get_by_role("heading", name="Agenda", exact=True)).to_be_visible()
     expect(coord.locator(f"#agenda-{case.pk}")).to_contain_text("Neoadjuvant chemotherapy or surgery first?")
+    shot(coord, "tumor-board-meeting")
     coord.get_by_role("button", name="Start the meeting (presenter mode)").click()
     expect(coord.get_by_role("navigation", name="Agenda")).to_be_visible()
 
@@ -99,6 +100,7 @@ def test_a_case_from_submission_to_the_patient_portal(live_server, transactional
     coord.get_by_label("Responsible clinician").select_option(str(cast.oncologist.pk))
     coord.get_by_role("button", name="Add the recommendation").click()
     expect(coord.get_by_text("Recommendation recorded.")).to_be_visible()
+    shot(coord, "tumor-board-present")
     coord.goto(f"{base}/tumor-boards/meetings/{meeting.pk}/")
     coord.get_by_role("button", name="Close the meeting").click()
     expect(coord.get_by_text("The meeting is closed")).to_be_visible()
@@ -126,4 +128,5 @@ def test_a_case_from_submission_to_the_patient_portal(live_server, transactional
     sign_in(patient, base, "pat", "/portal/")
     expect(patient.get_by_role("heading", name="Your care team's review")).to_be_visible()
     expect(patient.get_by_text("recommends chemotherapy before surgery")).to_be_visible()
+    shot(patient, "tumor-board-portal")
     assert problems == [], problems
