@@ -154,6 +154,14 @@ ROUTES: dict[str, dict[str, str]] = {
     "api:tumor_board_summary_save": {"case_id": "tumorboards.BoardCase"},
     "api:tumor_board_summary_release": {"case_id": "tumorboards.BoardCase"},
     "api:tumor_board_addendum_create": {"case_id": "tumorboards.BoardCase"},
+    "adherence:patient": {"patient_id": "patients.Patient"},
+    "adherence:dispense_add": {"patient_id": "patients.Patient"},
+    "adherence:regimen_set": {"patient_id": "patients.Patient"},
+    "adherence:dispense_error": {"pk": "adherence.Dispense"},
+    "api:adherence_dispense_list": {"patient_id": "patients.Patient"},
+    "api:adherence_dispense_create": {"patient_id": "patients.Patient"},
+    "api:adherence_dispense_get": {"dispense_id": "adherence.Dispense"},
+    "api:adherence_pdc_list": {"patient_id": "patients.Patient"},
 }
 
 # Routes that also take a non-id argument: a real value for it.

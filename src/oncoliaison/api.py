@@ -17,6 +17,7 @@ from ninja.parser import Parser
 from ninja.types import DictStrAny
 
 from oncoliaison.accounts.api import router as accounts_router
+from oncoliaison.adherence.api import router as adherence_router
 from oncoliaison.apiauth import API_AUTH, install_error_handlers
 from oncoliaison.assessments.api import router as assessments_router
 from oncoliaison.auditlog.api import router as audit_router
@@ -101,6 +102,7 @@ api.add_router("/", assessments_router)
 api.add_router("/", messaging_router)
 api.add_router("/", audit_router)
 api.add_router("/", tumorboards_router)
+api.add_router("/", adherence_router)
 
 
 _unknown = Router()

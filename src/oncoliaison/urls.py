@@ -21,6 +21,7 @@ urlpatterns = [
     path("portal/", include("oncoliaison.portal.urls")),
     path("messages/", include("oncoliaison.messaging.urls")),
     path("tumor-boards/", include("oncoliaison.tumorboards.urls")),
+    path("adherence/", include("oncoliaison.adherence.urls")),
     path("worklist/", include("oncoliaison.worklists.urls")),
     path("dashboard/", include("oncoliaison.dashboard.urls")),
     path("tumor-boards/report/", include("oncoliaison.tumorboards.report_urls")),

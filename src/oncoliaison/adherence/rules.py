@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 # PQA: "adherent" is a PDC of at least 80 % (90 % applies to antiretrovirals only).
@@ -186,6 +187,6 @@ def calendar_year_period(year: int, *, today: dt.date) -> tuple[dt.date, dt.date
     return start, min(dt.date(year, 12, 31), today)
 
 
-def percent(value: Fraction | None) -> str:
+def percent(value: Fraction | Decimal | None) -> str:
     """A figure for people: one decimal, e.g. "79.9 %" (the comparison with 80 % is made on the exact value)."""
     return "—" if value is None else f"{float(value) * 100:.1f} %"

@@ -187,6 +187,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
     seed_needs_and_care_plans(rng, lead=lead, staff=staff)
     seed_messages()
     seed_boards(random.Random(rng_seed + 2), lead=lead, partner=partner, staff=staff)  # noqa: S311 - demo data
+    seed_adherence_demo(lead=lead, partner=partner, staff=staff)
     return logins
 
 
@@ -336,3 +337,11 @@ def seed_boards(rng: random.Random, *, lead: Organization, partner: Organization
     from oncoliaison.tumorboards.demo import seed_tumor_boards
 
     return seed_tumor_boards(rng, lead=lead, partner=partner, staff=staff)
+
+
+def seed_adherence_demo(*, lead: Organization, partner: Organization, staff: dict[str, User]) -> dict[str, int]:
+    """Pharmacy fills of oral anticancer drugs for a few patients: one adherent, one with gaps (a follow-up
+    task), one on a capecitabine cycle with a missed cycle, and one at the partner hospital."""
+    from oncoliaison.adherence.demo import seed_adherence
+
+    return seed_adherence(lead=lead, partner=partner, staff=staff)

@@ -47,8 +47,8 @@ def _valid(resource: dict) -> dict:
 
 def dispense(patient_id: int, day: str, days: int = 30, ident: str = "") -> dict:
     out: dict = {"resourceType": "MedicationDispense", "status": "completed",
-                 "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "200327",
-                                                           "display": "capecitabine 500 MG Oral Tablet"}]},
+                 "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "194000",
+                                                           "display": "capecitabine"}]},
                  "subject": {"reference": f"Patient/{patient_id}"}, "whenHandedOver": day,
                  "daysSupply": {"value": days, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"},
                  "quantity": {"value": 112, "unit": "tablet"}}

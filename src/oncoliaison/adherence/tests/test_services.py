@@ -14,7 +14,7 @@ from oncoliaison.careplans.models import CarePlan, Task
 from oncoliaison.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from oncoliaison.core.models import AuditEvent
 
-CAPECITABINE = ("200327", "capecitabine 500 MG Oral Tablet")
+CAPECITABINE = ("194000", "capecitabine")
 TODAY = dt.date(2026, 6, 30)
 
 
