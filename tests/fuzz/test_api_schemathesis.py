@@ -68,6 +68,9 @@ RULES_BEYOND_THE_SCHEMA: dict[tuple[str, str], set[str]] = {
     # the answers' keys and values are the items of the chosen instrument (stored definitions); errors are
     # named by item, so any field
     ("POST", "/api/patients/{patient_id}/symptom-reports"): {"*"},
+    # a dispense cannot be dated in the future (depends on today); a source id needs its source system (two
+    # fields together)
+    ("POST", "/api/patients/{patient_id}/dispenses"): {"dispensed_on", "source_system"},
     ("POST", "/api/patients/{patient_id}/assessments"): {"*"},
     # thread participants must be people the caller may message: stored data
     # and a patient thread names its patient (depends on kind)

@@ -3,6 +3,8 @@ patient, audited by access_patient); every change goes through the services."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
@@ -36,7 +38,8 @@ def adherence_dispense_create(request: HttpRequest, patient_id: Id, payload: Dis
     patient = access_patient(actor, patient_id, category=selectors.CATEGORY, channel=CHANNEL, audit_read=False)
     dispense = services.dispense_record(actor=actor, patient=patient, channel=CHANNEL, data=services.DispenseData(
         medication_code=payload.medication_code, medication_display=payload.medication_display,
-        dispensed_on=payload.dispensed_on, days_supply=payload.days_supply, quantity=payload.quantity,
+        dispensed_on=payload.dispensed_on, days_supply=payload.days_supply,
+        quantity=None if payload.quantity is None else Decimal(str(round(payload.quantity, 2))),
         quantity_unit=payload.quantity_unit, source_system=payload.source_system, source_id=payload.source_id))
     return Status(201, dispense)
 

@@ -112,8 +112,8 @@ def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
 
 def _dosing_days_to(start: dt.date, supply: int, end: dt.date, cycle: Cycle | None) -> tuple[dt.date | None, dt.date]:
     """Walk ``supply`` dosing days from ``start``: (the last day in the period that consumed supply, or None,
-    and the day the next fill's supply may start).  Off days consume nothing; days past ``end`` are truncated
-    (PQA: supply beyond the period end does not count) but still advance the shift."""
+    and the day the next fill's supply may start — any day after ``end`` once the supply passes it).  Off days
+    consume nothing; days past ``end`` are truncated (PQA: supply beyond the period end does not count)."""
     day, left, last_in = start, supply, None
     while left > 0:
         if cycle is None or cycle.is_dosing_day(day):
@@ -121,9 +121,9 @@ def _dosing_days_to(start: dt.date, supply: int, end: dt.date, cycle: Cycle | No
             if day <= end:
                 last_in = day
         day += dt.timedelta(days=1)
-        if day > end and cycle is None:
-            # Daily supply: the rest lies beyond the period; the next start is plain arithmetic.
-            day += dt.timedelta(days=left)
+        if day > end:
+            # The rest lies beyond the period: every later fill of the period would start after it and
+            # cover nothing, so where exactly it ends does not matter.
             break
     return last_in, day
 

@@ -8,14 +8,17 @@ from ninja import Field, Schema
 
 from oncoliaison.core.schemas import Count, Date, DateTime, Int
 
+MAX_INT = 2_147_483_647  # the column's range
+
 
 class DispenseIn(Schema):
-    medication_code: str = Field(..., min_length=1, max_length=20, description="RxNorm code.", examples=["194000"])
-    medication_display: str = Field(..., min_length=1, max_length=200,
+    medication_code: str = Field(..., pattern=r"^\s*\d{1,12}\s*$", description="RxNorm code.", examples=["194000"])
+    medication_display: str = Field(..., min_length=1, max_length=200, pattern=r"\S",
                                     examples=["capecitabine"])
     dispensed_on: Date
-    days_supply: Int = Field(..., ge=1, description="Days' supply as dispensed; for a cyclic regimen, dosing days.")
-    quantity: Decimal | None = Field(None, gt=0, max_digits=9, decimal_places=2)
+    days_supply: Int = Field(..., ge=1, le=MAX_INT, description="Days' supply as dispensed; for a cyclic regimen, "
+                                                               "dosing days.")
+    quantity: float | None = Field(None, ge=0.01, lt=10_000_000, description="Two decimals are kept.")
     quantity_unit: str = Field("", max_length=30)
     source_system: str = Field("", max_length=200, description="With source_id: a re-sent fill is the same one.")
     source_id: str = Field("", max_length=200)

@@ -166,3 +166,11 @@ def test_calendar_year_periods():
 def test_a_period_ending_before_it_starts_is_refused():
     with pytest.raises(ValueError):
         adherence([], period_start=D(2018, 2, 1), period_end=D(2018, 1, 1))
+
+
+def test_a_huge_supply_is_cut_at_the_period_end_without_walking_past_it():
+    huge = 2_000_000_000
+    for cycle in (None, Cycle(D(2018, 1, 1), 14, 7)):
+        result = adherence([Fill(D(2018, 1, 1), huge), Fill(D(2018, 2, 1), huge)], **Y2018, cycle=cycle)
+        assert result.covered_days == result.denominator_days
+        assert result.fills[1].first is None
