@@ -18,17 +18,7 @@ from oncoliaison.oncology.codes import CANCER_TYPES
 from oncoliaison.oncology.demo import seed_cancer_record
 from oncoliaison.oncology.models import ICD10CM, SNOMED, CancerCondition
 from oncoliaison.organisations.models import Membership, Organization, OrganizationKind, Role
-from oncoliaison.patients.models import (
-    CareTeam,
-    CareTeamParticipant,
-    Consent,
-    ConsentKind,
-    ConsentStatus,
-    IdentifierType,
-    Patient,
-    PatientIdentifier,
-    ProxyScope,
-)
+from oncoliaison.patients import models as patient_models
 
 LEAD = "riverside-cancer-institute"
 
@@ -117,7 +107,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
         birth = today.replace(year=today.year - age) - dt.timedelta(days=rng.randint(0, 364))
         org = partner if i % 8 == 7 else lead
         spanish = rng.random() < 0.2
-        patient = Patient.objects.create(
+        patient = patient_models.Patient.objects.create(
             organization=org, given_name=given, family_name=family, birth_date=birth, gender=gender,
             phone=f"555-01{i % 100:02d}", email=f"{given.lower()}.{family.lower()}{i}@example.org",
             address_line=f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", city="Riverside", state="OH",
@@ -125,9 +115,9 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
             preferred_language="es" if spanish else "en", interpreter_needed=spanish and rng.random() < 0.5,
             synthetic=True,
         )
-        PatientIdentifier.objects.create(
+        patient_models.PatientIdentifier.objects.create(
             patient=patient, organization=org, system=org.mrn_system, value=f"{org.slug[:2].upper()}{100000 + i}",
-            type_code=IdentifierType.MRN,
+            type_code=patient_models.IdentifierType.MRN,
         )
         diagnosed = today - dt.timedelta(days=rng.randint(10, 900))
         primary = CancerCondition.objects.create(
@@ -141,7 +131,7 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
                 patient=patient, category="comorbidity", code_system=ICD10CM, code="E11.9",
                 display="Type 2 diabetes mellitus without complications", diagnosed_on=diagnosed - dt.timedelta(days=2000),
             )
-        team = CareTeam.objects.create(patient=patient, organization=org, name="Oncology care team")
+        team = patient_models.CareTeam.objects.create(patient=patient, organization=org, name="Oncology care team")
         if org == lead:
             nav = staff["navigator"] if i % 2 == 0 else staff["navigator2"]
             members = [(nav, "Nurse navigator"), (staff["clp"], "Cancer Liaison Physician"),
@@ -153,16 +143,16 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
         else:
             members = [(staff["partnerdoc"], "Hematologist-oncologist")]
         for user, team_role in members:
-            CareTeamParticipant.objects.create(care_team=team, user=user, role=team_role, start=diagnosed)
-        Consent.objects.create(
-            patient=patient, kind=ConsentKind.TREATMENT, status=ConsentStatus.ACTIVE, organization=org,
-            period_start=diagnosed, recorded_by=staff["navigator"],
+            patient_models.CareTeamParticipant.objects.create(care_team=team, user=user, role=team_role, start=diagnosed)
+        patient_models.Consent.objects.create(
+            patient=patient, kind=patient_models.ConsentKind.TREATMENT, status=patient_models.ConsentStatus.ACTIVE,
+            organization=org, period_start=diagnosed, recorded_by=staff["navigator"],
         )
         if org == partner and i % 16 == 7:
             # Shared with the lead program for a second opinion.
-            Consent.objects.create(
-                patient=patient, kind=ConsentKind.DATA_SHARING, status=ConsentStatus.ACTIVE, organization=org,
-                grantee_organization=lead, period_start=today - dt.timedelta(days=30),
+            patient_models.Consent.objects.create(
+                patient=patient, kind=patient_models.ConsentKind.DATA_SHARING, status=patient_models.ConsentStatus.ACTIVE,
+                organization=org, grantee_organization=lead, period_start=today - dt.timedelta(days=30),
                 note="Second opinion at Riverside Cancer Institute",
             )
         if i == 0:
@@ -175,9 +165,9 @@ def seed_demo(*, patients: int = 40, rng_seed: int = 20261123) -> dict[str, str]
             caregiver = User.objects.create_user(
                 username="caregiver", password=password, first_name="Sam", last_name=family, kind=UserKind.CAREGIVER,
             )
-            Consent.objects.create(
-                patient=patient, kind=ConsentKind.CAREGIVER_PROXY, status=ConsentStatus.ACTIVE, organization=org,
-                grantee_user=caregiver, proxy_scope=ProxyScope.VIEW, period_start=today,
+            patient_models.Consent.objects.create(
+                patient=patient, kind=patient_models.ConsentKind.CAREGIVER_PROXY, status=patient_models.ConsentStatus.ACTIVE,
+                organization=org, grantee_user=caregiver, proxy_scope=patient_models.ProxyScope.VIEW, period_start=today,
                 note="Spouse; view-only proxy access",
             )
             logins["patient"] = password
@@ -226,7 +216,7 @@ def seed_referrals(rng: random.Random, *, lead: Organization, partner: Organizat
     from oncoliaison.referrals.rules import decline_letter
 
     now = timezone.now()
-    free_patients = list(Patient.objects.filter(organization=lead, user__isnull=True).order_by("pk"))
+    free_patients = list(patient_models.Patient.objects.filter(organization=lead, user__isnull=True).order_by("pk"))
     rng.shuffle(free_patients)
     nav, clp = staff["navigator"], staff["clp"]
     for n, (days, kind, urgency, status, source, cancer, stage, services) in enumerate(REFERRALS):

@@ -44,20 +44,7 @@ from oncoliaison.fhir.registry import (
 )
 from oncoliaison.organisations.models import Organization
 
-from . import selectors, services
-from .models import (
-    AdministrativeGender,
-    CareTeam,
-    CareTeamParticipant,
-    CareTeamStatus,
-    Consent,
-    ConsentKind,
-    ConsentStatus,
-    IdentifierType,
-    Patient,
-    PatientIdentifier,
-    ProxyScope,
-)
+from . import models, selectors, services
 
 _SP = "http://hl7.org/fhir/SearchParameter/"
 
@@ -66,7 +53,7 @@ def _patient_access_role(actor: Actor) -> None:
     selectors.require_patient_access_role(actor)
 
 
-def _patient_for_write(actor: Actor, patient_id: int | None, field: str) -> Patient:
+def _patient_for_write(actor: Actor, patient_id: int | None, field: str) -> models.Patient:
     """The referenced patient, if visible; a reference that cannot be resolved is a 422 (same message
     for "missing" and "not yours")."""
     if patient_id is None:
@@ -83,7 +70,7 @@ def _patient_for_write(actor: Actor, patient_id: int | None, field: str) -> Pati
 
 def _identifier_q(name: str, value: str) -> Q:
     system, code = params.token(value)
-    idents = PatientIdentifier.objects.filter(value=code)
+    idents = models.PatientIdentifier.objects.filter(value=code)
     if system is not None:  # "|value" asks for identifiers without a system: every MRN here has one
         idents = idents.filter(system=system)
     return Q(pk__in=idents.values("patient_id"))
@@ -92,7 +79,7 @@ def _identifier_q(name: str, value: str) -> Q:
 @register
 class PatientMapper(ResourceMapper):
     resource_type = "Patient"
-    model = Patient
+    model = models.Patient
     patient_linked = True
     audit_category = "demographics"
     documentation = "Patients the caller may see: of their organisations, or shared with them by consent."
@@ -109,7 +96,7 @@ class PatientMapper(ResourceMapper):
                     params.date_filter("birth_date"), _SP + "individual-birthdate"),
         SearchParam("gender", "token", "Administrative gender.",
                     params.code_filter("gender", "http://hl7.org/fhir/administrative-gender",
-                                       AdministrativeGender.values), _SP + "individual-gender"),
+                                       models.AdministrativeGender.values), _SP + "individual-gender"),
         SearchParam("organization", "reference", "The managing organisation.",
                     params.reference_filter("organization_id", "Organization"), _SP + "Patient-organization"),
         SearchParam("active", "token", "Whether the record is in active use.", params.boolean_filter("active"),
@@ -119,15 +106,15 @@ class PatientMapper(ResourceMapper):
     def check_access(self, actor: Actor, interaction: str) -> None:
         _patient_access_role(actor)
 
-    def queryset_for(self, actor: Actor) -> QuerySet[Patient]:
+    def queryset_for(self, actor: Actor) -> QuerySet[models.Patient]:
         return selectors.patient_queryset_for(actor)
 
-    _identifiers = Prefetch("identifiers", queryset=PatientIdentifier.objects.order_by("id"))
+    _identifiers = Prefetch("identifiers", queryset=models.PatientIdentifier.objects.order_by("id"))
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.prefetch_related(self._identifiers)
 
-    def read(self, actor: Actor, pk: str) -> Patient:
+    def read(self, actor: Actor, pk: str) -> models.Patient:
         # The shared guard: NotFound (and a denied audit row) for missing and not visible alike.
         patient = selectors.access_patient(actor, pk, channel="fhir", audit_read=False)
         prefetch_related_objects([patient], self._identifiers)
@@ -138,7 +125,7 @@ class PatientMapper(ResourceMapper):
     def patient_id_of(self, obj: Any) -> int | None:
         return int(obj.pk)
 
-    def to_fhir(self, p: Patient) -> dict[str, Any]:
+    def to_fhir(self, p: models.Patient) -> dict[str, Any]:
         out: dict[str, Any] = {
             "resourceType": "Patient",
             "id": str(p.pk),
@@ -149,7 +136,7 @@ class PatientMapper(ResourceMapper):
             ident: dict[str, Any] = {}
             if i.type_code:
                 ident["type"] = {"coding": [codes.coding(codes.CS_V2_0203, i.type_code,
-                                                         IdentifierType(i.type_code).label)]}
+                                                         models.IdentifierType(i.type_code).label)]}
             ident["system"] = i.system
             ident["value"] = i.value
             if i.organization_id:
@@ -216,7 +203,7 @@ class PatientMapper(ResourceMapper):
     def _identifier(ident: dict[str, Any], n: int) -> services.IdentifierData:
         field = f"identifier[{n}]"
         type_codes = codes.codes_in(ident.get("type"), codes.CS_V2_0203)
-        type_code = type_codes[0] if type_codes and type_codes[0] in IdentifierType.values else ""
+        type_code = type_codes[0] if type_codes and type_codes[0] in models.IdentifierType.values else ""
         assigner = reference_to(ident.get("assigner"), "Organization", f"{field}.assigner")
         system = str(ident.get("system") or "")
         if assigner is None and type_code == "MR" and system:
@@ -227,11 +214,11 @@ class PatientMapper(ResourceMapper):
         return services.IdentifierData(system=system, value=str(ident.get("value") or ""), type_code=type_code,
                                        organization_id=assigner)
 
-    def create(self, *, actor: Actor, data: services.PatientData) -> Patient:
+    def create(self, *, actor: Actor, data: services.PatientData) -> models.Patient:
         return services.patient_create(actor=actor, data=data, channel="fhir")
 
-    def update(self, *, actor: Actor, obj: Patient, data: services.PatientData,
-               expected_version: int | None) -> Patient:
+    def update(self, *, actor: Actor, obj: models.Patient, data: services.PatientData,
+               expected_version: int | None) -> models.Patient:
         return services.patient_update(actor=actor, patient=obj, data=data, expected_version=expected_version,
                                        channel="fhir")
 
@@ -247,13 +234,13 @@ class CareTeamInput:
 
 def _participant_q(name: str, value: str) -> Q:
     user_id = params.reference_id(name, value, "Practitioner")
-    return Q(pk__in=CareTeamParticipant.objects.filter(user_id=user_id).values("care_team_id"))
+    return Q(pk__in=models.CareTeamParticipant.objects.filter(user_id=user_id).values("care_team_id"))
 
 
 @register
 class CareTeamMapper(ResourceMapper):
     resource_type = "CareTeam"
-    model = CareTeam
+    model = models.CareTeam
     patient_linked = True
     audit_category = selectors.CARE_TEAM_CATEGORY
     documentation = "Care teams of patients the caller may see; participants are Practitioners."
@@ -263,7 +250,7 @@ class CareTeamMapper(ResourceMapper):
         SearchParam("subject", "reference", "The patient the team cares for.",
                     params.reference_filter("patient_id", "Patient"), _SP + "CareTeam-subject"),
         SearchParam("status", "token", "proposed | active | suspended | inactive",
-                    params.code_filter("status", "http://hl7.org/fhir/care-team-status", CareTeamStatus.values),
+                    params.code_filter("status", "http://hl7.org/fhir/care-team-status", models.CareTeamStatus.values),
                     _SP + "CareTeam-status"),
         SearchParam("participant", "reference", "A member of the team (Practitioner).", _participant_q,
                     _SP + "CareTeam-participant"),
@@ -272,15 +259,15 @@ class CareTeamMapper(ResourceMapper):
     def check_access(self, actor: Actor, interaction: str) -> None:
         _patient_access_role(actor)
 
-    def queryset_for(self, actor: Actor) -> QuerySet[CareTeam]:
+    def queryset_for(self, actor: Actor) -> QuerySet[models.CareTeam]:
         return selectors.care_team_queryset_for(actor)
 
     def with_related(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.prefetch_related(
-            Prefetch("participants", queryset=CareTeamParticipant.objects.order_by("id"))
+            Prefetch("participants", queryset=models.CareTeamParticipant.objects.order_by("id"))
         )
 
-    def to_fhir(self, t: CareTeam) -> dict[str, Any]:
+    def to_fhir(self, t: models.CareTeam) -> dict[str, Any]:
         participants = []
         for p in t.participants.all():
             role: dict[str, Any] = {"text": p.role}
@@ -337,16 +324,16 @@ class CareTeamMapper(ResourceMapper):
             for e in t.get("extension") or [] if e.get("url") == codes.EXT_CONTACT_PURPOSE
         }
         data = services.CareTeamData(name=str(resource.get("name") or ""),
-                                     status=str(resource.get("status") or CareTeamStatus.ACTIVE),
+                                     status=str(resource.get("status") or models.CareTeamStatus.ACTIVE),
                                      participants=participants, urgent_phone=purposed.get("urgent", ""),
                                      office_phone=purposed.get("office", ""))
         return CareTeamInput(patient_id, data)
 
-    def create(self, *, actor: Actor, data: CareTeamInput) -> CareTeam:
+    def create(self, *, actor: Actor, data: CareTeamInput) -> models.CareTeam:
         patient = _patient_for_write(actor, data.patient_id, "subject")
         return services.care_team_create(actor=actor, patient=patient, data=data.data, channel="fhir")
 
-    def update(self, *, actor: Actor, obj: CareTeam, data: CareTeamInput, expected_version: int | None) -> CareTeam:
+    def update(self, *, actor: Actor, obj: models.CareTeam, data: CareTeamInput, expected_version: int | None) -> models.CareTeam:
         return services.care_team_update(actor=actor, team=obj, data=data.data, expected_version=expected_version,
                                          channel="fhir")
 
@@ -354,10 +341,10 @@ class CareTeamMapper(ResourceMapper):
 # ===================================== Consent ============================================================
 
 _SCOPE_OF_KIND = {
-    ConsentKind.TREATMENT: ("treatment", "Treatment"),
-    ConsentKind.DATA_SHARING: ("patient-privacy", "Privacy Consent"),
-    ConsentKind.CAREGIVER_PROXY: ("patient-privacy", "Privacy Consent"),
-    ConsentKind.RESEARCH: ("research", "Research"),
+    models.ConsentKind.TREATMENT: ("treatment", "Treatment"),
+    models.ConsentKind.DATA_SHARING: ("patient-privacy", "Privacy Consent"),
+    models.ConsentKind.CAREGIVER_PROXY: ("patient-privacy", "Privacy Consent"),
+    models.ConsentKind.RESEARCH: ("research", "Research"),
 }
 
 
@@ -371,15 +358,15 @@ def _consent_kind_q(name: str, value: str) -> Q:
     system, code = params.token(value)
     if system not in (None, codes.CS_CONSENT_KIND):
         return params.NOTHING
-    if code not in ConsentKind.values:
-        raise params.bad_value(name, value, f"Known codes: {', '.join(ConsentKind.values)}.")
+    if code not in models.ConsentKind.values:
+        raise params.bad_value(name, value, f"Known codes: {', '.join(models.ConsentKind.values)}.")
     return Q(kind=code)
 
 
 @register
 class ConsentMapper(ResourceMapper):
     resource_type = "Consent"
-    model = Consent
+    model = models.Consent
     patient_linked = True
     audit_category = selectors.CONSENT_CATEGORY
     documentation = ("Treatment, data-sharing, caregiver-proxy and research consents. The consent kind is the "
@@ -391,7 +378,7 @@ class ConsentMapper(ResourceMapper):
         SearchParam("patient", "reference", "The patient who gave the consent.",
                     params.reference_filter("patient_id", "Patient"), _SP + "clinical-patient"),
         SearchParam("status", "token", "draft | proposed | active | rejected | inactive | entered-in-error",
-                    params.code_filter("status", "http://hl7.org/fhir/consent-state-codes", ConsentStatus.values),
+                    params.code_filter("status", "http://hl7.org/fhir/consent-state-codes", models.ConsentStatus.values),
                     _SP + "Consent-status"),
         SearchParam("category", "token", f"The consent kind ({codes.CS_CONSENT_KIND}).", _consent_kind_q,
                     _SP + "Consent-category"),
@@ -404,26 +391,26 @@ class ConsentMapper(ResourceMapper):
     def check_access(self, actor: Actor, interaction: str) -> None:
         _patient_access_role(actor)
 
-    def queryset_for(self, actor: Actor) -> QuerySet[Consent]:
+    def queryset_for(self, actor: Actor) -> QuerySet[models.Consent]:
         return selectors.consent_queryset_for(actor)
 
-    def to_fhir(self, c: Consent) -> dict[str, Any]:
-        scope_code, scope_display = _SCOPE_OF_KIND[ConsentKind(c.kind)]
+    def to_fhir(self, c: models.Consent) -> dict[str, Any]:
+        scope_code, scope_display = _SCOPE_OF_KIND[models.ConsentKind(c.kind)]
         provision: dict[str, Any] = {"type": "permit"}
         period = {k: v.isoformat() for k, v in (("start", c.period_start), ("end", c.period_end)) if v}
         if period:
             provision["period"] = period
         recipient = {"coding": [codes.coding(codes.CS_V3_PARTICIPATION, "IRCP", "information recipient")]}
-        if c.kind == ConsentKind.DATA_SHARING and c.grantee_organization_id:
+        if c.kind == models.ConsentKind.DATA_SHARING and c.grantee_organization_id:
             provision["actor"] = [{"role": recipient, "reference": codes.ref("Organization", c.grantee_organization_id)}]
-        elif c.kind == ConsentKind.CAREGIVER_PROXY and c.grantee_user_id:
+        elif c.kind == models.ConsentKind.CAREGIVER_PROXY and c.grantee_user_id:
             provision["actor"] = [{"role": recipient, "reference": {
                 "type": "RelatedPerson",
                 "identifier": {"system": codes.SID_USER, "value": str(c.grantee_user_id)},
             }}]
             action = [codes.coding(codes.CS_CONSENT_ACTION, "access", "Access")]
             if c.proxy_scope:
-                action.append(codes.coding(codes.CS_PROXY_SCOPE, c.proxy_scope, ProxyScope(c.proxy_scope).label))
+                action.append(codes.coding(codes.CS_PROXY_SCOPE, c.proxy_scope, models.ProxyScope(c.proxy_scope).label))
             provision["action"] = [{"coding": action}]
         return {
             "resourceType": "Consent",
@@ -433,7 +420,7 @@ class ConsentMapper(ResourceMapper):
             "scope": {"coding": [codes.coding(codes.CS_CONSENT_SCOPE, scope_code, scope_display)]},
             "category": [{"coding": [
                 codes.coding(codes.CS_LOINC, "59284-0", "Patient Consent"),
-                codes.coding(codes.CS_CONSENT_KIND, c.kind, ConsentKind(c.kind).label),
+                codes.coding(codes.CS_CONSENT_KIND, c.kind, models.ConsentKind(c.kind).label),
             ]}],
             "patient": codes.ref("Patient", c.patient_id),
             "dateTime": codes.instant(c.created_at),
@@ -445,10 +432,10 @@ class ConsentMapper(ResourceMapper):
 
     def from_fhir(self, resource: dict[str, Any], *, actor: Actor, current: Any = None) -> ConsentInput:
         kinds = [k for cat in resource.get("category") or [] for k in codes.codes_in(cat, codes.CS_CONSENT_KIND)]
-        if len(kinds) != 1 or kinds[0] not in ConsentKind.values:
+        if len(kinds) != 1 or kinds[0] not in models.ConsentKind.values:
             raise ValidationFailed(
                 f"category must carry exactly one consent kind from {codes.CS_CONSENT_KIND} "
-                f"({', '.join(ConsentKind.values)}).", field_errors={"category": ["Missing or unknown kind."]})
+                f"({', '.join(models.ConsentKind.values)}).", field_errors={"category": ["Missing or unknown kind."]})
         kind = kinds[0]
         patient_id = reference_to(resource.get("patient"), "Patient", "patient")
         if current is not None and patient_id is not None and patient_id != current.patient_id:
@@ -468,25 +455,25 @@ class ConsentMapper(ResourceMapper):
                 grantee_user = user_pk
         proxy_scopes = [s for act in provision.get("action") or [] for s in codes.codes_in(act, codes.CS_PROXY_SCOPE)]
         proxy_scope = proxy_scopes[0] if proxy_scopes else ""
-        if kind == ConsentKind.CAREGIVER_PROXY:  # the service checks that the proxy is a caregiver's account
-            proxy_scope = proxy_scope or ProxyScope.VIEW
+        if kind == models.ConsentKind.CAREGIVER_PROXY:  # the service checks that the proxy is a caregiver's account
+            proxy_scope = proxy_scope or models.ProxyScope.VIEW
         data = services.ConsentData(
             kind=kind,
             status=str(resource.get("status") or ""),
-            grantee_organization_id=grantee_org if kind == ConsentKind.DATA_SHARING else None,
-            grantee_user_id=grantee_user if kind == ConsentKind.CAREGIVER_PROXY else None,
-            proxy_scope=proxy_scope if kind == ConsentKind.CAREGIVER_PROXY else "",
+            grantee_organization_id=grantee_org if kind == models.ConsentKind.DATA_SHARING else None,
+            grantee_user_id=grantee_user if kind == models.ConsentKind.CAREGIVER_PROXY else None,
+            proxy_scope=proxy_scope if kind == models.ConsentKind.CAREGIVER_PROXY else "",
             period_start=parse_date(period.get("start"), "provision.period.start"),
             period_end=parse_date(period.get("end"), "provision.period.end"),
             note=current.note if current is not None else "",
         )
         return ConsentInput(patient_id, data)
 
-    def create(self, *, actor: Actor, data: ConsentInput) -> Consent:
+    def create(self, *, actor: Actor, data: ConsentInput) -> models.Consent:
         patient = _patient_for_write(actor, data.patient_id, "patient")
         return services.consent_create(actor=actor, patient=patient, data=data.data, channel="fhir")
 
-    def update(self, *, actor: Actor, obj: Consent, data: ConsentInput, expected_version: int | None) -> Consent:
+    def update(self, *, actor: Actor, obj: models.Consent, data: ConsentInput, expected_version: int | None) -> models.Consent:
         return services.consent_update(actor=actor, consent=obj, data=data.data, expected_version=expected_version,
                                        channel="fhir")
 

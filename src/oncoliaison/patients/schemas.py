@@ -7,19 +7,7 @@ from ninja import Field, Schema
 from oncoliaison.core.contact import ContactIn, ContactPatch
 from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Date, DateTime, Id, Int, PageMeta, PatchSchema
 
-from .models import (
-    AdministrativeGender,
-    CareTeam,
-    CareTeamParticipant,
-    CareTeamStatus,
-    Consent,
-    ConsentKind,
-    ConsentStatus,
-    IdentifierType,
-    Patient,
-    PatientIdentifier,
-    ProxyScope,
-)
+from . import models
 
 # --- patients -------------------------------------------------------------------------------------
 
@@ -27,7 +15,7 @@ from .models import (
 class IdentifierIn(Schema):
     system: str = Field(..., min_length=1, pattern=r"\S", max_length=200, examples=["urn:oid:2.16.840.1.113883.3.999.1"])
     value: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
-    type_code: IdentifierType = Field(IdentifierType.OTHER, description="MR, SS, MB or empty")
+    type_code: models.IdentifierType = Field(models.IdentifierType.OTHER, description="MR, SS, MB or empty")
     organization: str | None = Field(default=None, description="Slug of the assigning organisation (for MRNs)")
 
 
@@ -38,7 +26,7 @@ class IdentifierOut(Schema):
     organization: str | None = Field(default=None, description="Slug of the assigning organisation")
 
     @staticmethod
-    def resolve_organization(obj: PatientIdentifier) -> str | None:
+    def resolve_organization(obj: models.PatientIdentifier) -> str | None:
         org = obj.organization
         return org.slug if org else None
 
@@ -49,7 +37,7 @@ class PatientOut(Schema):
     given_name: str
     family_name: str
     birth_date: Date
-    gender: AdministrativeGender
+    gender: models.AdministrativeGender
     phone: str
     email: str
     address_line: str
@@ -67,11 +55,11 @@ class PatientOut(Schema):
     updated_at: DateTime
 
     @staticmethod
-    def resolve_organization(obj: Patient) -> str:
+    def resolve_organization(obj: models.Patient) -> str:
         return obj.organization.slug
 
     @staticmethod
-    def resolve_identifiers(obj: Patient) -> list[PatientIdentifier]:
+    def resolve_identifiers(obj: models.Patient) -> list[models.PatientIdentifier]:
         return list(obj.identifiers.all())
 
 
@@ -99,7 +87,7 @@ class PatientIn(ContactIn):
     given_name: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
     family_name: str = Field(..., min_length=1, pattern=r"\S", max_length=100)
     birth_date: Date
-    gender: AdministrativeGender
+    gender: models.AdministrativeGender
     organization: str | None = Field(
         None, description="Slug of the managing organisation; needed when you work for more than one"
     )
@@ -116,7 +104,7 @@ class PatientPatch(ContactPatch):
     given_name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=100)
     family_name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=100)
     birth_date: Date | None = Field(default=None)
-    gender: AdministrativeGender | None = Field(default=None)
+    gender: models.AdministrativeGender | None = Field(default=None)
     preferred_language: str | None = Field(default=None, pattern=LANGUAGE_TAG, max_length=16)
     interpreter_needed: Bool | None = Field(default=None)
     active: Bool | None = Field(default=None)
@@ -145,7 +133,7 @@ class ParticipantOut(Schema):
     end: Date | None
 
     @staticmethod
-    def resolve_display_name(obj: CareTeamParticipant) -> str:
+    def resolve_display_name(obj: models.CareTeamParticipant) -> str:
         return obj.user.display_name
 
 
@@ -154,7 +142,7 @@ class CareTeamOut(Schema):
     patient_id: Id
     organization: str
     name: str
-    status: CareTeamStatus
+    status: models.CareTeamStatus
     participants: list[ParticipantOut]
     urgent_phone: str = Field(description="The team's own urgent line ('' = the organisation's)")
     office_phone: str = Field(description="The team's own office line ('' = the organisation's)")
@@ -162,17 +150,17 @@ class CareTeamOut(Schema):
     updated_at: DateTime
 
     @staticmethod
-    def resolve_organization(obj: CareTeam) -> str:
+    def resolve_organization(obj: models.CareTeam) -> str:
         return obj.organization.slug
 
     @staticmethod
-    def resolve_participants(obj: CareTeam) -> list[CareTeamParticipant]:
+    def resolve_participants(obj: models.CareTeam) -> list[models.CareTeamParticipant]:
         return list(obj.participants.all())
 
 
 class CareTeamIn(Schema):
     name: str = Field(..., min_length=1, pattern=r"\S", max_length=200)
-    status: CareTeamStatus = CareTeamStatus.ACTIVE
+    status: models.CareTeamStatus = models.CareTeamStatus.ACTIVE
     participants: list[ParticipantIn] = Field(default_factory=list)
     urgent_phone: str = Field("", max_length=40, description="The team's own urgent line, if not the organisation's")
     office_phone: str = Field("", max_length=40, description="The team's own office line, if not the organisation's")
@@ -182,7 +170,7 @@ class CareTeamPatch(PatchSchema):
     """Only the fields sent change; ``participants``, when sent, replaces the whole list."""
 
     name: str | None = Field(default=None, min_length=1, pattern=r"\S", max_length=200)
-    status: CareTeamStatus | None = Field(default=None)
+    status: models.CareTeamStatus | None = Field(default=None)
     participants: list[ParticipantIn] | None = Field(default=None)
     urgent_phone: str | None = Field(default=None, max_length=40)
     office_phone: str | None = Field(default=None, max_length=40)
@@ -195,8 +183,8 @@ class CareTeamPatch(PatchSchema):
 class ConsentOut(Schema):
     id: Id
     patient_id: Id
-    kind: ConsentKind
-    status: ConsentStatus
+    kind: models.ConsentKind
+    status: models.ConsentStatus
     grantee_organization: str | None = Field(default=None, description="Slug, for data sharing")
     grantee_user_id: Id | None = Field(default=None, description="The caregiver, for proxy access")
     proxy_scope: str
@@ -209,21 +197,21 @@ class ConsentOut(Schema):
     updated_at: DateTime
 
     @staticmethod
-    def resolve_grantee_organization(obj: Consent) -> str | None:
+    def resolve_grantee_organization(obj: models.Consent) -> str | None:
         org = obj.grantee_organization
         return org.slug if org else None
 
     @staticmethod
-    def resolve_organization(obj: Consent) -> str:
+    def resolve_organization(obj: models.Consent) -> str:
         return obj.organization.slug
 
 
 class ConsentIn(Schema):
-    kind: ConsentKind
-    status: ConsentStatus = ConsentStatus.ACTIVE
+    kind: models.ConsentKind
+    status: models.ConsentStatus = models.ConsentStatus.ACTIVE
     grantee_organization: str | None = Field(default=None, description="Slug of the organisation (data sharing)")
     grantee_user_id: Id | None = Field(default=None, description="The caregiver's user id (proxy access)")
-    proxy_scope: ProxyScope | None = Field(default=None, description="For proxy access: view, report or message")
+    proxy_scope: models.ProxyScope | None = Field(default=None, description="For proxy access: view, report or message")
     period_start: Date | None = None
     period_end: Date | None = None
     note: str = Field("", max_length=2000)
@@ -235,10 +223,10 @@ class ConsentPatch(PatchSchema):
 
     NULLABLE = frozenset({"grantee_organization", "grantee_user_id", "proxy_scope", "period_start", "period_end"})
 
-    status: ConsentStatus | None = Field(default=None)
+    status: models.ConsentStatus | None = Field(default=None)
     grantee_organization: str | None = Field(default=None)
     grantee_user_id: Id | None = Field(default=None)
-    proxy_scope: ProxyScope | None = Field(default=None)
+    proxy_scope: models.ProxyScope | None = Field(default=None)
     period_start: Date | None = Field(default=None)
     period_end: Date | None = Field(default=None)
     note: str | None = Field(default=None, max_length=2000)
