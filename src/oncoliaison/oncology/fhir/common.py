@@ -16,16 +16,7 @@ from oncoliaison.fhir import codes, params
 from oncoliaison.fhir.registry import READ, SEARCH, ResourceMapper, SearchParam
 from oncoliaison.patients.selectors import patient_queryset_for, require_patient_access_role
 
-from .. import rules
-from ..models import (
-    LOINC,
-    SNOMED,
-    ConditionCategory,
-    ObservationKind,
-    PerformanceInstrument,
-    ProcedureKind,
-    StageKind,
-)
+from .. import models, rules
 
 AUDIT_CATEGORY = "oncology"
 SP = "http://hl7.org/fhir/SearchParameter/"
@@ -46,22 +37,22 @@ _STANDARD_INTERPRETATIONS = frozenset({"H", "HH", "L", "LL", "N", "A", "AA", "PO
 # --- the profile of each kind of stored row ------------------------------------------------------------
 
 CONDITION_PROFILES: dict[str, str] = {
-    ConditionCategory.PRIMARY: MCODE + "mcode-primary-cancer-condition",
-    ConditionCategory.SECONDARY: MCODE + "mcode-secondary-cancer-condition",
-    ConditionCategory.COMORBIDITY: US_CORE + "us-core-condition-problems-health-concerns",
+    models.ConditionCategory.PRIMARY: MCODE + "mcode-primary-cancer-condition",
+    models.ConditionCategory.SECONDARY: MCODE + "mcode-secondary-cancer-condition",
+    models.ConditionCategory.COMORBIDITY: US_CORE + "us-core-condition-problems-health-concerns",
 }
 STAGE_PROFILES: dict[str, str] = {
-    StageKind.TNM_T: MCODE + "mcode-tnm-primary-tumor-category",
-    StageKind.TNM_N: MCODE + "mcode-tnm-regional-nodes-category",
-    StageKind.TNM_M: MCODE + "mcode-tnm-distant-metastases-category",
-    StageKind.STAGE_GROUP: MCODE + "mcode-tnm-stage-group",
-    StageKind.OTHER: MCODE + "mcode-cancer-stage",
+    models.StageKind.TNM_T: MCODE + "mcode-tnm-primary-tumor-category",
+    models.StageKind.TNM_N: MCODE + "mcode-tnm-regional-nodes-category",
+    models.StageKind.TNM_M: MCODE + "mcode-tnm-distant-metastases-category",
+    models.StageKind.STAGE_GROUP: MCODE + "mcode-tnm-stage-group",
+    models.StageKind.OTHER: MCODE + "mcode-cancer-stage",
 }
 OBSERVATION_PROFILES: dict[str, str] = {
-    ObservationKind.TUMOR_MARKER: MCODE + "mcode-tumor-marker-test",
-    ObservationKind.COMORBIDITY: MCODE + "mcode-comorbidities",
-    ObservationKind.LABORATORY: US_CORE + "us-core-observation-lab",
-    ObservationKind.VITAL_SIGN: "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+    models.ObservationKind.TUMOR_MARKER: MCODE + "mcode-tumor-marker-test",
+    models.ObservationKind.COMORBIDITY: MCODE + "mcode-comorbidities",
+    models.ObservationKind.LABORATORY: US_CORE + "us-core-observation-lab",
+    models.ObservationKind.VITAL_SIGN: "http://hl7.org/fhir/StructureDefinition/vitalsigns",
 }
 # mCODE STU4 tumor profiles by code (other tumor findings: the Tumor Morphology profile).
 TUMOR_PROFILE_BY_CODE = {"21889-1": "mcode-tumor-size", "33728-7": "mcode-tumor-size", "33729-5": "mcode-tumor-size",
@@ -70,18 +61,18 @@ TUMOR_PROFILE_BY_CODE = {"21889-1": "mcode-tumor-size", "33728-7": "mcode-tumor-
 GENOMIC_PROFILE_BY_LOINC = {"94076-7": GENOMICS + "tmb", "81695-9": GENOMICS + "msi"}
 VARIANT_PROFILE = GENOMICS + "variant"
 PERFORMANCE: dict[str, tuple[str, str, str, str]] = {
-    PerformanceInstrument.ECOG: (LOINC, rules.ECOG_LOINC, "ECOG Performance Status score",
-                                 MCODE + "mcode-ecog-performance-status"),
-    PerformanceInstrument.KARNOFSKY: (LOINC, rules.KARNOFSKY_LOINC, "Karnofsky Performance Status score",
-                                      MCODE + "mcode-karnofsky-performance-status"),
-    PerformanceInstrument.LANSKY: ("http://ncimeta.nci.nih.gov", rules.LANSKY_NCIT, "Lansky Performance Status",
-                                   MCODE + "mcode-lansky-play-performance-status"),
+    models.PerformanceInstrument.ECOG: (models.LOINC, rules.ECOG_LOINC, "ECOG Performance Status score",
+                                        MCODE + "mcode-ecog-performance-status"),
+    models.PerformanceInstrument.KARNOFSKY: (models.LOINC, rules.KARNOFSKY_LOINC, "Karnofsky Performance Status score",
+                                             MCODE + "mcode-karnofsky-performance-status"),
+    models.PerformanceInstrument.LANSKY: ("http://ncimeta.nci.nih.gov", rules.LANSKY_NCIT, "Lansky Performance Status",
+                                          MCODE + "mcode-lansky-play-performance-status"),
 }
 DISEASE_STATUS_PROFILE = MCODE + "mcode-cancer-disease-status"
 PROCEDURE_PROFILES: dict[str, str] = {
-    ProcedureKind.SURGICAL: MCODE + "mcode-cancer-related-surgical-procedure",
-    ProcedureKind.RADIOTHERAPY: MCODE + "mcode-radiotherapy-course-summary",
-    ProcedureKind.OTHER: US_CORE + "us-core-procedure",
+    models.ProcedureKind.SURGICAL: MCODE + "mcode-cancer-related-surgical-procedure",
+    models.ProcedureKind.RADIOTHERAPY: MCODE + "mcode-radiotherapy-course-summary",
+    models.ProcedureKind.OTHER: US_CORE + "us-core-procedure",
 }
 MEDICATION_REQUEST_PROFILE = MCODE + "mcode-cancer-related-medication-request"
 MEDICATION_ADMINISTRATION_PROFILE = MCODE + "mcode-cancer-related-medication-administration"
@@ -89,13 +80,13 @@ CANCER_PATIENT_PROFILE = MCODE + "mcode-cancer-patient"
 
 # Observation.category (observation-category codes) of each ClinicalObservation kind.
 OBSERVATION_CATEGORY: dict[str, str] = {
-    ObservationKind.TUMOR_MARKER: "laboratory",
-    ObservationKind.LABORATORY: "laboratory",
-    ObservationKind.GENOMIC: "laboratory",
-    ObservationKind.VITAL_SIGN: "vital-signs",
-    ObservationKind.SOCIAL: "social-history",
-    ObservationKind.TUMOR: "laboratory",
-    ObservationKind.COMORBIDITY: "exam",
+    models.ObservationKind.TUMOR_MARKER: "laboratory",
+    models.ObservationKind.LABORATORY: "laboratory",
+    models.ObservationKind.GENOMIC: "laboratory",
+    models.ObservationKind.VITAL_SIGN: "vital-signs",
+    models.ObservationKind.SOCIAL: "social-history",
+    models.ObservationKind.TUMOR: "laboratory",
+    models.ObservationKind.COMORBIDITY: "exam",
 }
 
 
@@ -164,7 +155,7 @@ def ext_concept(url: str, concept: dict[str, Any]) -> dict[str, Any]:
 def laterality(code: str, display: str) -> list[dict[str, Any]]:
     if not (code or display):
         return []
-    return [ext_concept(MCODE + "mcode-laterality-qualifier", concept(SNOMED if code else "", code, display))]
+    return [ext_concept(MCODE + "mcode-laterality-qualifier", concept(models.SNOMED if code else "", code, display))]
 
 
 def interpretation(code: str, display: str) -> list[dict[str, Any]]:

@@ -15,82 +15,65 @@ from ..models import (
     CancerCondition,
     ConditionCategory,
 )
-from .common import (
-    CONDITION_PROFILES,
-    CS_CONDITION_CATEGORY,
-    CS_CONDITION_CLINICAL,
-    CS_CONDITION_VERIFICATION,
-    EXT_ASSERTED_DATE,
-    MCODE,
-    SP,
-    CancerRecordMapper,
-    code_param,
-    concept,
-    ext_concept,
-    laterality,
-    meta,
-    patient,
-    patient_params,
-    text,
-)
+from . import common
 
 # ===================================== Condition ===========================================================
 
 
 @register
-class ConditionMapper(CancerRecordMapper):
+class ConditionMapper(common.CancerRecordMapper):
     resource_type = "Condition"
     model = CancerCondition
-    profile = CONDITION_PROFILES[ConditionCategory.PRIMARY]
+    profile = common.CONDITION_PROFILES[ConditionCategory.PRIMARY]
     documentation = ("Primary and secondary cancers (mCODE Primary / Secondary Cancer Condition, with histology, "
                      "laterality and stage summary) and comorbid conditions (US Core), as imported.")
     search_params = (
-        *patient_params(),
-        code_param("Condition code: system|code (SNOMED CT, ICD-10-CM) or code."),
+        *common.patient_params(),
+        common.code_param("Condition code: system|code (SNOMED CT, ICD-10-CM) or code."),
         SearchParam("category", "token",
                     "primary-cancer | secondary-cancer | comorbidity (OncoLiaison), or problem-list-item.",
-                    lambda _n, v: _condition_category(v), SP + "Condition-category"),
+                    lambda _n, v: _condition_category(v), common.SP + "Condition-category"),
         SearchParam("clinical-status", "token", "active, recurrence, relapse, inactive, remission, resolved.",
-                    lambda _n, v: Q(clinical_status=params.token(v)[1]), SP + "Condition-clinical-status"),
+                    lambda _n, v: Q(clinical_status=params.token(v)[1]), common.SP + "Condition-clinical-status"),
         SearchParam("onset-date", "date", "Date of diagnosis; prefixes eq ne lt gt le ge.",
-                    params.date_filter("diagnosed_on"), SP + "Condition-onset-date"),
+                    params.date_filter("diagnosed_on"), common.SP + "Condition-onset-date"),
     )
 
     def to_fhir(self, c: CancerCondition) -> dict[str, Any]:
         out: dict[str, Any] = {
             "resourceType": "Condition",
             "id": str(c.pk),
-            "meta": meta(c, CONDITION_PROFILES.get(c.category, "")),
+            "meta": common.meta(c, common.CONDITION_PROFILES.get(c.category, "")),
         }
         ext = []
         if c.histology_code or c.histology_display:
-            ext.append(ext_concept(MCODE + "mcode-histology-morphology-behavior",
-                                    concept(c.histology_system, c.histology_code, c.histology_display)))
+            ext.append(common.ext_concept(common.MCODE + "mcode-histology-morphology-behavior",
+                                           common.concept(c.histology_system, c.histology_code, c.histology_display)))
         if c.asserted_on:
-            ext.append({"url": EXT_ASSERTED_DATE, "valueDateTime": c.asserted_on.isoformat()})
+            ext.append({"url": common.EXT_ASSERTED_DATE, "valueDateTime": c.asserted_on.isoformat()})
         if ext:
             out["extension"] = ext
         if c.clinical_status:
-            out["clinicalStatus"] = {"coding": [codes.coding(CS_CONDITION_CLINICAL, c.clinical_status)]}
+            out["clinicalStatus"] = {"coding": [codes.coding(common.CS_CONDITION_CLINICAL, c.clinical_status)]}
         if c.verification_status:
-            out["verificationStatus"] = {"coding": [codes.coding(CS_CONDITION_VERIFICATION, c.verification_status)]}
-        out["category"] = [{"coding": [codes.coding(CS_CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}]
-        out["code"] = concept(c.code_system, c.code, c.display)
+            out["verificationStatus"] = {"coding": [codes.coding(common.CS_CONDITION_VERIFICATION, c.verification_status)]}
+        out["category"] = [{"coding": [codes.coding(common.CS_CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}]
+        out["code"] = common.concept(c.code_system, c.code, c.display)
         if c.body_site_code or c.body_site_display:
-            site = concept(c.body_site_system, c.body_site_code, c.body_site_display)
-            if lat := laterality(c.laterality_code, c.laterality):
+            site = common.concept(c.body_site_system, c.body_site_code, c.body_site_display)
+            if lat := common.laterality(c.laterality_code, c.laterality):
                 site["extension"] = lat
             out["bodySite"] = [site]
-        out["subject"] = patient(c)
+        out["subject"] = common.patient(c)
         if c.diagnosed_on:
             out["onsetDateTime"] = c.diagnosed_on.isoformat()
         if c.abated_on:
             out["abatementDateTime"] = c.abated_on.isoformat()
         if c.stage_group:
-            stage: dict[str, Any] = {"summary": text(c.stage_group)}
+            stage: dict[str, Any] = {"summary": common.text(c.stage_group)}
             if c.stage_system_code or c.stage_system_display:
-                stage["type"] = concept(SNOMED if c.stage_system_code else "", c.stage_system_code,
-                                         c.stage_system_display)
+                stage["type"] = common.concept(SNOMED if c.stage_system_code else "", c.stage_system_code,
+                                                c.stage_system_display)
             out["stage"] = [stage]
         return out
 
