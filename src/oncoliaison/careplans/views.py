@@ -26,21 +26,8 @@ from oncoliaison.core.errors import Conflict, DomainError, PreconditionFailed, V
 from oncoliaison.core.views import actor_of, announce_change, form_error_from, is_htmx, maps_domain_errors
 from oncoliaison.patients.selectors import access_patient, require_patient_access_role
 
-from . import rules, selectors, services
+from . import models, rules, selectors, services
 from .forms import ResourceForm
-from .models import (
-    ActivityStatus,
-    Barrier,
-    BarrierKind,
-    BarrierStatus,
-    CarePlan,
-    CarePlanStatus,
-    GoalStatus,
-    Resource,
-    Task,
-    TaskPriority,
-    TaskStatus,
-)
 
 
 def _care_staff(request: HttpRequest) -> Actor:
@@ -121,10 +108,10 @@ def plan_generate(request: HttpRequest, patient_id: int) -> HttpResponse:
 # --- the plan page -------------------------------------------------------------------------------------------
 
 
-_GOALS_ENDED = frozenset({GoalStatus.COMPLETED, GoalStatus.CANCELLED})
+_GOALS_ENDED = frozenset({models.GoalStatus.COMPLETED, models.GoalStatus.CANCELLED})
 
 
-def _plan_context(actor: Actor, plan: CarePlan) -> dict[str, Any]:
+def _plan_context(actor: Actor, plan: models.CarePlan) -> dict[str, Any]:
     today = clock.today()
     tasks = list(plan.tasks.select_related("owner", "goal").order_by("status", "due_date", "id"))
     for t in tasks:
@@ -143,17 +130,17 @@ def _plan_context(actor: Actor, plan: CarePlan) -> dict[str, Any]:
         "open_tasks": [t for t in tasks if t.status in rules.TASK_OPEN],
         "closed_tasks": [t for t in tasks if t.status not in rules.TASK_OPEN],
         "barriers": barriers,
-        "open_barriers": [b for b in barriers if b.status != BarrierStatus.RESOLVED],
-        "resolved_barriers": [b for b in barriers if b.status == BarrierStatus.RESOLVED],
+        "open_barriers": [b for b in barriers if b.status != models.BarrierStatus.RESOLVED],
+        "resolved_barriers": [b for b in barriers if b.status == models.BarrierStatus.RESOLVED],
         "plan_resources": list(plan.plan_resources.select_related("resource", "goal")),
         "staff": list(selectors.assignable_staff_for(actor, plan.patient)),
         "today": today,
         "editable": plan.status not in services.CLOSED_PLANS,
-        "next_statuses": [CarePlanStatus(s) for s in sorted(rules.CARE_PLAN_TRANSITIONS[plan.status])],
+        "next_statuses": [models.CarePlanStatus(s) for s in sorted(rules.CARE_PLAN_TRANSITIONS[plan.status])],
         **_task_choices(),
-        "barrier_kinds": BarrierKind.choices,
-        "goal_statuses": GoalStatus.choices,
-        "activity_statuses": ActivityStatus.choices,
+        "barrier_kinds": models.BarrierKind.choices,
+        "goal_statuses": models.GoalStatus.choices,
+        "activity_statuses": models.ActivityStatus.choices,
         "needs": sorted(NEEDS.items(), key=lambda kv: kv[1]),
         "services": SERVICES.items(),
     }
@@ -245,7 +232,7 @@ def intervention_add(request: HttpRequest, pk: int) -> HttpResponse:
 # --- tasks (inline) ---------------------------------------------------------------------------------------
 
 
-def _task_row(request: HttpRequest, actor: Actor, task: Task, error: str = "", done: str = "") -> HttpResponse:
+def _task_row(request: HttpRequest, actor: Actor, task: models.Task, error: str = "", done: str = "") -> HttpResponse:
     _decorate(task, clock.today())
     response = render(request, "careplans/detail.html#task", {
         "t": task, "error": error, "staff": list(selectors.assignable_staff_for(actor, task.care_plan.patient)),
@@ -255,14 +242,14 @@ def _task_row(request: HttpRequest, actor: Actor, task: Task, error: str = "", d
 
 
 def _task_choices() -> dict[str, Any]:
-    return {"task_priorities": TaskPriority.choices}
+    return {"task_priorities": models.TaskPriority.choices}
 
 
-def _decorate(task: Task, today: dt.date) -> Task:
+def _decorate(task: models.Task, today: dt.date) -> models.Task:
     """Add what the task row shows: overdue, and the statuses it may move to (besides Complete)."""
     task.overdue = rules.is_overdue(task.status, task.due_date, today)  # type: ignore[attr-defined]  # shown by the template
     task.next_statuses = [  # type: ignore[attr-defined]  # shown by the template
-        (t, TaskStatus(t).label) for t in sorted(rules.TASK_TRANSITIONS[task.status]) if t != TaskStatus.COMPLETED
+        (t, models.TaskStatus(t).label) for t in sorted(rules.TASK_TRANSITIONS[task.status]) if t != models.TaskStatus.COMPLETED
     ]
     return task
 
@@ -283,7 +270,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
             description=request.POST.get("description", ""),
             owner_id=_int_or_none(request.POST.get("owner")),
             due_date=due,
-            priority=request.POST.get("priority", TaskPriority.ROUTINE),
+            priority=request.POST.get("priority", models.TaskPriority.ROUTINE),
             goal_id=_int_or_none(request.POST.get("goal")),
         ))
     except (ValidationFailed, Conflict) as exc:
@@ -390,7 +377,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 # --- barriers (inline) -----------------------------------------------------------------------------------------
 
 
-def _barrier_row(request: HttpRequest, barrier: Barrier, error: str = "", done: str = "") -> HttpResponse:
+def _barrier_row(request: HttpRequest, barrier: models.Barrier, error: str = "", done: str = "") -> HttpResponse:
     response = render(request, "careplans/detail.html#barrier", {"b": barrier, "error": error, "today": clock.today()})
     return announce_change(response, error or done, focus=f"barrier-{barrier.pk}")
 
@@ -518,7 +505,7 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     require_staff(actor)
-    resource: Resource = selectors.resource_admin_get(actor, pk)
+    resource: models.Resource = selectors.resource_admin_get(actor, pk)
     form = ResourceForm(request.POST or None, instance_values=resource)
     status = 200
     if request.method == "POST":

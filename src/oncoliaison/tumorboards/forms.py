@@ -6,15 +6,7 @@ from typing import Any
 
 from django import forms
 
-from .models import (
-    Agreement,
-    AttendanceMode,
-    CaseUrgency,
-    DiseaseSite,
-    RecommendationKind,
-    Recurrence,
-    Specialty,
-)
+from . import models
 from .services import ATTACHMENT_KINDS
 
 Choices = list[tuple[Any, str]]
@@ -22,14 +14,14 @@ Choices = list[tuple[Any, str]]
 
 class SeriesForm(forms.Form):
     name = forms.CharField(max_length=160)
-    disease_site = forms.ChoiceField(choices=DiseaseSite.choices)
+    disease_site = forms.ChoiceField(choices=models.DiseaseSite.choices)
     coordinator = forms.TypedChoiceField(coerce=int, choices=())
-    recurrence = forms.ChoiceField(choices=Recurrence.choices, initial=Recurrence.WEEKLY)
+    recurrence = forms.ChoiceField(choices=models.Recurrence.choices, initial=models.Recurrence.WEEKLY)
     default_location = forms.CharField(max_length=200, required=False, label="Room")
     default_video_link = forms.URLField(max_length=500, required=False, assume_scheme="https",
                                         label="Standing video link", help_text="Optional: used when a meeting has none.")
     required_specialties = forms.MultipleChoiceField(
-        choices=Specialty.choices, widget=forms.CheckboxSelectMultiple,
+        choices=models.Specialty.choices, widget=forms.CheckboxSelectMultiple,
         help_text="Who must attend each conference (CoC standard 2.5); the report counts each one.")
     submission_deadline_hours = forms.IntegerField(min_value=0, max_value=336, initial=48,
                                                    label="Submission deadline (hours before the meeting)")
@@ -67,7 +59,7 @@ class SubmitForm(forms.Form):
         choices=[("", "Choose…"), ("true", "Prospective"), ("false", "Retrospective")],
         coerce=lambda v: v == "true", empty_value=None,
         help_text="Prospective: before or during first-course treatment, or management still open.")
-    urgency = forms.ChoiceField(choices=CaseUrgency.choices, initial=CaseUrgency.ROUTINE)
+    urgency = forms.ChoiceField(choices=models.CaseUrgency.choices, initial=models.CaseUrgency.ROUTINE)
     requested_attendees = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False,
                                                          widget=forms.CheckboxSelectMultiple,
                                                          label="Ask these colleagues to attend")
@@ -95,8 +87,8 @@ class SubmitForm(forms.Form):
 
 class AttendanceForm(forms.Form):
     user = forms.TypedChoiceField(coerce=int, choices=(), label="Attendee")
-    specialty = forms.ChoiceField(choices=Specialty.choices)
-    mode = forms.ChoiceField(choices=AttendanceMode.choices, initial=AttendanceMode.IN_PERSON)
+    specialty = forms.ChoiceField(choices=models.Specialty.choices)
+    mode = forms.ChoiceField(choices=models.AttendanceMode.choices, initial=models.AttendanceMode.IN_PERSON)
 
     def __init__(self, *args: Any, people: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,9 +110,9 @@ class DiscussionForm(forms.Form):
 
 
 class RecommendationForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "Choose…"), *RecommendationKind.choices])
+    kind = forms.ChoiceField(choices=[("", "Choose…"), *models.RecommendationKind.choices])
     description = forms.CharField(max_length=500)
-    agreement = forms.ChoiceField(choices=Agreement.choices, initial=Agreement.CONSENSUS, widget=forms.RadioSelect)
+    agreement = forms.ChoiceField(choices=models.Agreement.choices, initial=models.Agreement.CONSENSUS, widget=forms.RadioSelect)
     dissent_reason = forms.CharField(max_length=500, required=False, label="Dissent: the reason")
     responsible = forms.TypedChoiceField(coerce=int, choices=(), required=False, empty_value=None,
                                          label="Responsible clinician")

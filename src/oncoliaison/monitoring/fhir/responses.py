@@ -14,15 +14,6 @@ from pydantic import ValidationError
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from oncoliaison.fhir import codes, params, registry, validation
-from oncoliaison.fhir.registry import (
-    CREATE,
-    READ,
-    SEARCH,
-    ResourceMapper,
-    SearchParam,
-    reference_to,
-    register,
-)
 from oncoliaison.instruments import selectors as instruments
 from oncoliaison.instruments.models import InstrumentItem, InstrumentVersion
 from oncoliaison.instruments.selectors import QUESTIONNAIRE_BASE
@@ -85,7 +76,7 @@ def response_input(resource: dict[str, Any]) -> ResponseInput:
         raise ValidationFailed("Only completed QuestionnaireResponses are accepted.",
                                field_errors={"status": ["Use completed."]})
     version = _version_for(str(resource.get("questionnaire") or ""))
-    patient_id = reference_to(resource.get("subject"), "Patient", "subject")
+    patient_id = registry.reference_to(resource.get("subject"), "Patient", "subject")
     if patient_id is None:
         raise ValidationFailed("subject must reference the Patient.", field_errors={"subject": ["Required."]})
     answers: dict[str, Any] = {}
@@ -113,23 +104,23 @@ def _source_system(actor: Actor, data: ResponseInput) -> str:
     return data.source_system or f"{codes.SID_API_CLIENT}/{actor.client_id or actor.username}"
 
 
-@register
-class SymptomResponseMapper(SymptomIds, ResourceMapper):
+@registry.register
+class SymptomResponseMapper(SymptomIds, registry.ResourceMapper):
     resource_type = "QuestionnaireResponse"
     model = SymptomReport
-    interactions = (READ, SEARCH, CREATE)
+    interactions = (registry.READ, registry.SEARCH, registry.CREATE)
     patient_linked = True
     audit_category = "symptoms"
     documentation = ("Symptom reports. Create answers a Questionnaire of this server (questionnaire = its "
                      "canonical URL); the server scores it, runs the program's alert rules and returns the "
                      "stored response. identifier (system + value) makes create idempotent.")
     search_params = (
-        SearchParam("patient", "reference", "The patient who reported.",
-                    params.reference_filter("patient_id", "Patient"), SP + "QuestionnaireResponse-patient"),
-        SearchParam("subject", "reference", "The patient who reported.",
-                    params.reference_filter("patient_id", "Patient"), SP + "QuestionnaireResponse-subject"),
-        SearchParam("authored", "date", "When the answers were given.", params.datetime_filter("authored_at"),
-                    SP + "QuestionnaireResponse-authored"),
+        registry.SearchParam("patient", "reference", "The patient who reported.",
+                             params.reference_filter("patient_id", "Patient"), SP + "QuestionnaireResponse-patient"),
+        registry.SearchParam("subject", "reference", "The patient who reported.",
+                             params.reference_filter("patient_id", "Patient"), SP + "QuestionnaireResponse-subject"),
+        registry.SearchParam("authored", "date", "When the answers were given.", params.datetime_filter("authored_at"),
+                             SP + "QuestionnaireResponse-authored"),
     )
 
     def check_access(self, actor: Actor, interaction: str) -> None:
