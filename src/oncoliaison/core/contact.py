@@ -1,6 +1,6 @@
 """A party's contact details — phone, e-mail and postal address — written once for every party that has them
 (organisations, patients): the columns (``ContactDetails``), the service input (``ContactData``) and the JSON
-API's input shapes (``ContactIn``, ``ContactPatch``).
+API's shapes (``ContactIn``, ``ContactPatch``, ``ContactOut``).
 
 ``country`` is an ISO 3166 alpha-2 code; each party says its own default (an organisation's is ``US``).
 """
@@ -39,6 +39,20 @@ class ContactData:
     state: str = ""
     postal_code: str = ""
     country: str = ""
+
+
+class ContactOut(Schema):
+    """The contact fields of a party's output shape.  Pydantic lists a base's fields before the class's own,
+    so a party whose shape starts with other fields puts those in a base listed after this one:
+    ``class PartyOut(ContactOut, _PartyHead)`` gives the head's fields, the contact fields, then its own."""
+
+    phone: str
+    email: str
+    address_line: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
 
 
 class ContactIn(Schema):

@@ -6,24 +6,20 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-from oncoliaison.core.contact import ContactIn, ContactPatch
+from oncoliaison.core.contact import ContactIn, ContactOut, ContactPatch
 from oncoliaison.core.schemas import Bool, DateTime, Id, Int, PatchSchema, Weekday
 
 from .models import Membership, OrganizationKind, Role
 
 
-class OrganizationOut(Schema):
+class _OrganizationHead(Schema):
     slug: str
     name: str
     kind: OrganizationKind
     active: Bool
-    phone: str
-    email: str
-    address_line: str
-    city: str
-    state: str
-    postal_code: str
-    country: str
+
+
+class OrganizationOut(ContactOut, _OrganizationHead):
     identifier_system: str
     identifier_value: str
     urgent_phone: str = Field(description="Urgent line patients are told to call (24 hours)")

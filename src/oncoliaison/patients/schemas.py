@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
-from oncoliaison.core.contact import ContactIn, ContactPatch
+from oncoliaison.core.contact import ContactIn, ContactOut, ContactPatch
 from oncoliaison.core.schemas import LANGUAGE_TAG, Bool, Date, DateTime, Id, Int, PageMeta, PatchSchema
 
 from . import models
@@ -31,20 +31,16 @@ class IdentifierOut(Schema):
         return org.slug if org else None
 
 
-class PatientOut(Schema):
+class _PatientHead(Schema):
     id: Id
     organization: str = Field(..., description="Slug of the managing organisation")
     given_name: str
     family_name: str
     birth_date: Date
     gender: models.AdministrativeGender
-    phone: str
-    email: str
-    address_line: str
-    city: str
-    state: str
-    postal_code: str
-    country: str
+
+
+class PatientOut(ContactOut, _PatientHead):
     preferred_language: str
     interpreter_needed: Bool
     active: Bool
