@@ -28,15 +28,6 @@ from pydantic import ValidationError
 from oncoliaison.core.actor import Actor
 from oncoliaison.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from oncoliaison.fhir import codes, params, registry, validation
-from oncoliaison.fhir.registry import (
-    CREATE,
-    READ,
-    SEARCH,
-    ResourceMapper,
-    SearchParam,
-    reference_to,
-    register,
-)
 from oncoliaison.oncology.fhir.common import CS_OBSERVATION_CATEGORY, category, fixed_code
 from oncoliaison.patients.models import Patient
 from oncoliaison.patients.selectors import patient_queryset_for, require_patient_access_role
@@ -51,10 +42,10 @@ UCUM = "http://unitsofmeasure.org"
 PDC_PREFIX = "pdc"
 
 
-def _patient_params(field: str, subject: str) -> tuple[SearchParam, ...]:
+def _patient_params(field: str, subject: str) -> tuple[registry.SearchParam, ...]:
     f = params.reference_filter(field, "Patient")
-    return (SearchParam("patient", "reference", "The patient.", f, _SP + "clinical-patient"),
-            SearchParam("subject", "reference", "The patient.", f, _SP + subject))
+    return (registry.SearchParam("patient", "reference", "The patient.", f, _SP + "clinical-patient"),
+            registry.SearchParam("subject", "reference", "The patient.", f, _SP + subject))
 
 
 def _days(n: int) -> dict[str, Any]:
@@ -65,7 +56,7 @@ def _drug(code: str, display: str) -> dict[str, Any]:
     return {"coding": [codes.coding(RXNORM, code, display)], "text": display}
 
 
-class _Adherence(ResourceMapper):
+class _Adherence(registry.ResourceMapper):
     patient_linked = True
     audit_category = selectors.CATEGORY
 
@@ -79,7 +70,7 @@ class _Adherence(ResourceMapper):
 def dispense_data(resource: dict[str, Any], *, actor: Actor) -> tuple[int, services.DispenseData]:
     """(patient id, the service's input) for a validated MedicationDispense."""
     errors: dict[str, list[str]] = {}
-    patient_id = reference_to(resource.get("subject"), "Patient", "subject")
+    patient_id = registry.reference_to(resource.get("subject"), "Patient", "subject")
     if patient_id is None:
         errors["subject"] = ["Reference the Patient."]
     if resource.get("status") != "completed":
@@ -120,19 +111,19 @@ def _patient_for(actor: Actor, patient_id: int) -> Patient:
     return patient
 
 
-@register
+@registry.register
 class MedicationDispenseMapper(_Adherence):
     resource_type = "MedicationDispense"
     model = Dispense
-    interactions = (READ, SEARCH, CREATE)
+    interactions = (registry.READ, registry.SEARCH, registry.CREATE)
     documentation = ("Pharmacy fills of oral anticancer medication (RxNorm); each create recomputes the patient's "
                      "PDC Observations for the drug. A re-sent identifier is the same dispense.")
     search_params = (
         *_patient_params("patient_id", "MedicationDispense-subject"),
-        SearchParam("status", "token", "completed | entered-in-error.",
+        registry.SearchParam("status", "token", "completed | entered-in-error.",
                     params.code_filter("status", "http://hl7.org/fhir/CodeSystem/medicationdispense-status",
                                        DispenseStatus.values), _SP + "medications-status"),
-        SearchParam("whenhandedover", "date", "The date of service.", params.date_filter("dispensed_on"),
+        registry.SearchParam("whenhandedover", "date", "The date of service.", params.date_filter("dispensed_on"),
                     _SP + "MedicationDispense-whenhandedover"),
     )
 
@@ -227,19 +218,19 @@ def _percent(value: Decimal) -> dict[str, Any]:
     return {"value": float(round(value * 100, 2)), "unit": "%", "system": UCUM, "code": "%"}
 
 
-@register
+@registry.register
 class PdcObservationMapper(_Adherence):
     resource_type = "Observation"
     model = AdherenceMeasure
     id_prefix = PDC_PREFIX
-    interactions = (READ, SEARCH)
+    interactions = (registry.READ, registry.SEARCH)
     documentation = (f"PDC (PQA method) per patient, drug and calendar year: code {CS_ADHERENCE}|pdc, our own "
                      "(no LOINC code found); the current year to date is preliminary.")
     search_params = (
         *_patient_params("patient_id", "Observation-subject"),
-        SearchParam("code", "token", f"{CS_ADHERENCE}|pdc.", fixed_code(CS_ADHERENCE, "pdc"), _SP + "clinical-code"),
-        SearchParam("category", "token", "therapy.", category({"therapy": []}, "pk"), _SP + "Observation-category"),
-        SearchParam("date", "date", "The measurement period's end.", params.date_filter("period_end"),
+        registry.SearchParam("code", "token", f"{CS_ADHERENCE}|pdc.", fixed_code(CS_ADHERENCE, "pdc"), _SP + "clinical-code"),
+        registry.SearchParam("category", "token", "therapy.", category({"therapy": []}, "pk"), _SP + "Observation-category"),
+        registry.SearchParam("date", "date", "The measurement period's end.", params.date_filter("period_end"),
                     _SP + "clinical-date"),
     )
 

@@ -10,9 +10,10 @@ it raised when the PDC fell below 80 %, so the task is raised once per drug and 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from oncoliaison.core.records import EditedRecord
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
@@ -22,7 +23,7 @@ class DispenseStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
 
 
-class Regimen(models.Model):
+class Regimen(EditedRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adherence_regimens")
     medication_code = models.CharField(max_length=20)  # RxNorm
     medication_display = models.CharField(max_length=200)
@@ -30,11 +31,6 @@ class Regimen(models.Model):
     days_on = models.PositiveSmallIntegerField()
     days_off = models.PositiveSmallIntegerField()
     note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -46,7 +42,9 @@ class Regimen(models.Model):
         return f"{self.medication_display}: {self.days_on} days on, {self.days_off} off"
 
 
-class Dispense(models.Model):
+class Dispense(EditedRecord):
+    """A fill of a pharmacy; ``created_by`` is who recorded it (empty when a pharmacy system sent it)."""
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="dispenses")
     organization = models.ForeignKey("organisations.Organization", on_delete=models.PROTECT, related_name="+")
     medication_code = models.CharField(max_length=20)  # RxNorm
@@ -59,11 +57,6 @@ class Dispense(models.Model):
     status = models.CharField(max_length=20, choices=DispenseStatus.choices, default=DispenseStatus.COMPLETED)
     source_system = models.CharField(max_length=200, blank=True)
     source_id = models.CharField(max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["patient", "medication_code", "dispensed_on"], name="dispense_patient_drug_date")]

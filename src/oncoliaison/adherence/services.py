@@ -120,7 +120,7 @@ def dispense_record(*, actor: Actor, patient: Patient, data: DispenseData, chann
                 medication_display=data.medication_display.strip()[:200], dispensed_on=data.dispensed_on,
                 days_supply=data.days_supply, quantity=data.quantity, quantity_unit=data.quantity_unit.strip()[:30],
                 regimen=regimen, source_system=data.source_system[:200], source_id=data.source_id[:200],
-                recorded_by_id=actor.user_id)
+                created_by_id=actor.user_id)
             _log(actor, AuditAction.CREATE, "MedicationDispense", dispense.pk, patient.pk,
                  f"{code}, {data.days_supply} days", channel)
             if refresh:

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from oncoliaison.core.records import EditedRecord
+
 
 class DiseaseSite(models.TextChoices):
     BREAST = "breast", "Breast"
@@ -116,7 +118,7 @@ class VideoMode(models.TextChoices):
     GENERATED = "generated", "Room generated"
 
 
-class Meeting(models.Model):
+class Meeting(EditedRecord):
     series = models.ForeignKey(ConferenceSeries, on_delete=models.PROTECT, related_name="meetings")
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(default=60)
@@ -131,11 +133,6 @@ class Meeting(models.Model):
     presenter_step = models.PositiveIntegerField(default=0)
     minutes = models.TextField(blank=True, help_text="General minutes of the meeting (no case details).")
     held_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]

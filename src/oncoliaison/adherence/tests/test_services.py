@@ -32,7 +32,7 @@ def _fill(day: dt.date, days: int = 30, **kw: object) -> services.DispenseData:
 def test_a_fill_is_recorded_audited_and_its_figures_computed(cast):
     nav = actor_for_user(cast.navigator)
     d = services.dispense_record(actor=nav, patient=cast.pat, data=_fill(dt.date(2026, 1, 5)))
-    assert d.organization_id == cast.lead.pk and d.recorded_by_id == cast.navigator.pk
+    assert d.organization_id == cast.lead.pk and d.created_by_id == cast.navigator.pk
     assert AuditEvent.objects.filter(resource_type="MedicationDispense", resource_id=str(d.pk), action="create").exists()
     (m,) = AdherenceMeasure.objects.filter(patient=cast.pat)
     assert (m.year, m.index_date, m.in_denominator, m.adherent) == (2026, dt.date(2026, 1, 5), False, None)
