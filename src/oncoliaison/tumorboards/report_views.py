@@ -72,6 +72,10 @@ CHART_TEXT: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+# Bars have room for short labels; the table beside each chart gives the full wording.
+BAR_LABELS = {"partner_conferences": "With a partner attendee", "partner_cases": "Cases from partners"}
+
+
 def chart_of(r: report.SeriesReport, group: str) -> SafeString:
     """One of the report's charts: counts of conferences, else percents (a figure without a denominator — no
     case presented, no conference held — has no bar)."""
@@ -80,7 +84,7 @@ def chart_of(r: report.SeriesReport, group: str) -> SafeString:
     fill = {"name": r.series.name, "year": r.year, "scheduled": rep.scheduled, "held": rep.held,
             "cancelled": rep.cancelled, "cases": rep.cases_presented}
     counts = group == "conferences"
-    bars = [(f.label, float(f.count) if counts else f.percent) for f in r.group(group)]
+    bars = [(BAR_LABELS.get(f.key, f.label), float(f.count) if counts else f.percent) for f in r.group(group)]
     return charts.bar_chart([(label, v) for label, v in bars if v is not None], chart_id=f"chart-{r.series.pk}-{group}",
                             title=title.format(**fill), description=description.format(**fill),
                             value_label=value_label, category_label=category_label,
