@@ -9,11 +9,18 @@ from playwright.sync_api import expect
 
 from oncoliaison.accounts.models import User
 from oncoliaison.core import clock
+from oncoliaison.decisions.instruments import load_measures
 from oncoliaison.demo.seed import seed_demo
+from oncoliaison.monitoring.instruments import load_instruments, load_quality_of_life
 from oncoliaison.testing import PASSWORD
 
 
 def test_the_clp_reads_the_conference_report(live_server, transactional_db, browser):
+    # A live-server test empties the tables when it ends, so an earlier one may have removed the instruments
+    # the migrations load: load them again (loading is idempotent) before seeding the demo.
+    load_instruments()
+    load_quality_of_life()
+    load_measures()
     seed_demo(patients=24)
     clp = User.objects.get(username="clp")  # the demo's passwords are random: give the CLP the test one
     clp.set_password(PASSWORD)
