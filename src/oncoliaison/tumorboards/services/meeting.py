@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 
 from oncoliaison.careplans import services as careplans
 from oncoliaison.careplans.models import TaskPriority
@@ -70,9 +71,10 @@ def meeting_present(*, actor: Actor, meeting: Meeting, case: BoardCase | None, c
     if case is not None and (case.meeting_id != meeting.pk or case.status not in (CaseStatus.ACCEPTED,
                                                                                    CaseStatus.DISCUSSED)):
         raise ValidationFailed("Present a case of this meeting's agenda.")
-    Meeting.objects.filter(pk=meeting.pk).update(current_case=case, presenter_step=meeting.presenter_step + 1)
+    # The counter moves in the database, so two quick moves are two steps even when made from stale pages.
+    Meeting.objects.filter(pk=meeting.pk).update(current_case=case, presenter_step=F("presenter_step") + 1)
     meeting.current_case = case
-    meeting.presenter_step += 1
+    meeting.presenter_step = Meeting.objects.values_list("presenter_step", flat=True).get(pk=meeting.pk)
     return meeting
 
 
